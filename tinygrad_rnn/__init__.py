@@ -1,0 +1,20 @@
+"""tinygrad_rnn: a small reverse-mode autodiff engine over NumPy, for seeing why recurrent
+nets' gradients explode and vanish. Names follow PyTorch.
+
+    import tinygrad_rnn as tg
+    x = tg.randn(3, requires_grad=True)
+    y = (x * x).tanh().sum()
+    y.backward()
+    x.grad                     # dy/dx, an ndarray
+"""
+from . import autograd, functional, nn
+from .core import (Function, GraphFreedError, Tensor, arange, cat, default_generator, enable_grad, eye, full,
+                   is_grad_enabled, manual_seed, no_grad, ones, ones_like, rand, rand_like, randn, randn_like,
+                   set_grad_enabled, stack, tensor, where, zeros, zeros_like)
+
+__version__ = "0.1.0"
+
+__all__ = ["Tensor", "Function", "GraphFreedError", "tensor", "zeros", "ones", "full", "eye", "randn", "rand",
+           "arange", "zeros_like", "ones_like", "randn_like", "rand_like", "cat", "stack", "where",
+           "manual_seed", "default_generator", "no_grad", "enable_grad", "set_grad_enabled",
+           "is_grad_enabled", "autograd", "functional", "nn"]

@@ -1,0 +1,11 @@
+"""The autodiff core: ``Tensor``, its ops, and the backward pass. It knows nothing about RNNs."""
+from .creation import (arange, cat, default_generator, eye, full, manual_seed, ones, ones_like, rand,
+                       rand_like, randn, randn_like, stack, tensor, where, zeros, zeros_like)
+from .function import Function, GraphFreedError
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tensor import Tensor
+
+__all__ = ["Tensor", "Function", "GraphFreedError", "tensor", "zeros", "ones", "full", "eye", "randn", "rand",
+           "arange", "zeros_like", "ones_like", "randn_like", "rand_like", "cat", "stack", "where",
+           "manual_seed", "default_generator", "no_grad", "enable_grad", "set_grad_enabled",
+           "is_grad_enabled"]

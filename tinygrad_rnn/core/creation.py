@@ -1,0 +1,129 @@
+"""Making tensors: ``tensor``, ``zeros``, ``ones``, ``randn``, ``rand``, ``eye``, the ``*_like`` forms,
+and the functions that join or select tensors (``cat``, ``stack``, ``where``).
+
+Random numbers come from one NumPy generator that ``manual_seed(n)`` resets, or from
+a ``np.random.Generator`` you pass as ``generator=`` (then the global one is untouched).
+Default dtype is float32, as in PyTorch.
+"""
+import numpy as np
+
+from . import ops
+from .tensor import Tensor
+
+_default_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Make every later random draw repeatable; returns the new default generator."""
+    global _default_generator
+    _default_generator = np.random.default_rng(seed)
+    return _default_generator
+
+
+def default_generator() -> np.random.Generator:
+    return _default_generator
+
+
+def _shape(size):
+    """Accept ``zeros(2, 3)`` and ``zeros((2, 3))``."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    return tuple(int(n) for n in size)
+
+
+def _make(array, dtype, requires_grad, name=None):
+    made = Tensor._wrap(array.astype(dtype or np.float32, copy=False))
+    made.requires_grad, made.name = requires_grad, name
+    return made
+
+
+def tensor(data, dtype=None, requires_grad=False, name=None) -> Tensor:
+    """Same as ``Tensor(data, ...)``: copies ``data``."""
+    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+
+
+def zeros(*size, dtype=None, requires_grad=False, name=None) -> Tensor:
+    return _make(np.zeros(_shape(size)), dtype, requires_grad, name)
+
+
+def ones(*size, dtype=None, requires_grad=False, name=None) -> Tensor:
+    return _make(np.ones(_shape(size)), dtype, requires_grad, name)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False, name=None) -> Tensor:
+    return _make(np.full(_shape((size,)), fill_value), dtype, requires_grad, name)
+
+
+def eye(n: int, m: int | None = None, dtype=None, requires_grad=False, name=None) -> Tensor:
+    """Identity matrix of shape (n, m) (m defaults to n)."""
+    return _make(np.eye(n, m), dtype, requires_grad, name)
+
+
+def randn(*size, generator=None, dtype=None, requires_grad=False, name=None) -> Tensor:
+    """Standard normal samples."""
+    rng = generator or _default_generator
+    return _make(rng.standard_normal(_shape(size)), dtype, requires_grad, name)
+
+
+def rand(*size, generator=None, dtype=None, requires_grad=False, name=None) -> Tensor:
+    """Uniform samples from [0, 1)."""
+    rng = generator or _default_generator
+    return _make(rng.random(_shape(size)), dtype, requires_grad, name)
+
+
+def arange(start, end=None, step=1, dtype=None) -> Tensor:
+    """Like ``np.arange``; integers stay int64."""
+    return Tensor._wrap(np.arange(start, end, step, dtype=dtype))
+
+
+def zeros_like(x: Tensor, dtype=None, requires_grad=False) -> Tensor:
+    return zeros(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def ones_like(x: Tensor, dtype=None, requires_grad=False) -> Tensor:
+    return ones(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def randn_like(x: Tensor, generator=None, dtype=None, requires_grad=False) -> Tensor:
+    return randn(x.shape, generator=generator, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def rand_like(x: Tensor, generator=None, dtype=None, requires_grad=False) -> Tensor:
+    return rand(x.shape, generator=generator, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def _check_join(op: str, tensors, dim: int, same_shape: bool):
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty list of tensors")
+    shapes = [t.shape for t in tensors]
+    ndim = len(shapes[0])
+    if any(len(s) != ndim for s in shapes):
+        raise ValueError(f"{op}: all tensors need the same number of dims, got shapes {shapes}")
+    if same_shape:
+        if any(s != shapes[0] for s in shapes):
+            raise ValueError(f"{op}: all tensors must have the same shape, got {shapes}")
+        return
+    if ndim == 0 or not -ndim <= dim < ndim:
+        raise IndexError(f"{op}: dim {dim} is out of range for tensors with {ndim} dims")
+    d = dim % ndim
+    if any(s[:d] + s[d + 1:] != shapes[0][:d] + shapes[0][d + 1:] for s in shapes):
+        raise ValueError(f"{op}: shapes {shapes} must match in every dim except dim {dim}")
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing axis ``dim`` (all other sizes must match)."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    _check_join("cat", tensors, dim, same_shape=False)
+    return ops.Cat.apply(*tensors, dim=dim)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new axis ``dim`` (e.g. a list of h_t into (T, B, H))."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    _check_join("stack", tensors, dim, same_shape=True)
+    return ops.Stack.apply(*tensors, dim=dim)
+
+
+def where(condition, input, other) -> Tensor:
+    """``input`` where ``condition`` is true, else ``other`` (broadcasting)."""
+    return ops.Where.apply(condition, input, other)

@@ -1,0 +1,43 @@
+"""Switch graph recording on and off: ``no_grad`` and ``enable_grad`` (PyTorch names).
+
+While recording is off, ops compute values only: no node remembers its inputs,
+so nothing can be backpropagated and no memory is held for a backward pass.
+"""
+import contextlib
+
+_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True while ops record the graph needed by ``backward()``."""
+    return _enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn recording on (``True``) or off (``False``) inside a ``with`` block or a decorated function."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        global _enabled
+        self.previous, _enabled = _enabled, self.mode
+
+    def __exit__(self, *exc):
+        global _enabled
+        _enabled = self.previous
+        return False
+
+
+class no_grad(set_grad_enabled):
+    """``with no_grad(): ...`` computes values without recording a graph (e.g. evaluation, optimizer steps)."""
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Turn recording back on inside a ``no_grad`` block."""
+
+    def __init__(self):
+        super().__init__(True)

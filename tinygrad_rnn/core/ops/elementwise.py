@@ -1,0 +1,210 @@
+"""Elementwise ops. Binary ones broadcast like NumPy; their backward sums the gradient
+back down to each input's shape (``unbroadcast``)."""
+import numpy as np
+
+from ..function import Function, unbroadcast
+
+
+def _check_broadcast(op: str, a: np.ndarray, b: np.ndarray) -> None:
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together. Broadcasting lines "
+            "shapes up from the right; each pair of sizes must be equal or one of them 1. Fix: reshape "
+            "one operand (e.g. .unsqueeze(dim) or .reshape(...)), or transpose it (.T) if its axes are "
+            "swapped.") from None
+
+
+class _Binary(Function):
+    def forward(self, a, b):
+        _check_broadcast(self.op_name, a, b)
+        self.shapes = (a.shape, b.shape)
+        return self.compute(a, b)
+
+
+class Add(_Binary):
+    def compute(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        # d(a+b)/da = 1, d(a+b)/db = 1
+        return unbroadcast(grad, self.shapes[0]), unbroadcast(grad, self.shapes[1])
+
+
+class Sub(_Binary):
+    def compute(self, a, b):
+        return a - b
+
+    def backward(self, grad):
+        # d(a-b)/da = 1, d(a-b)/db = -1
+        return unbroadcast(grad, self.shapes[0]), unbroadcast(-grad, self.shapes[1])
+
+
+class Mul(_Binary):
+    def compute(self, a, b):
+        self.save_for_backward(a, b)
+        return a * b
+
+    def backward(self, grad):
+        # d(ab)/da = b, d(ab)/db = a
+        a, b = self.saved
+        return unbroadcast(grad * b, a.shape), unbroadcast(grad * a, b.shape)
+
+
+class Div(_Binary):
+    def compute(self, a, b):
+        self.save_for_backward(a, b)
+        return a / b
+
+    def backward(self, grad):
+        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
+        a, b = self.saved
+        return unbroadcast(grad / b, a.shape), unbroadcast(-grad * a / (b * b), b.shape)
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, grad):
+        # d(-x)/dx = -1
+        return (-grad,)
+
+
+class Pow(Function):
+    """``x ** p`` for a number ``p`` (the exponent is not differentiated)."""
+
+    def forward(self, x, *, exponent):
+        self.exponent = exponent
+        self.save_for_backward(x)
+        return x ** exponent
+
+    def backward(self, grad):
+        # d x^p/dx = p x^(p-1)
+        (x,) = self.saved
+        p = self.exponent
+        return (grad * p * x ** (p - 1),)
+
+
+class Exp(Function):
+    def forward(self, x):
+        y = np.exp(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad):
+        # d e^x/dx = e^x
+        (y,) = self.saved
+        return (grad * y,)
+
+
+class Log(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return np.log(x)
+
+    def backward(self, grad):
+        # d ln(x)/dx = 1/x
+        (x,) = self.saved
+        return (grad / x,)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        y = np.tanh(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad):
+        # d tanh(x)/dx = 1 - tanh(x)^2
+        (y,) = self.saved
+        return (grad * (1 - y * y),)
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        # 1/(1+e^-x) overflows for very negative x; e^-|x| never does.
+        e = np.exp(-np.abs(x))
+        y = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad):
+        # d sigmoid(x)/dx = sigmoid(x) (1 - sigmoid(x))
+        (y,) = self.saved
+        return (grad * y * (1 - y),)
+
+
+class ReLU(Function):
+    name = "relu"
+
+    def forward(self, x):
+        self.save_for_backward(x > 0)
+        return np.maximum(x, 0)
+
+    def backward(self, grad):
+        # d relu(x)/dx = 1 if x > 0 else 0
+        (positive,) = self.saved
+        return (grad * positive,)
+
+
+class Abs(Function):
+    def forward(self, x):
+        self.save_for_backward(np.sign(x))
+        return np.abs(x)
+
+    def backward(self, grad):
+        # d|x|/dx = sign(x)  (0 at x = 0, as PyTorch)
+        (sign,) = self.saved
+        return (grad * sign,)
+
+
+class Clamp(Function):
+    """``clamp(x, min, max)``: numbers as bounds; the gradient passes only where x was inside them."""
+
+    def forward(self, x, *, min=None, max=None):
+        inside = np.ones(x.shape, dtype=bool)
+        if min is not None:
+            inside &= x >= min
+        if max is not None:
+            inside &= x <= max
+        self.save_for_backward(inside)
+        return np.clip(x, min, max)
+
+    def backward(self, grad):
+        # d clamp(x)/dx = 1 inside [min, max], 0 where clamped
+        (inside,) = self.saved
+        return (grad * inside,)
+
+
+class Where(Function):
+    """``where(condition, a, b)``: a where condition holds, else b (all three broadcast)."""
+
+    def forward(self, condition, a, b):
+        if condition.dtype != bool:
+            raise TypeError(f"where: condition must be a bool tensor (e.g. x > 0), got {condition.dtype}")
+        shape = np.broadcast_shapes(condition.shape, a.shape, b.shape)
+        self.save_for_backward(condition)
+        self.shapes = (condition.shape, a.shape, b.shape, shape)
+        return np.where(condition, a, b)
+
+    def backward(self, grad):
+        # d where(c, a, b)/da = c, /db = not c
+        (condition,) = self.saved
+        _, a_shape, b_shape, shape = self.shapes
+        grad = np.broadcast_to(grad, shape)
+        return (None, unbroadcast(np.where(condition, grad, 0), a_shape),
+                unbroadcast(np.where(condition, 0, grad), b_shape))
+
+
+class Cast(Function):
+    """Change the dtype (``.float()``, ``.double()``); the gradient is cast back."""
+
+    def forward(self, x, *, dtype):
+        self.input_dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, grad):
+        # d cast(x)/dx = 1
+        return (grad.astype(self.input_dtype),)

@@ -1,0 +1,68 @@
+"""Reductions over some axes (``dim``; all of them when ``None``), optionally keeping them as size 1."""
+import numpy as np
+
+from ..function import Function
+
+
+def _normalize_dims(dim, ndim: int, op: str):
+    """``dim`` (None, int or tuple, negatives allowed) as a sorted tuple of axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimension(s); "
+                             f"use a dim in [{-ndim}, {ndim - 1}]")
+        out.append(d % max(ndim, 1))
+    return tuple(sorted(set(out))) if ndim else ()
+
+
+def _expand_back(grad, shape, dims, keepdim):
+    """Put the reduced axes back (as size 1) so ``grad`` broadcasts against the input."""
+    if not keepdim:
+        grad = np.expand_dims(grad, dims)
+    return np.broadcast_to(grad, shape)
+
+
+class Sum(Function):
+    def forward(self, x, *, dim=None, keepdim=False):
+        self.dims = _normalize_dims(dim, x.ndim, "sum")
+        self.shape, self.keepdim = x.shape, keepdim
+        return np.asarray(x.sum(axis=self.dims, keepdims=keepdim))
+
+    def backward(self, grad):
+        # d sum(x)/dx_i = 1: every summed element gets the output's gradient
+        return (_expand_back(grad, self.shape, self.dims, self.keepdim).copy(),)
+
+
+class Mean(Function):
+    def forward(self, x, *, dim=None, keepdim=False):
+        self.dims = _normalize_dims(dim, x.ndim, "mean")
+        self.shape, self.keepdim = x.shape, keepdim
+        self.count = int(np.prod([x.shape[d] for d in self.dims]))
+        return np.asarray(x.mean(axis=self.dims, keepdims=keepdim))
+
+    def backward(self, grad):
+        # d mean(x)/dx_i = 1/n for the n averaged elements
+        return (_expand_back(grad, self.shape, self.dims, self.keepdim) / self.count,)
+
+
+class Max(Function):
+    """Largest value over ``dim``. Where several elements tie for the maximum, the gradient is
+    shared equally among them (as PyTorch's ``amax``)."""
+
+    def forward(self, x, *, dim=None, keepdim=False):
+        self.dims = _normalize_dims(dim, x.ndim, "max")
+        if x.size == 0:
+            raise ValueError("max: cannot take the max of an empty tensor")
+        self.shape, self.keepdim = x.shape, keepdim
+        y = x.max(axis=self.dims, keepdims=True)
+        is_max = x == y
+        self.save_for_backward(is_max / is_max.sum(axis=self.dims, keepdims=True))
+        return np.asarray(y if keepdim else np.squeeze(y, axis=self.dims))
+
+    def backward(self, grad):
+        # d max(x)/dx_i = 1 for the maximal element (shared among ties), 0 elsewhere
+        (share,) = self.saved
+        return (_expand_back(grad, self.shape, self.dims, self.keepdim) * share,)

@@ -1,0 +1,90 @@
+"""Ops that move values around without changing them: reshape, permute, indexing, cat, stack.
+Their backward moves the gradient back to where each value came from."""
+import numpy as np
+
+from ..function import Function
+
+
+class Reshape(Function):
+    def forward(self, x, *, shape):
+        self.input_shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) to "
+                             f"{tuple(shape)}; the number of elements must stay the same (use -1 for one "
+                             "dim to have it inferred)") from None
+
+    def backward(self, grad):
+        # reshape only relabels positions: reshape the gradient back
+        return (grad.reshape(self.input_shape),)
+
+
+class Permute(Function):
+    """Reorder axes: output axis i is input axis ``dims[i]`` (``.T``, ``transpose``, ``permute``)."""
+
+    def forward(self, x, *, dims):
+        if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+            raise ValueError(f"permute: dims {tuple(dims)} must be a reordering of 0..{x.ndim - 1} for a "
+                             f"tensor of shape {x.shape}")
+        self.dims = tuple(d % x.ndim for d in dims)
+        return np.transpose(x, self.dims)
+
+    def backward(self, grad):
+        # the inverse permutation puts each axis back
+        return (np.transpose(grad, np.argsort(self.dims)),)
+
+
+def _is_basic_index(index) -> bool:
+    """Ints, slices, None and ... only: each element is picked at most once."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts)
+
+
+class GetItem(Function):
+    """``x[index]`` with NumPy's indexing: ints, slices, integer arrays, bool masks."""
+
+    name = "getitem"
+
+    def forward(self, x, *, index):
+        self.input_shape, self.index = x.shape, index
+        self.dtype = x.dtype
+        try:
+            return np.asarray(x[index])
+        except IndexError as err:
+            raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape {x.shape}: {err}") from None
+
+    def backward(self, grad):
+        # each picked element sends its gradient back to its position; an element picked twice
+        # (x[[0, 0]]) gets both contributions, hence np.add.at rather than assignment
+        out = np.zeros(self.input_shape, dtype=grad.dtype)
+        if _is_basic_index(self.index):
+            out[self.index] = grad
+        else:
+            np.add.at(out, self.index, grad)
+        return (out,)
+
+
+class Cat(Function):
+    """Join tensors along an existing axis ``dim``."""
+
+    def forward(self, *xs, dim=0):
+        self.dim = dim
+        self.sizes = [x.shape[dim] for x in xs]
+        return np.concatenate(xs, axis=dim)
+
+    def backward(self, grad):
+        # each input gets back its own slab of the gradient
+        return tuple(np.split(grad, np.cumsum(self.sizes)[:-1], axis=self.dim))
+
+
+class Stack(Function):
+    """Join same-shaped tensors along a new axis ``dim``."""
+
+    def forward(self, *xs, dim=0):
+        self.dim = dim
+        return np.stack(xs, axis=dim)
+
+    def backward(self, grad):
+        # input i gets slice i along the new axis
+        return tuple(np.moveaxis(grad, self.dim, 0))

@@ -1,0 +1,1 @@
+"""Weight initialisation (PyTorch's nn.init) — being written."""

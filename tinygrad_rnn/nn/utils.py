@@ -1,0 +1,1 @@
+"""Gradient clipping (PyTorch's nn.utils) — being written."""
