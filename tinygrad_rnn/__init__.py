@@ -7,14 +7,16 @@ nets' gradients explode and vanish. Names follow PyTorch.
     y.backward()
     x.grad                     # dy/dx, an ndarray
 """
-from . import autograd, functional, nn
+from . import autograd, functional, nn, optim
 from .core import (Function, GraphFreedError, Tensor, arange, cat, default_generator, enable_grad, eye, full,
                    is_grad_enabled, manual_seed, no_grad, ones, ones_like, rand, rand_like, randn, randn_like,
-                   set_grad_enabled, stack, tensor, where, zeros, zeros_like)
+                   set_grad_enabled, stack, tensor, time_step, where, zeros, zeros_like)
+from .serialization import load, save
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Function", "GraphFreedError", "tensor", "zeros", "ones", "full", "eye", "randn", "rand",
            "arange", "zeros_like", "ones_like", "randn_like", "rand_like", "cat", "stack", "where",
            "manual_seed", "default_generator", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "autograd", "functional", "nn"]
+           "is_grad_enabled", "time_step", "autograd", "functional", "nn",
+           "optim", "save", "load"]

@@ -109,6 +109,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True) 
                     seed = np.zeros(o.shape)
                     seed[index] = 1
                     (g,) = grad(o, x, grad_outputs=seed, retain_graph=True, allow_unused=True)
+                    if g is not None and g.shape != x.shape:  # e.g. a backward that forgot unbroadcast
+                        message = (f"gradcheck: backward returned a gradient of shape {g.shape} for input {i} "
+                                   f"of shape {x.shape}; each input's gradient must have the input's shape")
+                        if raise_exception:
+                            raise GradcheckError(message)
+                        return False
                     if g is not None:
                         analytical[row] = g.data.ravel()
                 row += 1

@@ -3,9 +3,9 @@ module and only composes library calls."""
 import argparse
 import sys
 
-from . import tour
+from . import eig, tour
 
-COMMANDS = {"tour": tour}
+COMMANDS = {"tour": tour, "eig": eig}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -72,8 +72,11 @@ def rand(*size, generator=None, dtype=None, requires_grad=False, name=None) -> T
 
 
 def arange(start, end=None, step=1, dtype=None) -> Tensor:
-    """Like ``np.arange``; integers stay int64."""
-    return Tensor._wrap(np.arange(start, end, step, dtype=dtype))
+    """Like ``np.arange``; integers stay int64, Python floats give float32 (as PyTorch)."""
+    array = np.arange(start, end, step, dtype=dtype)
+    if dtype is None and array.dtype == np.float64:
+        array = array.astype(np.float32)
+    return Tensor._wrap(array)
 
 
 def zeros_like(x: Tensor, dtype=None, requires_grad=False) -> Tensor:

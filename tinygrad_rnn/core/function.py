@@ -51,7 +51,7 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on Tensors (or numbers) and record it in the graph if a gradient is needed."""
-        from .tensor import Tensor, as_tensor
+        from .tensor import Tensor, as_tensor  # (imported here: tensor.py imports the ops, which import this module)
 
         parents = tuple(as_tensor(x) for x in inputs)
         fn = cls()
@@ -61,7 +61,8 @@ class Function:
             shapes = ", ".join(str(p.shape) for p in parents)
             raise type(err)(f"{fn.op_name}: failed on inputs of shape {shapes}: {err}") from None
         needs_grad = grad_mode.is_grad_enabled() and any(p.requires_grad for p in parents)
-        result = Tensor(out, requires_grad=needs_grad)
+        needs_grad = needs_grad and np.issubdtype(np.asarray(out).dtype, np.floating)  # ints carry no gradient
+        result = Tensor._wrap(out, requires_grad=needs_grad)
         if needs_grad:
             fn.parents = parents
             result._ctx = fn

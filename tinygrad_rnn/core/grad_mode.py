@@ -18,14 +18,16 @@ class set_grad_enabled(contextlib.ContextDecorator):
 
     def __init__(self, mode: bool):
         self.mode = bool(mode)
+        self.previous = []  # a stack: a decorated function may re-enter (recursion), so one slot is not enough
 
     def __enter__(self):
         global _enabled
-        self.previous, _enabled = _enabled, self.mode
+        self.previous.append(_enabled)
+        _enabled = self.mode
 
     def __exit__(self, *exc):
         global _enabled
-        _enabled = self.previous
+        _enabled = self.previous.pop()
         return False
 
 

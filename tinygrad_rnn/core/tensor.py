@@ -15,6 +15,7 @@ import weakref
 import numpy as np
 
 from . import backward as _backward
+from . import time_step as _time_step
 
 
 def _to_array(data, dtype=None, copy=True) -> np.ndarray:
@@ -51,7 +52,8 @@ class Tensor:
     ndarray). ``name`` is a label for drawings and error messages (e.g. ``"W_hh"``, ``"h_3"``).
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "name", "_cut_from", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "name", "step", "_cut_from",
+                 "__weakref__")
     __array_ufunc__ = None  # make `ndarray + tensor` call Tensor.__radd__ instead of NumPy's loop
 
     def __init__(self, data, requires_grad: bool = False, name: str | None = None, dtype=None):
@@ -64,6 +66,7 @@ class Tensor:
         self._retains_grad = False
         self._cut_from = None             # weak reference to the tensor this one was detached from
         self.name = name
+        self.step = _time_step.current_time_step()  # set inside `with time_step(t):`, for drawings
         self._requires_grad = False
         self.requires_grad = requires_grad
 
@@ -359,6 +362,9 @@ class Tensor:
     def unsqueeze(self, dim: int):
         """Insert a size-1 axis at ``dim`` (e.g. (H,) -> (1, H))."""
         shape = list(self.shape)
+        if not -len(shape) - 1 <= dim <= len(shape):  # list.insert would silently clamp it
+            raise IndexError(f"unsqueeze: dim {dim} is out of range for a tensor of shape {self.shape}; "
+                             f"use a dim in [{-len(shape) - 1}, {len(shape)}]")
         shape.insert(dim if dim >= 0 else len(shape) + dim + 1, 1)
         return self.reshape(shape)
 

@@ -1,1 +1,100 @@
-"""Gradient clipping (PyTorch's nn.utils) — being written."""
+"""Gradient clipping, with PyTorch's ``nn.utils`` names and numbers.
+
+Call between ``loss.backward()`` and ``optimizer.step()``; both functions change each
+parameter's ``.grad`` array in place and skip parameters whose ``.grad`` is None.
+
+- ``clip_grad_norm_``: if all the gradients together, seen as one long vector g, are longer
+  than ``max_norm``, shrink them all by the same factor. The direction of g is kept, only its
+  length is capped — the usual cure for exploding gradients in RNNs (Pascanu et al., 2013).
+- ``clip_grad_value_``: clamp every gradient entry to [-clip_value, clip_value]. Simpler, but it
+  changes g's direction.
+"""
+import numpy as np
+
+from ..core.tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+
+
+def _grads(fn: str, parameters) -> list:
+    """The non-None ``.grad`` arrays of ``parameters`` (one Tensor or an iterable of them)."""
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    try:
+        parameters = list(parameters)
+    except TypeError:
+        raise TypeError(f"{fn}: parameters must be a Tensor or an iterable of Tensors (e.g. model.parameters()), "
+                        f"got {type(parameters).__name__}") from None
+    for p in parameters:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{fn}: every parameter must be a Tensor, got a {type(p).__name__}. Fix: pass "
+                            f"model.parameters() or a list of tensors, not their .grad arrays")
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def _vector_norm(x: np.ndarray, norm_type: float):
+    """The p-norm of all entries of ``x`` seen as one vector, as a 0-d value of ``x``'s dtype."""
+    return np.linalg.vector_norm(x, ord=norm_type).astype(x.dtype)
+
+
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False) -> Tensor:
+    """Scale all gradients together so that their total norm is at most ``max_norm``; in place.
+
+    ``parameters``: a Tensor or an iterable of Tensors (``model.parameters()``); those whose
+    ``.grad`` is None are skipped. ``norm_type``: p of the p-norm, ``float('inf')`` for the
+    largest absolute entry.
+
+    With g the concatenation of all the gradients::
+
+        total_norm = ||g||_p           (= the p-norm of the per-parameter p-norms)
+        coef       = max_norm / (total_norm + 1e-6)
+        each grad *= min(coef, 1)
+
+    so gradients with total norm well below ``max_norm`` are unchanged and the others end up
+    with norm just under ``max_norm``. The 1e-6 guards against dividing by zero; it also means
+    a total norm *exactly* equal to ``max_norm`` is still scaled, by max_norm / (max_norm + 1e-6).
+
+    Returns the total norm **before** clipping, as a 0-d Tensor (as PyTorch does); ``.item()``
+    gives it as a Python float. With no gradients at all it returns ``tensor(0.)``.
+
+    If the total norm is nan or inf: with ``error_if_nonfinite=True`` a RuntimeError is raised
+    (nothing is changed); otherwise, as in PyTorch, the gradients are scaled by the resulting
+    coefficient anyway (nan total: all become nan; inf total: finite entries become 0).
+    """
+    grads = _grads("clip_grad_norm_", parameters)
+    max_norm, norm_type = float(max_norm), float(norm_type)
+    if not max_norm >= 0:
+        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
+    if not grads:
+        return Tensor(0.0)
+    norms = np.stack([_vector_norm(g, norm_type) for g in grads])        # one norm per parameter
+    total_norm = _vector_norm(norms, norm_type)                          # 0-d, the grads' dtype
+    if error_if_nonfinite and not np.isfinite(total_norm):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} for gradients from "
+                           f"`parameters` is non-finite ({total_norm.item()}), so it cannot be clipped. To "
+                           f"disable this error and scale the gradients by the non-finite norm anyway, set "
+                           f"`error_if_nonfinite=False`; better, find where the nan/inf comes from (e.g. a "
+                           f"too large learning rate, log(0))")
+    # coef = max_norm / (total + 1e-6), computed in the grads' dtype like PyTorch, which
+    # evaluates `number / tensor` as `tensor.reciprocal() * number` (this matters in float32).
+    coef = np.reciprocal(total_norm + total_norm.dtype.type(1e-6)) * total_norm.dtype.type(max_norm)
+    coef_clamped = np.minimum(coef, total_norm.dtype.type(1.0))         # never scale up; nan stays nan
+    for g in grads:
+        g *= coef_clamped                                                # in place; times 1.0 is exact
+    return Tensor._wrap(total_norm)
+
+
+def clip_grad_value_(parameters, clip_value: float) -> None:
+    """Clamp every gradient entry to [-clip_value, clip_value], in place.
+
+    ``parameters``: a Tensor or an iterable of Tensors; those whose ``.grad`` is None are skipped.
+    Unlike ``clip_grad_norm_`` this can change the gradient's direction. Returns None, as PyTorch.
+    """
+    grads = _grads("clip_grad_value_", parameters)
+    clip_value = float(clip_value)
+    if not clip_value >= 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be >= 0 (gradients are clamped to "
+                         f"[-clip_value, clip_value]), got {clip_value}")
+    for g in grads:
+        np.clip(g, -clip_value, clip_value, out=g)

@@ -59,7 +59,8 @@ class Max(Function):
         self.shape, self.keepdim = x.shape, keepdim
         y = x.max(axis=self.dims, keepdims=True)
         is_max = x == y
-        self.save_for_backward(is_max / is_max.sum(axis=self.dims, keepdims=True))
+        share = is_max / is_max.sum(axis=self.dims, keepdims=True)  # float64 (bool / int): cast to x's dtype
+        self.save_for_backward(share.astype(x.dtype) if np.issubdtype(x.dtype, np.floating) else share)
         return np.asarray(y if keepdim else np.squeeze(y, axis=self.dims))
 
     def backward(self, grad):

@@ -24,7 +24,8 @@ class Permute(Function):
     """Reorder axes: output axis i is input axis ``dims[i]`` (``.T``, ``transpose``, ``permute``)."""
 
     def forward(self, x, *, dims):
-        if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+        in_range = all(-x.ndim <= d < x.ndim for d in dims)  # d % ndim alone would wrap 3 to 1 for a matrix
+        if not in_range or sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
             raise ValueError(f"permute: dims {tuple(dims)} must be a reordering of 0..{x.ndim - 1} for a "
                              f"tensor of shape {x.shape}")
         self.dims = tuple(d % x.ndim for d in dims)

@@ -1,0 +1,105 @@
+"""``no_grad()`` and ``enable_grad()``: switching graph recording off and on.
+
+Inside ``no_grad()`` ops compute values but record nothing: results don't require grad
+and have no ``grad_fn``. It works as a ``with`` block and as a decorator, and
+``enable_grad()`` turns recording back on inside it. Leaving the block — normally, by an
+exception, or from a recursive decorated call — must restore the previous state.
+"""
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tg
+
+
+def leaf(values):
+    return tg.Tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
+
+
+def test_no_grad_records_nothing_but_computes_values():
+    x = leaf([1.0, 2.0])
+    with tg.no_grad():
+        assert not tg.is_grad_enabled()
+        y = (x * 3).tanh().sum()
+    assert not y.requires_grad and y.grad_fn is None and y.is_leaf
+    np.testing.assert_allclose(y.data, np.tanh([3.0, 6.0]).sum())
+    assert tg.is_grad_enabled()
+    z = x * 3
+    assert z.requires_grad and z.grad_fn is not None     # recording is back on afterwards
+
+
+def test_no_grad_as_a_decorator():
+    x = leaf([1.0])
+
+    @tg.no_grad()
+    def evaluate(t):
+        assert not tg.is_grad_enabled()
+        return t * 2
+
+    y = evaluate(x)
+    assert not y.requires_grad and y.grad_fn is None
+    assert tg.is_grad_enabled()
+
+
+def test_enable_grad_inside_no_grad():
+    x = leaf([1.0, 2.0])
+    with tg.no_grad():
+        with tg.enable_grad():
+            y = (x * x).sum()
+        z = x * 2
+    assert y.requires_grad and y.grad_fn is not None
+    assert not z.requires_grad
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [2, 4])
+
+
+def test_set_grad_enabled_as_a_context():
+    x = leaf([1.0])
+    with tg.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+        with tg.set_grad_enabled(True):
+            assert (x * 2).requires_grad
+    assert tg.is_grad_enabled()
+
+
+def test_state_is_restored_after_an_exception():
+    with pytest.raises(ZeroDivisionError):
+        with tg.no_grad():
+            1 / 0
+    assert tg.is_grad_enabled()
+
+
+def test_recursive_decorated_function_restores_the_state():
+    """One decorator instance is entered once per call; nested calls must not lose the outer state."""
+
+    @tg.no_grad()
+    def depth(n):
+        return depth(n - 1) if n else tg.is_grad_enabled()
+
+    assert depth(3) is False
+    assert tg.is_grad_enabled()
+
+    @tg.enable_grad()
+    def inner(n):
+        return inner(n - 1) if n else tg.is_grad_enabled()
+
+    with tg.no_grad():
+        assert inner(2) is True
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+
+
+def test_reusing_one_no_grad_object_nested():
+    off = tg.no_grad()
+    with off:
+        with off:
+            assert not tg.is_grad_enabled()
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+
+
+def test_backward_of_a_no_grad_result_explains_the_problem():
+    x = leaf([1.0])
+    with tg.no_grad():
+        loss = (x * 2).sum()
+    with pytest.raises(RuntimeError, match=r"does not require grad.*no_grad\(\)"):
+        loss.backward()

@@ -1,0 +1,271 @@
+"""nn.init: in-place fills with PyTorch's names and rules, plus the RNN helpers
+(spectral radius, per-gate orthogonal). Expectations come from the definitions, not from our outputs."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_rnn as tg
+from tinygrad_rnn.nn import Parameter, init
+from tinygrad_rnn.nn.init import _orthogonal_from
+
+
+def _param(*shape, dtype=np.float32):
+    return Parameter(np.zeros(shape, dtype=dtype))
+
+
+# --- the simple fills ----------------------------------------------------------------
+@pytest.mark.parametrize("fill, kwargs", [
+    (init.uniform_, {"a": -2.0, "b": 3.0}), (init.normal_, {"mean": 1.0, "std": 2.0}),
+    (init.constant_, {"val": 0.5}), (init.zeros_, {}), (init.ones_, {}), (init.eye_, {}),
+    (init.xavier_uniform_, {}), (init.orthogonal_, {}),
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fills_in_place_keep_dtype_and_return_the_tensor(fill, kwargs, dtype):
+    p = _param(5, 4, dtype=dtype)
+    array_before = p.data
+    p.data[...] = 123.0
+    out = fill(p, **kwargs)
+    assert out is p
+    assert p.data is array_before                  # same array: views and optimizers see the change
+    assert p.dtype == dtype and p.shape == (5, 4)
+    assert not np.any(p.data == 123.0)
+    assert p.grad is None and p.is_leaf and p.requires_grad
+
+
+def test_constant_zeros_ones():
+    p = _param(2, 3)
+    np.testing.assert_array_equal(init.constant_(p, -1.5).data, np.full((2, 3), -1.5))
+    np.testing.assert_array_equal(init.zeros_(p).data, np.zeros((2, 3)))
+    np.testing.assert_array_equal(init.ones_(p).data, np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4), (4, 2)])
+def test_eye_is_the_identity(shape):
+    p = Parameter(np.full(shape, 7.0))
+    init.eye_(p)
+    for i in range(shape[0]):
+        for j in range(shape[1]):
+            assert p.data[i, j] == (1.0 if i == j else 0.0)
+
+
+def test_eye_needs_a_matrix():
+    with pytest.raises(ValueError, match=r"eye_: only 2-D.*\(4,\)"):
+        init.eye_(_param(4))
+
+
+def test_uniform_range_and_moments():
+    p = _param(200, 500, dtype=np.float64)
+    init.uniform_(p, -2.0, 3.0, generator=np.random.default_rng(0))
+    assert p.data.min() >= -2.0 and p.data.max() < 3.0
+    n = p.numel()
+    # U(a, b): mean (a+b)/2, variance (b-a)^2/12; sample mean is within 5 standard errors
+    assert abs(p.data.mean() - 0.5) < 5 * math.sqrt(25 / 12 / n)
+    assert abs(p.data.var() - 25 / 12) < 0.05
+
+
+def test_normal_moments():
+    p = _param(400, 250, dtype=np.float64)
+    init.normal_(p, mean=1.0, std=2.0, generator=np.random.default_rng(0))
+    assert abs(p.data.mean() - 1.0) < 5 * 2.0 / math.sqrt(p.numel())
+    assert abs(p.data.std() - 2.0) < 0.02
+
+
+def test_random_fills_follow_the_generator_and_manual_seed():
+    a, b = _param(3, 4), _param(3, 4)
+    init.normal_(a, generator=np.random.default_rng(7))
+    init.normal_(b, generator=np.random.default_rng(7))
+    np.testing.assert_array_equal(a.data, b.data)
+    tg.manual_seed(3)
+    init.orthogonal_(a)
+    tg.manual_seed(3)
+    init.orthogonal_(b)
+    np.testing.assert_array_equal(a.data, b.data)
+    # an explicit generator leaves the global one alone
+    tg.manual_seed(5)
+    init.uniform_(a, generator=np.random.default_rng(1))
+    after_explicit = tg.default_generator().random()
+    tg.manual_seed(5)
+    assert tg.default_generator().random() == after_explicit
+
+
+def test_xavier_uniform_bound():
+    fan_out, fan_in, gain = 300, 200, 2.0
+    p = _param(fan_out, fan_in, dtype=np.float64)
+    init.xavier_uniform_(p, gain=gain, generator=np.random.default_rng(0))
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))        # Glorot & Bengio's a
+    assert np.abs(p.data).max() <= bound
+    assert np.abs(p.data).max() > 0.99 * bound                 # 60,000 draws reach the edge
+    assert abs(p.data.std() - bound / math.sqrt(3)) < 0.01 * bound
+
+
+def test_xavier_uniform_counts_receptive_field():
+    p = _param(4, 3, 5, dtype=np.float64)                      # fan_in = 3*5, fan_out = 4*5
+    init.xavier_uniform_(p, generator=np.random.default_rng(0))
+    assert np.abs(p.data).max() <= math.sqrt(6.0 / (15 + 20))
+
+
+def test_xavier_needs_two_dims():
+    with pytest.raises(ValueError, match="xavier_uniform_: fan in and fan out.*zeros_"):
+        init.xavier_uniform_(_param(5))
+
+
+# --- orthogonal_ --------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (5, 5), (32, 32), (7, 3), (3, 7), (4, 2, 3)])
+@pytest.mark.parametrize("gain", [1.0, 0.5])
+def test_orthogonal_has_orthonormal_rows_or_columns(shape, gain):
+    p = _param(*shape, dtype=np.float64)
+    init.orthogonal_(p, gain=gain, generator=np.random.default_rng(sum(shape)))
+    q = p.data.reshape(shape[0], -1)
+    rows, cols = q.shape
+    gram = q.T @ q if rows >= cols else q @ q.T               # columns (tall) or rows (wide)
+    np.testing.assert_allclose(gram, gain ** 2 * np.eye(min(rows, cols)), atol=1e-12)
+
+
+def test_orthogonal_float32_is_orthogonal_to_float32_precision():
+    p = _param(16, 16)
+    init.orthogonal_(p, generator=np.random.default_rng(0))
+    np.testing.assert_allclose(p.data.T @ p.data, np.eye(16), atol=1e-5)
+
+
+def test_orthogonal_errors_and_empty():
+    with pytest.raises(ValueError, match=r"orthogonal_: only tensors with 2 or more dims.*\(6,\)"):
+        init.orthogonal_(_param(6))
+    empty = _param(0, 3)
+    assert init.orthogonal_(empty) is empty
+    with pytest.raises(TypeError, match="orthogonal_: expected a Tensor or Parameter, got ndarray"):
+        init.orthogonal_(np.zeros((3, 3)))
+    with pytest.raises(TypeError, match="orthogonal_: .*floating point.*int64"):
+        init.orthogonal_(tg.Tensor(np.zeros((3, 3), dtype=np.int64)))
+
+
+@given(rows=st.integers(1, 9), cols=st.integers(1, 9), seed=st.integers(0, 2 ** 32 - 1))
+def test_orthogonal_from_is_qr_with_positive_diagonal(rows, cols, seed):
+    """The sign fix of PyTorch's algorithm: for A (rows >= cols), Q = orth(A) is the Q of the QR
+    factorisation A = QR whose R has a positive diagonal, i.e. QᵀA is upper triangular with
+    positive diagonal. For a wide A the same holds for Aᵀ and Qᵀ."""
+    a = np.random.default_rng(seed).standard_normal((rows, cols))
+    q = _orthogonal_from(a)
+    assert q.shape == a.shape
+    tall_q, tall_a = (q, a) if rows >= cols else (q.T, a.T)
+    r = tall_q.T @ tall_a                                        # (k, k), k = min(rows, cols)
+    np.testing.assert_allclose(np.tril(r, -1), 0, atol=1e-10)
+    assert np.all(np.diag(r) > 0)
+    np.testing.assert_allclose(tall_q @ r, tall_a, atol=1e-10)   # and it reconstructs A
+
+
+def test_orthogonal_from_applies_gain():
+    a = np.random.default_rng(0).standard_normal((4, 4))
+    np.testing.assert_allclose(_orthogonal_from(a, gain=3.0), 3.0 * _orthogonal_from(a), rtol=1e-15)
+
+
+# --- spectral radius helpers --------------------------------------------------------------
+def test_spectral_radius_of_known_matrices():
+    assert init.spectral_radius(tg.tensor(np.diag([0.5, -3.0, 2.0]))) == pytest.approx(3.0)
+    rotation = np.array([[0.0, -2.0], [2.0, 0.0]])              # eigenvalues ±2i
+    assert init.spectral_radius(tg.tensor(rotation)) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("rho", [0.5, 1.0, 1.7])
+def test_scale_to_spectral_radius(rho):
+    w = _param(10, 10, dtype=np.float64)
+    init.normal_(w, generator=np.random.default_rng(0))
+    before = w.data.copy()
+    assert init.scale_to_spectral_radius_(w, rho) is w
+    assert np.max(np.abs(np.linalg.eigvals(w.data))) == pytest.approx(rho, rel=1e-10)
+    scale = w.data[0, 0] / before[0, 0]                         # one common factor for every entry
+    np.testing.assert_allclose(w.data, scale * before, rtol=1e-12)
+    assert scale > 0
+
+
+def test_scale_to_spectral_radius_errors():
+    with pytest.raises(ValueError, match=r"scale_to_spectral_radius_: needs a square matrix.*\(4, 2\)"):
+        init.scale_to_spectral_radius_(_param(4, 2), 1.0)
+    with pytest.raises(ValueError, match="spectral radius 0.*normal_ or orthogonal_"):
+        init.scale_to_spectral_radius_(_param(3, 3), 1.0)
+    nilpotent = tg.tensor(np.array([[0.0, 1.0], [0.0, 0.0]]))
+    with pytest.raises(ValueError, match="spectral radius 0"):
+        init.scale_to_spectral_radius_(nilpotent, 1.0)
+    with pytest.raises(ValueError, match="rho must be a finite number >= 0"):
+        init.scale_to_spectral_radius_(tg.tensor(np.eye(2)), -1.0)
+
+
+# --- orthogonal_per_gate_ -----------------------------------------------------------------
+@pytest.mark.parametrize("num_gates", [1, 3, 4])
+def test_orthogonal_per_gate_makes_each_block_orthogonal(num_gates):
+    hidden = 6
+    w = _param(num_gates * hidden, hidden, dtype=np.float64)
+    assert init.orthogonal_per_gate_(w, num_gates, generator=np.random.default_rng(0)) is w
+    blocks = [w.data[k * hidden:(k + 1) * hidden] for k in range(num_gates)]
+    for block in blocks:
+        np.testing.assert_allclose(block.T @ block, np.eye(hidden), atol=1e-12)
+        np.testing.assert_allclose(np.abs(np.linalg.eigvals(block)), 1.0, atol=1e-10)
+    for i in range(num_gates):
+        for j in range(i):
+            assert not np.allclose(blocks[i], blocks[j])       # independent draws
+
+
+def test_fused_orthogonal_shrinks_each_gate_which_is_why_per_gate_exists():
+    """The docstring's claim: orthogonal_ on a (4H, H) matrix gives Σ_k W_kᵀW_k = I, so the
+    gates share one identity and no block is orthogonal (its singular values are below 1)."""
+    hidden = 8
+    w = _param(4 * hidden, hidden, dtype=np.float64)
+    init.orthogonal_(w, generator=np.random.default_rng(0))
+    blocks = [w.data[k * hidden:(k + 1) * hidden] for k in range(4)]
+    np.testing.assert_allclose(sum(b.T @ b for b in blocks), np.eye(hidden), atol=1e-12)
+    for block in blocks:
+        assert np.linalg.svd(block, compute_uv=False).max() < 1.0
+    # trace of Σ_k W_kᵀW_k = I: the 4H squared singular values add up to H, 1/4 each on average
+    total = sum(np.sum(np.linalg.svd(b, compute_uv=False) ** 2) for b in blocks)
+    assert total == pytest.approx(hidden)
+
+
+def test_orthogonal_per_gate_errors():
+    with pytest.raises(ValueError, match=r"orthogonal_per_gate_: weight_hh has shape \(8, 3\).*\(4\*3, 3\).*"
+                                         r"num_gates=4 for an LSTM"):
+        init.orthogonal_per_gate_(_param(8, 3), 4)
+    with pytest.raises(ValueError, match="num_gates must be a positive int"):
+        init.orthogonal_per_gate_(_param(4, 4), 0)
+
+
+# --- argument checks ---------------------------------------------------------------
+def test_argument_errors_name_the_function():
+    with pytest.raises(ValueError, match="uniform_: the lower bound a=2.0 must not exceed the upper bound b=1.0"):
+        init.uniform_(_param(2), 2.0, 1.0)
+    with pytest.raises(ValueError, match="normal_: std must be >= 0"):
+        init.normal_(_param(2), std=-1.0)
+    with pytest.raises(TypeError, match="generator must be a np.random.Generator"):
+        init.normal_(_param(2), generator=42)
+
+
+# --- PyTorch parity ---------------------------------------------------------------------
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch", reason="PyTorch parity tests need the torch extra: pip install -e '.[torch]'")
+
+
+@pytest.mark.parametrize("shape", [(5, 5), (6, 3), (3, 6), (4, 2, 3)])
+@pytest.mark.parametrize("gain", [1.0, 2.5])
+def test_orthogonal_matches_torch_given_the_same_normal_draw(torch, shape, gain):
+    """torch.nn.init.orthogonal_ draws a (rows, cols) normal matrix from its generator; drawing the
+    same matrix from an identically seeded generator lets us feed it to our algorithm."""
+    rows = shape[0]
+    cols = math.prod(shape) // rows
+    normal = torch.empty(rows, cols, dtype=torch.float64).normal_(0, 1, generator=torch.Generator().manual_seed(11))
+    expected = torch.empty(*shape, dtype=torch.float64)
+    torch.nn.init.orthogonal_(expected, gain=gain, generator=torch.Generator().manual_seed(11))
+    ours = _orthogonal_from(normal.numpy(), gain).reshape(shape)
+    np.testing.assert_allclose(ours, expected.numpy(), atol=1e-12)
+
+
+def test_xavier_uniform_bound_matches_torch(torch):
+    """Same fan rule and bound as torch: the largest |entry| of many draws approaches the same a."""
+    shape = (40, 30, 5)
+    theirs = torch.nn.init.xavier_uniform_(torch.empty(*shape, dtype=torch.float64), gain=1.3).numpy()
+    ours = init.xavier_uniform_(_param(*shape, dtype=np.float64), gain=1.3, generator=np.random.default_rng(0)).data
+    bound = 1.3 * math.sqrt(6.0 / (30 * 5 + 40 * 5))
+    for values in (theirs, ours):
+        assert np.abs(values).max() <= bound
+        assert np.abs(values).max() > 0.99 * bound

@@ -1,0 +1,94 @@
+"""``Linear`` and ``Embedding``: PyTorch's two simplest layers, and the small helpers every
+layer here uses to make its parameters (``dtype=`` and ``generator=`` keywords).
+
+Every module takes ``dtype=None`` (float32, as PyTorch; ``np.float64`` for gradient
+checks) and ``generator=None`` (an ``np.random.Generator``; by default the library's
+global one, so ``tg.manual_seed(0)`` makes the initial weights repeatable).
+"""
+import numpy as np
+
+from ..core import Tensor
+from ..core.creation import default_generator
+from .module import Module, Parameter
+
+
+def resolve_dtype(dtype, owner: str) -> np.dtype:
+    """``dtype`` as a NumPy floating dtype (float32 when ``None``)."""
+    dtype = np.dtype(np.float32 if dtype is None else dtype)
+    if not np.issubdtype(dtype, np.floating):
+        raise TypeError(f"{owner}: dtype must be a floating point type (np.float32 or np.float64), got {dtype}")
+    return dtype
+
+
+def uniform_parameter(shape, bound: float, dtype, generator=None) -> Parameter:
+    """A ``Parameter`` of ``shape`` drawn from U(-bound, bound), PyTorch's default for Linear and the RNNs."""
+    rng = generator if generator is not None else default_generator()
+    return Parameter(rng.uniform(-bound, bound, size=shape).astype(dtype))
+
+
+def as_input(x, owner: str) -> Tensor:
+    """Accept a Tensor, or an ndarray / list for convenience (wrapped, not differentiated)."""
+    if isinstance(x, Tensor):
+        return x
+    try:
+        return Tensor(x)
+    except TypeError:
+        raise TypeError(f"{owner}: expected a Tensor as input, got {type(x).__name__}") from None
+
+
+class Linear(Module):
+    """y = x W^T + b.
+
+    ``Linear(in_features, out_features, bias=True)``; ``weight`` (out_features, in_features),
+    ``bias`` (out_features,), both U(-1/sqrt(in_features), 1/sqrt(in_features)) as in PyTorch.
+    Input (..., in_features) -> output (..., out_features).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, dtype=None, generator=None):
+        super().__init__()
+        dtype = resolve_dtype(dtype, "Linear")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        bound = 1 / np.sqrt(in_features) if in_features > 0 else 0.0
+        self.weight = uniform_parameter((out_features, in_features), bound, dtype, generator)
+        self.bias = uniform_parameter((out_features,), bound, dtype, generator) if bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = as_input(x, "Linear")
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"Linear: input has shape {x.shape}, but in_features is {self.in_features}: expected "
+                             f"(..., {self.in_features}). Fix: give an input whose last dim is {self.in_features}, "
+                             f"or build Linear({x.shape[-1] if x.ndim else '?'}, {self.out_features}).")
+        y = x @ self.weight.T
+        return y + self.bias if self.bias is not None else y
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Embedding(Module):
+    """A lookup table: row ``i`` of ``weight`` (num_embeddings, embedding_dim) is the vector of token ``i``.
+
+    ``weight`` starts N(0, 1), as in PyTorch. Input: integer indices of any shape S (an
+    integer ndarray, int Tensor, list or int) -> output S + (embedding_dim,). The gradient
+    of a row used twice is the sum of both uses.
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, *, dtype=None, generator=None):
+        super().__init__()
+        dtype = resolve_dtype(dtype, "Embedding")
+        rng = generator if generator is not None else default_generator()
+        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.weight = Parameter(rng.standard_normal((num_embeddings, embedding_dim)).astype(dtype))
+
+    def forward(self, indices) -> Tensor:
+        indices = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+        if not np.issubdtype(indices.dtype, np.integer):
+            raise TypeError(f"Embedding: indices must be integers, got dtype {indices.dtype}. Fix: convert them, "
+                            "e.g. np.asarray(ids, dtype=np.int64).")
+        if indices.size and (indices.min() < 0 or indices.max() >= self.num_embeddings):
+            raise IndexError(f"Embedding: indices must be in [0, {self.num_embeddings - 1}] "
+                             f"(num_embeddings={self.num_embeddings}), got range [{indices.min()}, {indices.max()}]")
+        return self.weight[indices]
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"

@@ -1,0 +1,234 @@
+"""Whole-sequence recurrent layers: ``RNN``, ``LSTM``, ``GRU`` (PyTorch's signatures, shapes,
+parameter names and numbers; no dropout, bidirectional or proj_size).
+
+How they are built
+------------------
+Each layer *unrolls* the recurrence in a Python loop, one time step at a time, calling
+the same cell functions as the cells (``rnn_cell``, ``lstm_cell``, ``gru_cell`` in
+``cells.py``). So the graph of a forward pass is T copies of the cell's graph, chained
+through h_t (and c_t), and every h_t is a real tensor you can inspect.
+
+Parameter naming (design choice)
+--------------------------------
+PyTorch's ``state_dict`` for a stacked layer is flat: ``weight_ih_l0, weight_hh_l0, bias_ih_l0,
+bias_hh_l0, weight_ih_l1, ...``. To produce exactly these names, the layer stores its
+parameters *directly on itself* under those names (no sub-modules, no renaming), and
+layer k's step is ``lstm_cell(x_t, h, c, self.weight_ih_lk, self.weight_hh_lk, ...)``.
+Holding ``LSTMCell`` objects instead would give names like ``cells.0.weight_ih`` and
+need a translation layer for state_dict; sharing the cell *function* keeps the math in
+one place and the names PyTorch's, with nothing in between. ``layer_parameters(k)``
+returns layer k's four tensors.
+
+Shapes (T = sequence length, B = batch, I = input_size, H = hidden_size, L = num_layers)
+------------------------------------------------------------------------------------
+- input: (T, B, I), or (B, T, I) with ``batch_first=True``, or unbatched (T, I)
+- h_0 (and c_0 for LSTM): (L, B, H), or (L, H) for unbatched input; zeros if omitted
+  (``batch_first`` never applies to the states, as in PyTorch)
+- output: h_t of the last layer for every t: (T, B, H) ((B, T, H) if batch_first; (T, H) unbatched)
+- h_n (and c_n): the last step's state of every layer: (L, B, H) (or (L, H))
+
+``RNN``/``GRU`` return ``(output, h_n)``; ``LSTM`` returns ``(output, (h_n, c_n))``.
+
+Every step's state, kept for analysis
+-------------------------------------
+After each forward call, ``layer.last_states[k]`` is the list ``[h_1, ..., h_T]`` of layer
+k's hidden-state tensors (the very tensors in the graph, named ``h_1``... or ``h_1_l0``...
+when num_layers > 1), and for ``LSTM`` ``layer.last_cell_states[k]`` is ``[c_1, ..., c_T]``.
+Call ``h.retain_grad()`` on them before ``backward()`` to read dL/dh_t afterwards. The
+initial state h_0 is not in the list. Every tensor made during step t (x_t's slice, the
+gates, h_t, c_t) also has ``.step == t`` (``core.time_step``), so a drawing can group them.
+These lists keep the last graph alive until the next forward call (set them to ``None`` to
+free it).
+"""
+import numpy as np
+
+from ..core import Tensor, stack, zeros
+from ..core.time_step import time_step
+from .cells import check_input_size, check_state, gru_cell, lstm_cell, rnn_cell
+from .linear import as_input, resolve_dtype, uniform_parameter
+from .module import Module
+
+__all__ = ["RNN", "LSTM", "GRU"]
+
+
+class RNNBase(Module):
+    """What the three layers share: the parameters, the shape checks and the unrolling loop.
+    Subclasses say how many gates they stack (``gates``) and what one step is (``step``)."""
+
+    gates = 1                 # G: weight_ih_lk is (G*H, I) for layer 0, (G*H, H) above
+    has_cell_state = False    # True for LSTM: the state is (h, c) instead of h
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, *,
+                 dtype=None, generator=None):
+        super().__init__()
+        name = type(self).__name__
+        if dropout:
+            raise NotImplementedError(f"{name}: dropout between layers is not implemented here; "
+                                      "use dropout=0 (the default)")
+        if bidirectional:
+            raise NotImplementedError(f"{name}: bidirectional layers are not implemented here; run a second "
+                                      "layer on the reversed sequence if you need one")
+        if input_size < 1 or hidden_size < 1 or num_layers < 1:
+            raise ValueError(f"{name}: input_size, hidden_size and num_layers must be positive, got "
+                             f"{input_size}, {hidden_size}, {num_layers}")
+        dtype = resolve_dtype(dtype, name)
+        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        self.num_layers, self.bias, self.batch_first = int(num_layers), bool(bias), bool(batch_first)
+        G, H, bound = self.gates, self.hidden_size, 1 / np.sqrt(hidden_size)
+        for k in range(self.num_layers):
+            layer_input = input_size if k == 0 else H
+            setattr(self, f"weight_ih_l{k}", uniform_parameter((G * H, layer_input), bound, dtype, generator))
+            setattr(self, f"weight_hh_l{k}", uniform_parameter((G * H, H), bound, dtype, generator))
+            if bias:
+                setattr(self, f"bias_ih_l{k}", uniform_parameter((G * H,), bound, dtype, generator))
+                setattr(self, f"bias_hh_l{k}", uniform_parameter((G * H,), bound, dtype, generator))
+        self.last_states = None
+        self.last_cell_states = None
+
+    def layer_parameters(self, k: int):
+        """Layer k's ``(weight_ih, weight_hh, bias_ih, bias_hh)`` (biases ``None`` when bias=False)."""
+        return (getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}"),
+                getattr(self, f"bias_ih_l{k}", None), getattr(self, f"bias_hh_l{k}", None))
+
+    def step(self, k: int, x: Tensor, state: tuple, t: str) -> tuple:
+        """One time step of layer k: ``state`` is ``(h,)`` or ``(h, c)``; returns the new state."""
+        raise NotImplementedError
+
+    # --- the unrolled loop ---------------------------------------------------------------------
+    def forward(self, input, hx=None):
+        name = type(self).__name__
+        x = as_input(input, name)
+        I = self.input_size
+        if x.ndim not in (2, 3):
+            raise ValueError(f"{name}: expected input of shape (seq_len, batch, {I}) "
+                             f"{'[batch_first: (batch, seq_len, ' + str(I) + ')] ' if self.batch_first else ''}"
+                             f"or unbatched (seq_len, {I}), got {x.ndim}-D input of shape {x.shape}. "
+                             f"For a single time step use {name}Cell.")
+        batched = x.ndim == 3
+        time_dim = 1 if batched and self.batch_first else 0
+        check_input_size(name, x, I, "(seq_len, batch, {0}), (batch, seq_len, {0}) with batch_first=True, or "
+                                     "(seq_len, {0})".format(I))
+        T = x.shape[time_dim]
+        if T == 0:
+            raise ValueError(f"{name}: the input sequence is empty (shape {x.shape}); give at least one time step")
+        xs = []                                                             # x_1 .. x_T, each (B, I) or (I,)
+        for t in range(T):
+            with time_step(t + 1):
+                xs.append(x[:, t] if time_dim == 1 else x[t])
+        states = self._initial_states(hx, xs[0].shape[:-1], x.shape)         # per layer: (h_0,) or (h_0, c_0)
+
+        self.last_states, self.last_cell_states = [], ([] if self.has_cell_state else None)
+        finals = []
+        layer_inputs = xs
+        for k in range(self.num_layers):
+            state, hs, cs = states[k], [], []
+            for t, x_t in enumerate(layer_inputs, start=1):
+                with time_step(t):               # tags this step's tensors with .step = t, for drawings
+                    state = self.step(k, x_t, state, str(t) if self.num_layers == 1 else f"{t}_l{k}")
+                hs.append(state[0])
+                if self.has_cell_state:
+                    cs.append(state[1])
+            finals.append(state)
+            self.last_states.append(hs)
+            if self.has_cell_state:
+                self.last_cell_states.append(cs)
+            layer_inputs = hs                    # layer k+1 reads layer k's h_t
+
+        output = stack(layer_inputs, dim=time_dim)                     # (T, B, H) / (B, T, H) / (T, H)
+        h_n = stack([s[0] for s in finals], dim=0)                      # (L, B, H) / (L, H)
+        if not self.has_cell_state:
+            return output, h_n
+        return output, (h_n, stack([s[1] for s in finals], dim=0))
+
+    def _initial_states(self, hx, batch_shape: tuple, input_shape: tuple) -> list:
+        """Per layer, ``(h_0,)`` or ``(h_0, c_0)``: slices of the given hx, or zeros."""
+        name, L, H = type(self).__name__, self.num_layers, self.hidden_size
+        labels = ("h_0", "c_0") if self.has_cell_state else ("h_0",)
+        if hx is None:
+            dtype = self.weight_ih_l0.dtype
+            return [tuple(zeros(batch_shape + (H,), dtype=dtype, name=label if L == 1 else f"{label}_l{k}")
+                          for label in labels) for k in range(L)]
+        if self.has_cell_state:
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise TypeError(f"{name}: the initial state must be a tuple (h_0, c_0), got {type(hx).__name__}. "
+                                "Fix: call lstm(x, (h_0, c_0)), or lstm(x) to start from zeros.")
+        else:
+            if isinstance(hx, (tuple, list)):
+                raise TypeError(f"{name}: the initial state must be one tensor h_0 of shape (num_layers, batch, "
+                                f"hidden_size), got a {type(hx).__name__}")
+            hx = (hx,)
+        expected = (L,) + batch_shape + (H,)
+        given = [check_state(name, label, s, expected, input_shape) for label, s in zip(labels, hx)]
+        per_layer = []
+        for k in range(L):
+            layer_state = tuple(s[k] for s in given)
+            for label, s in zip(labels, layer_state):
+                s.name = label if L == 1 else f"{label}_l{k}"
+            per_layer.append(layer_state)
+        return per_layer
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        return s
+
+
+class RNN(RNNBase):
+    """Elman RNN over a sequence: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) in each layer,
+    act = tanh or relu. ``rnn(input, h_0=None)`` -> ``(output, h_n)``; shapes in the module docstring."""
+
+    gates = 1
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 *, dtype=None, generator=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         dtype=dtype, generator=generator)
+        self.nonlinearity = nonlinearity
+
+    def step(self, k, x, state, t):
+        return (rnn_cell(x, state[0], *self.layer_parameters(k), nonlinearity=self.nonlinearity, t=t),)
+
+    def extra_repr(self) -> str:
+        # PyTorch's RNN repr leaves the nonlinearity out; shown here because it changes the model.
+        s = super().extra_repr()
+        return s + (f", nonlinearity={self.nonlinearity}" if self.nonlinearity != "tanh" else "")
+
+
+class LSTM(RNNBase):
+    """LSTM over a sequence (gates i, f, g, o; c_t = f_t*c_{t-1} + i_t*g_t, h_t = o_t*tanh(c_t)).
+    ``lstm(input, (h_0, c_0)=None)`` -> ``(output, (h_n, c_n))``; shapes in the module docstring."""
+
+    gates = 4
+    has_cell_state = True
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0, *, dtype=None, generator=None):
+        if proj_size:
+            raise NotImplementedError("LSTM: proj_size (LSTM with projections) is not implemented here; "
+                                      "use proj_size=0 (the default)")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         dtype=dtype, generator=generator)
+
+    def step(self, k, x, state, t):
+        h, c = state
+        return lstm_cell(x, h, c, *self.layer_parameters(k), t=t)
+
+
+class GRU(RNNBase):
+    """GRU over a sequence (gates r, z, n; h_t = (1-z_t)*n_t + z_t*h_{t-1}).
+    ``gru(input, h_0=None)`` -> ``(output, h_n)``; shapes in the module docstring."""
+
+    gates = 3
+
+    def step(self, k, x, state, t):
+        return (gru_cell(x, state[0], *self.layer_parameters(k), t=t),)

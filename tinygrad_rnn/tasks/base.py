@@ -1,0 +1,175 @@
+"""What every task shares: the ``Task`` protocol, the ``Batch`` it returns, and two small helpers.
+
+See ``tinygrad_rnn/tasks/__init__.py`` for the design and a training-loop recipe.
+"""
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import functional as F
+from ..core import Tensor, default_generator
+
+IGNORE_INDEX = -1
+"""In integer targets (T, B), this value means "no loss at this step for this sample"."""
+
+
+class Batch(NamedTuple):
+    """One batch of a task, time-major (T = steps, B = batch size).
+
+    - ``inputs``  (T, B, I) float32: what the network reads at each step.
+    - ``targets`` (T, B) int64 class indices for classification tasks, with ``IGNORE_INDEX`` (-1)
+      at the steps without a loss; or (T, B, O) float32 for regression, 0.0 at those steps.
+    - ``mask``    (T, B) bool: True exactly where the loss (and the metric) is taken.
+
+    It unpacks like a tuple: ``inputs, targets, mask = task.batch(32, rng)``.
+    """
+    inputs: np.ndarray
+    targets: np.ndarray
+    mask: np.ndarray
+
+    @property
+    def seq_len(self) -> int:
+        return self.inputs.shape[0]
+
+    @property
+    def batch_size(self) -> int:
+        return self.inputs.shape[1]
+
+    @property
+    def loss_steps(self) -> np.ndarray:
+        """The time steps (sorted ints) at which at least one sample carries a loss."""
+        return np.flatnonzero(self.mask.any(axis=1))
+
+    def window(self, start: int, stop: int) -> "Batch":
+        """Steps ``[start, stop)`` of every array (views, not copies). ``window.mask.any()`` says
+        whether the window has any loss to backpropagate."""
+        return Batch(self.inputs[start:stop], self.targets[start:stop], self.mask[start:stop])
+
+    def windows(self, length: int):
+        """Consecutive windows of ``length`` steps covering the batch (the last may be shorter)."""
+        if length < 1:
+            raise ValueError(f"windows: length must be a positive number of steps, got {length}")
+        for start in range(0, self.seq_len, length):
+            yield self.window(start, start + length)
+
+
+def as_rng(rng) -> np.random.Generator:
+    """``rng`` as a NumPy Generator: a Generator is used as is (each call draws a new batch);
+    an int is a seed (the same int always gives the same batch); ``None`` means the library's
+    default generator, which ``tinygrad_rnn.manual_seed`` resets."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None:
+        return default_generator()
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}. "
+                    "Fix: rng = np.random.default_rng(0)")
+
+
+def one_hot(indices: np.ndarray, n_classes: int) -> np.ndarray:
+    """(...) ints in [0, n_classes) -> (..., n_classes) float32 with a single 1 per row."""
+    return np.eye(n_classes, dtype=np.float32)[indices]
+
+
+def check_positive_int(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what} must be a positive int, got {value!r}")
+    return int(value)
+
+
+class Task:
+    """The protocol every task follows (subclasses fill in the attributes and three methods).
+
+    Attributes:
+        name:        the registry name ("adding", "copy", ...)
+        seq_len:     T, the number of time steps of every batch (``inputs.shape[0]``)
+        input_size:  I, features per step
+        output_size: O, what the network should output per step (logits, or values for "mse")
+        metric:      "mse" | "accuracy" | "loss" (mean cross-entropy in nats) — what to report
+        loss:        "mse" | "cross_entropy" — what to train with
+
+    Methods to implement: ``from_seq_len``, ``batch``, ``baseline``.
+    ``evaluate``, ``compute_loss`` and ``step_loss`` work for every task, through ``Batch.mask``.
+    """
+    name: str = ""
+    seq_len: int
+    input_size: int
+    output_size: int
+    metric: str
+    loss: str
+
+    @classmethod
+    def from_seq_len(cls, seq_len: int, **options) -> "Task":
+        """The task whose batches have exactly ``seq_len`` steps (used by ``make_task``)."""
+        raise NotImplementedError
+
+    def batch(self, batch_size: int, rng=None) -> Batch:
+        """A fresh batch drawn from ``rng`` (a Generator, an int seed, or None: see ``as_rng``)."""
+        raise NotImplementedError
+
+    def baseline(self) -> float:
+        """The ``metric`` of the trivial predictor (each task documents which and why)."""
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}(seq_len={self.seq_len}, input_size={self.input_size}, " \
+               f"output_size={self.output_size}, metric={self.metric!r})"
+
+    # --- scoring, shared by all tasks -------------------------------------------------
+    def evaluate(self, outputs, batch: Batch) -> float:
+        """The task's ``metric`` (NumPy, no graph) of ``outputs`` (T, B, O) — logits for
+        classification, predictions for regression — over the steps where ``batch.mask`` is True."""
+        out = np.asarray(outputs.data if isinstance(outputs, Tensor) else outputs, dtype=np.float64)
+        _check_outputs(out.shape, batch, self.output_size)
+        out, targets = out[batch.mask], batch.targets[batch.mask]          # (n, O) and (n,) or (n, O)
+        if self.metric == "mse":
+            return float(np.mean((out - targets) ** 2))
+        if self.metric == "accuracy":
+            return float(np.mean(out.argmax(axis=-1) == targets))
+        if self.metric == "loss":
+            top = out.max(axis=-1, keepdims=True)
+            log_probs = out - top - np.log(np.exp(out - top).sum(axis=-1, keepdims=True))
+            return float(-np.mean(log_probs[np.arange(len(targets)), targets]))
+        raise ValueError(f"evaluate: unknown metric {self.metric!r}")
+
+    def compute_loss(self, outputs: Tensor, batch: Batch) -> Tensor:
+        """The training loss (a one-element Tensor): ``self.loss`` averaged over the masked steps.
+
+        ``outputs`` (T, B, O) is the network's output at every step; the bool mask picks the
+        (n, O) rows that carry a loss, so only those steps send gradients back.
+        """
+        _check_outputs(outputs.shape, batch, self.output_size)
+        if not batch.mask.any():
+            raise ValueError("compute_loss: this batch (or window) has no step with a loss; "
+                             "check batch.mask.any() and skip backward() for it")
+        if self.loss == "cross_entropy":
+            return F.cross_entropy(outputs[batch.mask], batch.targets[batch.mask])
+        return F.mse_loss(outputs[batch.mask], batch.targets[batch.mask])
+
+    def step_loss(self, output_t: Tensor, batch: Batch, t: int) -> Tensor:
+        """The loss of step ``t`` alone, ``output_t`` (B, O), scaled so that the step losses
+        add up over all steps to ``compute_loss(outputs, batch)`` — for loops (or truncated
+        BPTT) that unroll one step at a time. Only call it for t in ``batch.loss_steps``."""
+        mask_t = batch.mask[t]
+        if not mask_t.any():
+            raise ValueError(f"step_loss: step {t} carries no loss; the loss steps are batch.loss_steps")
+        per_sample = output_t[mask_t]                                      # (n_t, O)
+        if self.loss == "cross_entropy":
+            total = F.cross_entropy(per_sample, batch.targets[t][mask_t], reduction="sum")
+        else:
+            total = F.mse_loss(per_sample, batch.targets[t][mask_t], reduction="sum")
+        count = int(batch.mask.sum()) * (1 if self.loss == "cross_entropy" else self.output_size)
+        return total / float(count)
+
+
+def _check_outputs(shape, batch: Batch, output_size: int):
+    expected = (batch.seq_len, batch.batch_size, output_size)
+    if tuple(shape) != expected:
+        raise ValueError(f"outputs must have shape (T, B, O) = {expected}, got {tuple(shape)}")
+
+
+def entropy(probabilities) -> float:
+    """-sum p ln p in nats (terms with p = 0 contribute 0)."""
+    return -math.fsum(float(p) * math.log(p) for p in np.ravel(probabilities) if p > 0)

@@ -1,0 +1,146 @@
+r"""Backpropagation through time, full and truncated, by cutting the graph.
+
+Full BPTT unrolls all T steps, adds up the loss and calls ``backward()`` once: the
+gradient of a loss at step t reaches every earlier step, multiplied on the way by
+one Jacobian $\partial h_s / \partial h_{s-1}$ per step — which is why it explodes
+or vanishes.
+
+Truncated BPTT, TBPTT(k1, k2) after Williams & Peng (1990): every ``k1`` steps,
+backpropagate the loss of those ``k1`` steps through (at most) the last ``k2``
+steps. The hidden state carried into a window is ``detach()``-ed, so the graph
+simply ends there: no gradient can cross the cut, and the memory held is that of
+``k2`` steps, whatever T is. ``k1 = k2 = k`` is the common case; ``k = T`` is full
+BPTT. The state *values* are always carried on — only the gradient is cut.
+
+With ``k2 > k1`` windows overlap: the steps between the cut and the first loss
+step are recomputed from the stored state at the cut (with the current weights).
+
+Randomized truncation (after Tallec & Ollivier, 2017) draws each window's length
+at random, so no dependency length is *always* cut; ARTBP's reweighting of the
+gradient at the cuts is not applied here.
+
+Usage, with any model that has ``step(x_t, state) -> (y_t, state)``::
+
+    tbptt = TBPTT(k1=50)                                    # k2 defaults to k1
+    for window, loss in tbptt.run(model, inputs, step_loss):
+        clip_grad_norm_(model.parameters(), 1.0)            # the window's gradient is in .grad
+        optimizer.step(); optimizer.zero_grad()
+"""
+import contextlib
+import dataclasses
+
+import numpy as np
+
+from ..core import Tensor, no_grad
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """Steps ``[cut, stop)`` are unrolled with a graph; the state entering step ``cut`` is detached.
+    The loss of steps ``[loss_start, stop)`` is backpropagated (``cut <= loss_start < stop``)."""
+    cut: int
+    loss_start: int
+    stop: int
+
+    @property
+    def depth(self) -> int:
+        """How many steps back a gradient can travel from the window's end."""
+        return self.stop - self.cut
+
+
+def detach_state(state):
+    """Detach a hidden state: a Tensor ``h``, or a tuple such as the LSTM's ``(h, c)``."""
+    if state is None:
+        return None
+    if isinstance(state, Tensor):
+        return state.detach()
+    return tuple(detach_state(s) for s in state)
+
+
+class TBPTT:
+    """Truncated backpropagation through time.
+
+    ``k1``: backpropagate every k1 steps (the loss of those k1 steps).
+    ``k2``: through at most the last k2 steps (default k1; must be >= k1).
+    ``random=True``: draw each window length uniformly from ``[max(1, k1 // 2), 2 * k1 - max(1, k1 // 2)]``
+    (mean k1), with ``k2 = k1`` per window, from ``rng``.
+    Use ``TBPTT.full(T)`` (or k1 = T) for full BPTT.
+    """
+
+    def __init__(self, k1: int, k2: int | None = None, random: bool = False, rng=None):
+        k2 = k1 if k2 is None else k2
+        if not (isinstance(k1, (int, np.integer)) and k1 >= 1):
+            raise ValueError(f"TBPTT: k1 must be a positive number of steps, got {k1!r}")
+        if not (isinstance(k2, (int, np.integer)) and k2 >= k1):
+            raise ValueError(f"TBPTT: k2 (how far back gradients go) must be an int >= k1 = {k1}, got {k2!r}. "
+                             "Backpropagating fewer steps than the loss window would leave some losses cut "
+                             "off from their own step.")
+        if random and k2 != k1:
+            raise ValueError("TBPTT: random=True draws one length per window, so give k1 only (k2 = k1)")
+        self.k1, self.k2, self.random = int(k1), int(k2), random
+        self.rng = rng if rng is not None else np.random.default_rng()
+
+    @classmethod
+    def full(cls, T: int) -> "TBPTT":
+        """Full BPTT over a sequence of length T: one window, one backward."""
+        return cls(T)
+
+    def __repr__(self):
+        if self.random:
+            return f"TBPTT(k1={self.k1}, random=True)"
+        return f"TBPTT(k1={self.k1}, k2={self.k2})"
+
+    def windows(self, T: int) -> list:
+        """The windows covering steps 0..T-1 (the last may be shorter when k1 does not divide T)."""
+        out, stop = [], 0
+        while stop < T:
+            loss_start, stop = stop, min(stop + self._next_length(), T)
+            # gradients reach k2 - k1 steps further back than the window's own loss steps
+            out.append(Window(max(0, loss_start - (self.k2 - self.k1)), loss_start, stop))
+        return out
+
+    def _next_length(self) -> int:
+        if not self.random:
+            return self.k1
+        low = max(1, self.k1 // 2)
+        return int(self.rng.integers(low, 2 * self.k1 - low + 1))
+
+    def run(self, model, inputs, step_loss, loss_steps=None, state=None):
+        """Unroll ``model`` over ``inputs`` window by window, calling ``backward()`` once per window.
+
+        ``model.step(x_t, state) -> (y_t, state)`` advances one step (``state=None`` means zeros).
+        ``inputs``: an array or Tensor (T, B, I), indexed per step.
+        ``step_loss(y_t, t)``: the loss Tensor of step t.
+        ``loss_steps``: the steps that carry a loss (default: all). A window without any
+        runs without recording a graph and calls no backward.
+        Yields ``(window, loss)`` after each window, with that window's gradients in
+        ``.grad`` (step the optimizer there); ``loss`` is ``None`` for a window without
+        loss steps. ``self.final_state`` is then the (detached) state after the last step.
+        """
+        T = len(inputs)
+        loss_steps = set(range(T)) if loss_steps is None else {int(t) for t in loss_steps}
+        carried = {0: state}          # detached state entering step t, kept while a later cut may need it
+        for window in self.windows(T):
+            state = carried[window.cut]
+            wanted = [t for t in range(window.loss_start, window.stop) if t in loss_steps]
+            total = None
+            with contextlib.nullcontext() if wanted else no_grad():
+                for t in range(window.cut, window.stop):
+                    y, state = model.step(_step_input(inputs, t), state)
+                    if t in wanted:
+                        loss_t = step_loss(y, t)
+                        total = loss_t if total is None else total + loss_t
+                    if t >= window.loss_start:     # a new step: carry its value on (steps before were
+                        carried[t + 1] = detach_state(state)  # recomputed for the overlap only)
+            if total is not None:
+                total.backward()
+            next_cut = window.stop - (self.k2 - self.k1)
+            for t in [t for t in carried if t < next_cut]:
+                del carried[t]
+            yield window, total
+        self.final_state = carried[T]
+
+
+def _step_input(inputs, t):
+    x = inputs[t]
+    return x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x))
