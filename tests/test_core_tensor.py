@@ -91,8 +91,11 @@ class Probe(Function):
     lambda x: x[[0, 0, 1]], lambda x: x[x > 0.5], lambda x: tg.cat([x, x], 1), lambda x: tg.stack([x, x]),
     lambda x: x @ x.T, lambda x: x.clamp(max=0.5), lambda x: tg.where(x > 0.5, x, 1.0),
     lambda x: F.cross_entropy(x, [0, 2]), lambda x: F.log_softmax(x, dim=0), lambda x: x / 3,
+    lambda x: x.double().tanh(), lambda x: x.reshape(3, 2), lambda x: x.T, lambda x: x.unsqueeze(0),
+    lambda x: x.sum(dim=1), lambda x: x.split(1, dim=1)[2], lambda x: x[1, ::-1], lambda x: x ** 3,
 ], ids=["amax", "max", "mean", "tanh", "sigmoid", "relu", "abs", "exp", "sqrt", "index-array", "mask", "cat",
-        "stack", "matmul", "clamp", "where", "cross_entropy", "log_softmax", "div"])
+        "stack", "matmul", "clamp", "where", "cross_entropy", "log_softmax", "div", "double", "reshape", "T",
+        "unsqueeze", "sum", "split", "index-basic", "pow"])
 def test_a_float32_backward_pass_stays_float32(fn):
     """Not just .grad (which is cast at the end): the gradient passed between ops must not
     silently become float64, which would double memory and time."""

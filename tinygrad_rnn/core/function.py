@@ -51,17 +51,17 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on Tensors (or numbers) and record it in the graph if a gradient is needed."""
-        from .tensor import Tensor, as_tensor  # (imported here: tensor.py imports the ops, which import this module)
-
-        parents = tuple(as_tensor(x) for x in inputs)
+        parents = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
         fn = cls()
         try:
-            out = fn.forward(*(p.data for p in parents), **options)
+            out = np.asarray(fn.forward(*[p.data for p in parents], **options))
         except (ValueError, IndexError, TypeError) as err:
+            if str(err).startswith(f"{fn.op_name}:"):     # already a message written for the learner
+                raise
             shapes = ", ".join(str(p.shape) for p in parents)
             raise type(err)(f"{fn.op_name}: failed on inputs of shape {shapes}: {err}") from None
-        needs_grad = grad_mode.is_grad_enabled() and any(p.requires_grad for p in parents)
-        needs_grad = needs_grad and np.issubdtype(np.asarray(out).dtype, np.floating)  # ints carry no gradient
+        needs_grad = (grad_mode.is_grad_enabled() and any(p.requires_grad for p in parents)
+                      and out.dtype.kind == "f")          # ints and bools carry no gradient
         result = Tensor._wrap(out, requires_grad=needs_grad)
         if needs_grad:
             fn.parents = parents
@@ -103,3 +103,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)
     return grad
+
+
+# Imported last: tensor.py imports the ops, which import this module, so Tensor must already exist.
+from .tensor import Tensor, as_tensor  # noqa: E402

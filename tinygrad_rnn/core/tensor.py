@@ -84,7 +84,7 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool):
-        if value and not np.issubdtype(self.data.dtype, np.floating):
+        if value and self.data.dtype.kind != "f":  # float16/32/64
             raise TypeError(f"requires_grad: only floating point tensors can require gradients, this one is "
                             f"{self.data.dtype}. Fix: convert first, e.g. Tensor(x, dtype=np.float32) or x.float()")
         if not value and self._ctx is not None:

@@ -92,12 +92,14 @@ class TBPTT:
 
     def windows(self, T: int) -> list:
         """The windows covering steps 0..T-1 (the last may be shorter when k1 does not divide T)."""
-        out, stop = [], 0
+        return list(self._iter_windows(T))
+
+    def _iter_windows(self, T: int):
+        stop = 0
         while stop < T:
             loss_start, stop = stop, min(stop + self._next_length(), T)
             # gradients reach k2 - k1 steps further back than the window's own loss steps
-            out.append(Window(max(0, loss_start - (self.k2 - self.k1)), loss_start, stop))
-        return out
+            yield Window(max(0, loss_start - (self.k2 - self.k1)), loss_start, stop)
 
     def _next_length(self) -> int:
         if not self.random:
@@ -118,11 +120,11 @@ class TBPTT:
         loss steps. ``self.final_state`` is then the (detached) state after the last step.
         """
         T = len(inputs)
-        loss_steps = set(range(T)) if loss_steps is None else {int(t) for t in loss_steps}
+        loss_steps = None if loss_steps is None else {int(t) for t in loss_steps}
         carried = {0: state}          # detached state entering step t, kept while a later cut may need it
-        for window in self.windows(T):
+        for window in self._iter_windows(T):
             state = carried[window.cut]
-            wanted = [t for t in range(window.loss_start, window.stop) if t in loss_steps]
+            wanted = [t for t in range(window.loss_start, window.stop) if loss_steps is None or t in loss_steps]
             total = None
             with contextlib.nullcontext() if wanted else no_grad():
                 for t in range(window.cut, window.stop):

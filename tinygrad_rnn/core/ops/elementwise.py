@@ -5,22 +5,19 @@ import numpy as np
 from ..function import Function, unbroadcast
 
 
-def _check_broadcast(op: str, a: np.ndarray, b: np.ndarray) -> None:
-    try:
-        np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ValueError(
-            f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together. Broadcasting lines "
-            "shapes up from the right; each pair of sizes must be equal or one of them 1. Fix: reshape "
-            "one operand (e.g. .unsqueeze(dim) or .reshape(...)), or transpose it (.T) if its axes are "
-            "swapped.") from None
-
-
 class _Binary(Function):
     def forward(self, a, b):
-        _check_broadcast(self.op_name, a, b)
         self.shapes = (a.shape, b.shape)
-        return self.compute(a, b)
+        try:
+            return self.compute(a, b)
+        except ValueError:
+            if a.shape == b.shape:
+                raise
+            raise ValueError(
+                f"{self.op_name}: shapes {a.shape} and {b.shape} cannot be broadcast together. Broadcasting "
+                "lines shapes up from the right; each pair of sizes must be equal or one of them 1. Fix: "
+                "reshape one operand (e.g. .unsqueeze(dim) or .reshape(...)), or transpose it (.T) if its "
+                "axes are swapped.") from None
 
 
 class Add(_Binary):
@@ -124,9 +121,10 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     def forward(self, x):
-        # 1/(1+e^-x) overflows for very negative x; e^-|x| never does.
+        # 1/(1+e^-x) overflows for very negative x. With e = e^-|x| (never overflows):
+        # sigmoid(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0, both accurate in the tails.
         e = np.exp(-np.abs(x))
-        y = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        y = np.where(x >= 0, 1, e) / (1 + e)
         self.save_for_backward(y)
         return y
 

@@ -1,0 +1,92 @@
+"""``tinygrad-rnn train``: options, JSON output, checkpoint and log files, clean interruption."""
+import json
+
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tg
+from tinygrad_rnn.cli import main
+from tinygrad_rnn.train import SequenceModel, TrainConfig, train
+
+
+def run_json(capsys, *argv):
+    assert main(["train", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_json_has_the_documented_keys(capsys):
+    out = run_json(capsys, "--iters", "3", "--seq-len", "8", "--batch", "4", "--log-every", "2")
+    for key in ("task", "metric", "value", "baseline", "iters", "seconds"):
+        assert key in out
+    assert out["task"] == "adding" and out["metric"] == "mse" and out["iters"] == 3
+    assert out["baseline"] == pytest.approx(1 / 6)
+
+
+@pytest.mark.parametrize("task,metric", [("copy", "loss"), ("agreement", "accuracy"), ("text", "loss")])
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+def test_every_task_and_cell_runs(capsys, task, metric, cell):
+    seq_len = "24" if task == "copy" else "12"
+    out = run_json(capsys, "--task", task, "--cell", cell, "--iters", "2", "--seq-len", seq_len, "--batch", "4",
+                   "--tbptt", "5", "--clip", "1", "--optim", "sgd", "--lr", "0.1", "--init", "orthogonal")
+    assert out["metric"] == metric and np.isfinite(out["value"])
+
+
+def test_text_file_option(tmp_path, capsys):
+    path = tmp_path / "tiny.txt"
+    path.write_text("abcabcabcabcabcabcabcabcabcabc abc abc abc\n" * 5)
+    out = run_json(capsys, "--task", "text", "--text", str(path), "--iters", "2", "--seq-len", "10",
+                   "--batch", "2")
+    # the baseline is the unigram entropy of this text: 4 symbols, a b c equally likely
+    counts = np.array([path.read_text().count(ch) for ch in sorted(set(path.read_text()))], float)
+    p = counts / counts.sum()
+    assert out["baseline"] == pytest.approx(float(-(p * np.log(p)).sum()))
+
+
+def test_out_dir_has_checkpoint_config_and_metrics(tmp_path, capsys):
+    out_dir = tmp_path / "run"
+    run_json(capsys, "--iters", "4", "--seq-len", "6", "--batch", "2", "--log-every", "2", "--out", str(out_dir))
+    lines = [json.loads(x) for x in (out_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["iter"] for r in lines] == [2, 4]
+    assert {"loss", "grad_norm", "clip_fraction", "eval"} <= set(lines[0])
+    config = json.loads((out_dir / "config.json").read_text())
+    assert config["iters"] == 4
+    model = SequenceModel("lstm", 2, 32, 1)
+    model.load_state_dict(tg.load(out_dir / "model.npz"))     # loads into a fresh model of that shape
+
+
+def test_clipping_is_counted(capsys):
+    out = run_json(capsys, "--iters", "3", "--seq-len", "10", "--batch", "4", "--clip", "1e-6", "--log-every", "3")
+    assert out["clip_fraction"] == 1.0          # every gradient is longer than 1e-6
+
+
+def test_stop_request_saves_and_reports(tmp_path):
+    calls = []
+
+    def stop_after_two():
+        calls.append(1)
+        return len(calls) > 2
+    result = train(TrainConfig(iters=50, seq_len=6, batch=2, log_every=100, out=str(tmp_path)),
+                   should_stop=stop_after_two)
+    assert result.interrupted and result.iters == 2
+    assert (tmp_path / "model.npz").exists()
+    assert json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[-1])["iter"] == 2
+
+
+def test_keyboard_interrupt_inside_an_iteration_also_saves(tmp_path):
+    def interrupt(i, loss):
+        if i == 3:
+            raise KeyboardInterrupt
+    result = train(TrainConfig(iters=50, seq_len=6, batch=2, log_every=100, out=str(tmp_path)), on_iter=interrupt)
+    assert result.interrupted and (tmp_path / "model.npz").exists()
+
+
+@pytest.mark.parametrize("argv,match", [(["--lr", "-1"], "lr"), (["--tbptt", "5", "--k1", "3"], "either"),
+                                        (["--k2", "4"], "k1"), (["--clip", "0"], "clip")])
+def test_bad_options_exit_with_a_message(capsys, argv, match):
+    with pytest.raises(SystemExit, match=match):
+        main(["train", "--iters", "1", *argv])
+
+
+def test_missing_text_file_is_a_clear_error(tmp_path):
+    with pytest.raises(SystemExit, match="error"):
+        main(["train", "--task", "text", "--text", str(tmp_path / "nope.txt"), "--iters", "1"])

@@ -1,0 +1,40 @@
+"""dL/dx for *every* tensor of a graph, read without writing any ``.grad``.
+
+``loss.backward()`` keeps dL/dx only for leaves (and for tensors you called
+``retain_grad()`` on), and frees the arrays the ops saved. To look at the gradient
+everywhere in an unrolled graph — at every h_t, every gate — ``all_gradients(loss)``
+runs the very same backward pass through ``autograd.grad``, asking for every tensor of
+the graph at once, with ``retain_graph=True``. It returns a dict ``{tensor: dL/dtensor}``
+and changes nothing: no ``.grad`` is written, nothing is freed, so you can still call
+``loss.backward()`` afterwards.
+
+    grads = all_gradients(loss)
+    grads[h_3]                 # ndarray, h_3's shape: dL/dh_3
+    grad_norm(grads[h_3])      # its Euclidean (Frobenius) norm, a float
+"""
+import numpy as np
+
+from .. import autograd
+from ..core.backward import topological_order
+
+
+def all_gradients(root, gradient=None) -> dict:
+    """``{tensor: dL/dtensor}`` for every tensor that ``root`` depends on and that requires grad.
+
+    ``root`` is L: a one-element tensor (a loss), or any tensor together with ``gradient``,
+    dL/droot, of ``root``'s shape. Each value is an ndarray of its tensor's shape, or ``None``
+    where no gradient reaches the tensor. Needs the graph's saved arrays: call it before
+    ``backward()``, or after ``backward(retain_graph=True)``.
+    """
+    if not root.requires_grad:
+        return {}
+    tensors = topological_order(root)      # every tensor below root that requires grad, root included
+    found = autograd.grad(root, tensors, grad_outputs=gradient, retain_graph=True, allow_unused=True)
+    return {tensor: (None if g is None else g.data) for tensor, g in zip(tensors, found)}
+
+
+def grad_norm(gradient) -> float | None:
+    """||gradient|| (the Euclidean norm of all its entries), or ``None`` for no gradient."""
+    if gradient is None:
+        return None
+    return float(np.linalg.norm(np.asarray(gradient, dtype=np.float64).ravel()))
