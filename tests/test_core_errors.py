@@ -159,3 +159,16 @@ def test_gradient_of_wrong_shape_from_grad():
     y = leaf((2,)) * 2
     with pytest.raises(RuntimeError, match=r"grad: grad_outputs has shape \(3,\), the output \(2,\)"):
         tg.autograd.grad(y, [], grad_outputs=np.ones(3))
+
+
+# --- dims out of range / repeated, found while reviewing -----------------------------------
+@pytest.mark.parametrize("call,op", [(lambda x: x.squeeze(5), "squeeze"), (lambda x: x.transpose(0, 4), "transpose"),
+                                     (lambda x: x.transpose(-3, 1), "transpose")])
+def test_dim_out_of_range_names_the_op(call, op):
+    with pytest.raises(IndexError, match=rf"^{op}: dim -?\d is out of range .* \[-2, 1\]"):
+        call(tg.ones(2, 3))
+
+
+def test_repeated_dim_in_a_reduction_is_an_error():
+    with pytest.raises(ValueError, match=r"^sum: dim -2 appears more than once"):
+        tg.ones(2, 3).sum(dim=(0, -2))

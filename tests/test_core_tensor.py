@@ -225,3 +225,14 @@ def test_explicit_generator_leaves_the_global_stream_untouched():
     assert tg.default_generator().bit_generator.state == state
     np.testing.assert_array_equal(tg.randn(3).data, expected)
     np.testing.assert_array_equal(tg.randn(3, generator=np.random.default_rng(0)).data, mine)
+
+
+def test_full_infers_the_dtype_from_the_value_as_pytorch():
+    assert tg.full((2,), 7).dtype == np.int64
+    assert tg.full((2,), 7.0).dtype == np.float32
+    assert tg.full((2,), True).dtype == np.bool_
+    assert tg.full((2,), 7, dtype=np.float64).dtype == np.float64
+
+
+def test_numpy_scalar_exponent_keeps_float32():
+    assert (tg.ones(2) ** np.float64(2.0)).dtype == np.float32

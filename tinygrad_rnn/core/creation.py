@@ -51,6 +51,10 @@ def ones(*size, dtype=None, requires_grad=False, name=None) -> Tensor:
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, name=None) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value as in PyTorch
+    (bool -> bool, int -> int64, float -> float32) unless ``dtype`` is given."""
+    if dtype is None:
+        dtype = bool if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int) else np.float32
     return _make(np.full(_shape((size,)), fill_value), dtype, requires_grad, name)
 
 

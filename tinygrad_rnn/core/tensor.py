@@ -275,7 +275,7 @@ class Tensor:
         if isinstance(exponent, Tensor) or not np.isscalar(exponent):
             raise TypeError("pow: only a number exponent is supported (x ** 2, x ** 0.5); for a tensor "
                             "exponent use (y * x.log()).exp()")
-        return ops.Pow.apply(self, exponent=exponent)
+        return ops.Pow.apply(self, exponent=float(exponent))  # a Python float keeps x's dtype
 
     add, sub, mul, div, matmul, neg, pow = __add__, __sub__, __mul__, __truediv__, __matmul__, __neg__, __pow__
 
@@ -374,7 +374,7 @@ class Tensor:
             shape = [n for n in self.shape if n != 1]
         else:
             shape = list(self.shape)
-            if shape and shape[dim] == 1:
+            if shape and shape[_check_dim("squeeze", dim, self.ndim)] == 1:
                 del shape[dim]
         return self.reshape(shape)
 
@@ -384,6 +384,7 @@ class Tensor:
 
     def transpose(self, dim0: int, dim1: int):
         """Swap two axes."""
+        dim0, dim1 = _check_dim("transpose", dim0, self.ndim), _check_dim("transpose", dim1, self.ndim)
         dims = list(range(self.ndim))
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return self.permute(dims)
@@ -418,6 +419,14 @@ class Tensor:
         """``chunks`` nearly equal pieces along ``dim`` (the LSTM's four gates: ``gates.chunk(4, 1)``)."""
         n = self.shape[dim]
         return self.split(-(-n // chunks), dim)
+
+
+def _check_dim(op: str, dim: int, ndim: int) -> int:
+    """``dim`` as a non-negative axis, or an IndexError naming the op and the valid range."""
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimension(s); use a dim "
+                         f"in [{-ndim}, {ndim - 1}]")
+    return dim % max(ndim, 1)
 
 
 def _dims(dim, keepdim, axis, keepdims):

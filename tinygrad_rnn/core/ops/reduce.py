@@ -14,8 +14,10 @@ def _normalize_dims(dim, ndim: int, op: str):
         if not -max(ndim, 1) <= d < max(ndim, 1):
             raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimension(s); "
                              f"use a dim in [{-ndim}, {ndim - 1}]")
+        if d % max(ndim, 1) in out:
+            raise ValueError(f"{op}: dim {d} appears more than once in dim={dim}")
         out.append(d % max(ndim, 1))
-    return tuple(sorted(set(out))) if ndim else ()
+    return tuple(sorted(out)) if ndim else ()
 
 
 def _expand_back(grad, shape, dims, keepdim):

@@ -1,0 +1,153 @@
+"""A small recurrent net unrolled step by step, keeping every state tensor: the subject of the
+gradient-flow experiments, the drawings and the CLI.
+
+    net = unroll("lstm", steps=5, hidden_size=3)
+    net.hidden          # [h_0, h_1, ..., h_5]: tensors of the graph (h_0 is a leaf with requires_grad)
+    net.cell_states     # [c_0, ..., c_5] for the LSTM, None otherwise
+    net.loss            # L = sum(h_T), a loss on the last step
+
+It calls the cells' own step functions (``nn.cells.rnn_cell``, ``lstm_cell``, ``gru_cell``) inside
+``time_step(t)``, so every tensor of step t has ``.step == t`` and the lecture's name (h_3, f_3, ...).
+The weights come from PyTorch's default initialisation, and then ``init_weight_hh_`` sets the
+recurrent weight W_hh as asked. For the RNN there is one more activation than PyTorch offers,
+``"linear"`` (h_t = a_t), for which ∂h_T/∂h_k = W_hh^(T-k) exactly: the eigenvalue story without φ'.
+"""
+import dataclasses
+
+import numpy as np
+
+from ..core import Tensor, time_step, zeros
+from ..nn import GRUCell, LSTMCell, RNNCell
+from ..nn import init as nn_init
+from ..nn.cells import gru_cell, lstm_cell, rnn_cell
+
+#: number of gates G stacked in weight_hh (G*H, H)
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+INITS = ("default", "normal", "orthogonal", "identity", "spectral")
+NONLINEARITIES = ("tanh", "relu", "linear")
+
+
+def init_weight_hh_(weight_hh: Tensor, init_name: str, scale: float | None = None, gates: int = 1,
+                    generator=None) -> Tensor:
+    """Set a recurrent weight of shape (G*H, H) in place, each gate's H x H block alike; returns it.
+
+    ============  ==========================================================  ==============
+    init_name     W_hh (per gate block)                                        scale default
+    ============  ==========================================================  ==============
+    default       PyTorch's U(-1/sqrt(H), 1/sqrt(H)) (already there), times S  1
+    normal        N(0, S^2) entries (S = 1/sqrt(H): eigenvalues fill ~ the     1/sqrt(H)
+                  unit disc)
+    orthogonal    S * Q, Q a random orthogonal matrix: every |lambda| = S      1
+    identity      S * I: every eigenvalue = S (Le et al.'s IRNN with relu)     1
+    spectral      PyTorch's default rescaled to spectral radius S              1
+    ============  ==========================================================  ==============
+    """
+    H = weight_hh.shape[1]
+    if weight_hh.shape != (gates * H, H):
+        raise ValueError(f"init_weight_hh_: weight_hh has shape {weight_hh.shape}, expected ({gates}*H, H)")
+    blocks = [weight_hh.data[k * H:(k + 1) * H] for k in range(gates)]     # views into weight_hh
+    if init_name == "default":
+        weight_hh.data[...] *= 1.0 if scale is None else scale
+    elif init_name == "normal":
+        nn_init.normal_(weight_hh, 0.0, 1 / np.sqrt(H) if scale is None else scale, generator=generator)
+    elif init_name == "orthogonal":
+        nn_init.orthogonal_per_gate_(weight_hh, gates, gain=1.0 if scale is None else scale, generator=generator)
+    elif init_name == "identity":
+        for block in blocks:
+            block[...] = (1.0 if scale is None else scale) * np.eye(H)
+    elif init_name == "spectral":
+        for block in blocks:
+            block_tensor = Tensor._wrap(block)                               # shares the memory
+            nn_init.scale_to_spectral_radius_(block_tensor, 1.0 if scale is None else scale)
+    else:
+        raise ValueError(f"init_weight_hh_: init must be one of {', '.join(INITS)}, got {init_name!r}")
+    return weight_hh
+
+
+def linear_rnn_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, t="t") -> Tensor:
+    """An Elman RNN step without activation: h_t = x_t W_ihᵀ + b_ih + h_(t-1) W_hhᵀ + b_hh.
+    ``x`` (I,) or (B, I), ``h`` (H,) or (B, H) -> h_t like ``h``."""
+    a = x @ weight_ih.T + h @ weight_hh.T
+    if bias_ih is not None:
+        a = a + bias_ih + bias_hh
+    a.name = f"h_{t}"
+    return a
+
+
+@dataclasses.dataclass
+class Unrolled:
+    """One forward pass of ``steps`` steps. ``hidden`` = [h_0, ..., h_T] (and ``cell_states`` =
+    [c_0, ..., c_T] for the LSTM) are the tensors of the graph; with a cut, step t+1 started from a
+    ``detach()``-ed copy of the state of step t, and the lists hold the originals."""
+    cell: str
+    nonlinearity: str
+    params: dict              # weight_ih (G*H, I), weight_hh (G*H, H), bias_ih, bias_hh (G*H,)
+    inputs: list              # [x_1, ..., x_T], each (I,) or (B, I)
+    hidden: list              # [h_0, ..., h_T], each (H,) or (B, H)
+    cell_states: list | None  # [c_0, ..., c_T] (LSTM) or None
+    loss: Tensor              # sum(h_T)
+    cut_at: int | None = None
+
+    @property
+    def steps(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def weight_hh(self) -> np.ndarray:
+        return self.params["weight_hh"].data
+
+
+def unroll(cell: str = "rnn", steps: int = 5, hidden_size: int = 3, input_size: int = 2, *,
+           init: str = "default", scale: float | None = None, nonlinearity: str = "tanh",
+           batch: int | None = None, cut_at: int | None = None, seed: int = 0, dtype=np.float64) -> Unrolled:
+    """Run ``cell`` ("rnn", "lstm", "gru") for ``steps`` steps on random inputs x_t ~ N(0, 1), from
+    h_0 = 0 (and c_0 = 0), a leaf with ``requires_grad=True`` so that ∂h_T/∂h_0 exists.
+
+    ``batch``: None for unbatched states (H,), else (batch, H). ``cut_at=k`` carries a ``detach()``-ed
+    state from step k into step k+1, as truncated BPTT does (1 <= k < steps). ``init``, ``scale``: see
+    ``init_weight_hh_``. ``nonlinearity`` ("tanh", "relu", "linear") applies to the RNN only. The
+    same ``seed`` gives the same weights and inputs.
+    """
+    if cell not in GATES:
+        raise ValueError(f"unroll: cell must be one of {', '.join(GATES)}, got {cell!r}")
+    if nonlinearity not in NONLINEARITIES:
+        raise ValueError(f"unroll: nonlinearity must be one of {', '.join(NONLINEARITIES)}, got {nonlinearity!r}")
+    if cell != "rnn" and nonlinearity != "tanh":
+        raise ValueError(f"unroll: the {cell.upper()}'s activations are fixed (sigmoid gates, tanh); "
+                         "nonlinearity applies to the rnn cell only")
+    if steps < 1:
+        raise ValueError(f"unroll: steps must be at least 1, got {steps}")
+    if cut_at is not None and not 1 <= cut_at < steps:
+        raise ValueError(f"unroll: cut_at must be a step between 1 and steps - 1 = {steps - 1}, got {cut_at}")
+    rng = np.random.default_rng(seed)
+    module = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}[cell](input_size, hidden_size, dtype=dtype,
+                                                                     generator=rng)
+    init_weight_hh_(module.weight_hh, init, scale, GATES[cell], generator=rng)
+    params = {name: getattr(module, name) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    weights = tuple(params.values())
+
+    state_shape = (hidden_size,) if batch is None else (batch, hidden_size)
+    h = zeros(state_shape, dtype=dtype, requires_grad=True, name="h_0")
+    c = zeros(state_shape, dtype=dtype, requires_grad=True, name="c_0") if cell == "lstm" else None
+    hidden, cell_states, inputs = [h], ([c] if c is not None else None), []
+    for t in range(1, steps + 1):
+        if t - 1 == cut_at:                               # truncated BPTT: gradients stop here
+            h = h.detach()
+            c = c.detach() if c is not None else None
+        with time_step(t):
+            x = Tensor(rng.standard_normal(state_shape[:-1] + (input_size,)).astype(dtype), name=f"x_{t}")
+            if cell == "lstm":
+                h, c = lstm_cell(x, h, c, *weights, t=t)
+            elif cell == "gru":
+                h = gru_cell(x, h, *weights, t=t)
+            elif nonlinearity == "linear":
+                h = linear_rnn_cell(x, h, *weights, t=t)
+            else:
+                h = rnn_cell(x, h, *weights, nonlinearity=nonlinearity, t=t)
+        inputs.append(x)
+        hidden.append(h)
+        if cell_states is not None:
+            cell_states.append(c)
+    loss = h.sum()
+    loss.name = "loss"
+    return Unrolled(cell, nonlinearity, params, inputs, hidden, cell_states, loss, cut_at)
