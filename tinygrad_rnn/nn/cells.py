@@ -154,7 +154,7 @@ class RNNCellBase(Module):
     def _check(self, x, states: dict):
         """Check the input (B, I) / (I,) and each given state (B, H) / (H,); zeros for missing ones."""
         name = type(self).__name__
-        x = as_input(x, name)
+        x = as_input(x, name, self.weight_ih.dtype)
         if x.ndim not in (1, 2):
             raise ValueError(f"{name}: expected input of shape (batch, {self.input_size}) or unbatched "
                              f"({self.input_size},), got {x.ndim}-D input of shape {x.shape}. For a whole "

@@ -26,13 +26,19 @@ def uniform_parameter(shape, bound: float, dtype, generator=None) -> Parameter:
     return Parameter(rng.uniform(-bound, bound, size=shape).astype(dtype))
 
 
-def as_input(x, owner: str) -> Tensor:
-    """Accept a Tensor, or an ndarray / list for convenience (wrapped, not differentiated)."""
+def as_input(x, owner: str, dtype) -> Tensor:
+    """Accept a Tensor of the weights' ``dtype``, or an ndarray / list for convenience (converted
+    to ``dtype``, not differentiated). A floating Tensor of another dtype is an error, as in
+    PyTorch: mixing float32 weights with a float64 input would silently compute in float64."""
     if isinstance(x, Tensor):
+        if x.dtype.kind == "f" and x.dtype != dtype:
+            raise TypeError(f"{owner}: the input is {x.dtype} but the weights are {dtype}. Fix: convert one of "
+                            f"them, e.g. x.{'double' if dtype == np.float64 else 'float'}() or "
+                            f"module.{'double' if x.dtype == np.float64 else 'float'}()")
         return x
     try:
-        return Tensor(x)
-    except TypeError:
+        return Tensor(x, dtype=dtype)
+    except (TypeError, ValueError):
         raise TypeError(f"{owner}: expected a Tensor as input, got {type(x).__name__}") from None
 
 
@@ -53,7 +59,7 @@ class Linear(Module):
         self.bias = uniform_parameter((out_features,), bound, dtype, generator) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        x = as_input(x, "Linear")
+        x = as_input(x, "Linear", self.weight.dtype)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear: input has shape {x.shape}, but in_features is {self.in_features}: expected "
                              f"(..., {self.in_features}). Fix: give an input whose last dim is {self.in_features}, "

@@ -98,7 +98,7 @@ class RNNBase(Module):
     # --- the unrolled loop ---------------------------------------------------------------------
     def forward(self, input, hx=None):
         name = type(self).__name__
-        x = as_input(input, name)
+        x = as_input(input, name, self.weight_ih_l0.dtype)
         I = self.input_size
         if x.ndim not in (2, 3):
             raise ValueError(f"{name}: expected input of shape (seq_len, batch, {I}) "

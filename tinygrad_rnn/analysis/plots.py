@@ -1,0 +1,113 @@
+"""Pictures of gradient flow (matplotlib, the ``plots`` extra), and the same numbers as a text table.
+
+- ``plot_gradient_flow(flows)``: gradient norm against distance d on a log axis, one curve per
+  setting — a straight line on this axis is exponential growth or decay, with slope log(factor per step).
+- ``plot_eigenvalues(flows)``: the eigenvalues of each setting's W_hh on the complex plane, with
+  the unit circle: inside it, a linear recurrence's gradients vanish; outside, they explode.
+- ``gradient_flow_figure(flows, path)``: both side by side, saved to a file.
+- ``format_table(flows)``: plain text, for when matplotlib is not installed.
+
+matplotlib is imported only inside these functions, so the rest of the library works without it.
+``flows`` is a list of ``analysis.gradflow.GradientFlow``.
+"""
+import numpy as np
+
+QUANTITIES = {"grad_norms": "||∂L/∂h_(T-d)||", "jacobian_norms": "||∂h_T/∂h_(T-d)||₂"}
+
+
+def have_matplotlib() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _pyplot():
+    try:
+        import matplotlib
+        matplotlib.use("Agg", force=False)       # no window needed: we only save files
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("plots need matplotlib: pip install 'tinygrad-rnn[plots]' (or pip install matplotlib); "
+                          "without it, format_table() prints the same numbers") from None
+    return plt
+
+
+def _colours(n: int):
+    plt = _pyplot()
+    cmap = plt.get_cmap("tab10")
+    return [cmap(i % 10) for i in range(n)]
+
+
+def plot_gradient_flow(flows, ax=None, quantity: str = "grad_norms", title: str | None = None):
+    """Gradient norm vs distance d = 1..T on a log y axis, one curve per setting. Returns the Axes."""
+    if quantity not in QUANTITIES:
+        raise ValueError(f"plot_gradient_flow: quantity must be one of {list(QUANTITIES)}, got {quantity!r}")
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    for flow, colour in zip(flows, _colours(len(flows))):
+        values = np.asarray(getattr(flow, quantity), dtype=np.float64)
+        values = np.where(values > 0, values, np.nan)            # log axis: leave out exact zeros
+        ax.semilogy(flow.distances, values, marker="o", markersize=2.5, linewidth=1.8, color=colour,
+                    label=flow.label)
+    ax.axhline(1.0, color="0.6", linewidth=0.8, linestyle=":")
+    ax.set_xlabel("distance d from the loss (steps back in time)")
+    ax.set_ylabel(QUANTITIES[quantity] + "  (log scale)")
+    ax.set_title(title or "How much gradient reaches d steps back")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8, frameon=False)
+    return ax
+
+
+def plot_eigenvalues(flows, ax=None, title: str | None = None):
+    """Eigenvalues of each setting's W_hh (every gate block for LSTM/GRU) and the unit circle. Returns the Axes."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    angle = np.linspace(0, 2 * np.pi, 400)
+    ax.plot(np.cos(angle), np.sin(angle), color="0.3", linewidth=1.0, label="|λ| = 1")
+    for flow, colour in zip(flows, _colours(len(flows))):
+        lam = np.concatenate([np.asarray(v) for v in flow.eigenvalues.values()])
+        ax.scatter(lam.real, lam.imag, s=14, color=colour, alpha=0.8, edgecolors="none", label=flow.label)
+    ax.axhline(0, color="0.85", linewidth=0.6)
+    ax.axvline(0, color="0.85", linewidth=0.6)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_xlabel("Re λ")
+    ax.set_ylabel("Im λ")
+    ax.set_title(title or "Eigenvalues of W_hh")
+    return ax
+
+
+def gradient_flow_figure(flows, path=None, quantity: str = "grad_norms", title: str | None = None):
+    """Curves (left) and eigenvalues (right, same colours) in one figure; saved to ``path`` if given
+    (any format matplotlib knows from the suffix: .png, .svg, .pdf). Returns the Figure."""
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.3), gridspec_kw={"width_ratios": [1.5, 1]})
+    plot_gradient_flow(flows, ax=left, quantity=quantity, title=title)
+    plot_eigenvalues(flows, ax=right)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=150)
+        plt.close(fig)
+    return fig
+
+
+def format_table(flows, quantity: str = "grad_norms", every: int | None = None) -> str:
+    """A text table: one row per distance d (every ``every``-th, plus the last), one column per setting."""
+    if not flows:
+        return ""
+    steps = max(f.steps for f in flows)
+    every = every or max(1, steps // 10)
+    distances = sorted(set(range(1, steps + 1, every)) | {steps})
+    width = max(14, *(len(f.label) + 2 for f in flows))
+    lines = [f"{QUANTITIES[quantity]} for a loss on the last step",
+             "d".rjust(4) + "".join(f.label.rjust(width) for f in flows)]
+    for d in distances:
+        cells = []
+        for f in flows:
+            values = getattr(f, quantity)
+            cells.append((f"{values[d - 1]:.4g}" if d <= f.steps else "").rjust(width))
+        lines.append(str(d).rjust(4) + "".join(cells))
+    return "\n".join(lines)

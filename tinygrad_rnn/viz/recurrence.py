@@ -1,0 +1,148 @@
+"""Finding the recurrence in a drawn graph: the states h_t (and c_t), which state feeds which, and
+the numbers that go on the recurrent edges.
+
+States are found by name, as the cells and layers write them: ``h_3``, ``c_3`` (``h_3_l1`` in layer 1
+of a stacked net). A hand-written loop that names its states the same way is drawn the same way.
+
+For each step t with a state h_(t-1) -> h_t (a *transition*):
+
+- ``sigma``: the largest singular value of the local Jacobian ∂h_t/∂h_(t-1) (for the Elman RNN,
+  diag(φ'(a_t))·W_hh): by how much one step back can stretch a gradient, at most;
+- ``to_last``: ||∂h_T/∂h_(t-1)||_2, for the last state h_T of the sequence: the running product
+  of those factors from the end back to h_(t-1);
+- for the LSTM's c_(t-1) -> c_t, the forget gate f_t that multiplies c_(t-1) (∂c_t/∂c_(t-1) =
+  diag(f_t) with h_(t-1) held fixed): its mean, min and max.
+
+The Jacobians come from the engine's reverse mode (``analysis.jacobians``) and need the graph's
+saved arrays: draw before ``backward()``, or after ``backward(retain_graph=True)``. Nothing is
+written to any tensor.
+"""
+import dataclasses
+import re
+
+import numpy as np
+
+from ..analysis.jacobians import jacobian_between, jacobians_to_last, spectral_norm
+from ..core import GraphFreedError
+from .walk import is_detached
+
+STATE_NAME = re.compile(r"^(?P<kind>[hc])_(?P<step>\d+)(?P<layer>_l\d+)?$")
+
+
+@dataclasses.dataclass
+class State:
+    tensor: object
+    kind: str          # "h" or "c"
+    step: int          # the t in h_t
+    series: str        # "h", "c", or "h_l1" ...: states of one series feed each other
+    detached: bool     # made by detach(): the start of a truncated window
+
+
+@dataclasses.dataclass
+class Transition:
+    """The recurrent link prev -> cur between two states of one series (prev is state t-1)."""
+    prev: object
+    cur: object
+    kind: str
+    step: int                       # t, the step of cur
+    sigma: float | None = None      # ||∂cur/∂prev||_2
+    to_last: float | None = None    # ||∂last/∂prev||_2
+    last: object = None             # the last state of the series
+    gate: object = None             # f_t for a c transition
+    prev_name: str = ""
+
+    @property
+    def cut(self) -> bool:
+        """True when prev was made by detach(): no gradient goes from cur to the step before."""
+        return is_detached(self.prev)
+
+
+def find_states(walk) -> dict:
+    """``{id(tensor): State}`` for every tensor of the walk whose name is h_<t> or c_<t>."""
+    states = {}
+    for tensor in walk.tensors:
+        match = STATE_NAME.match(tensor.name or "")
+        if match:
+            states[id(tensor)] = State(tensor, match["kind"], int(match["step"]), match["kind"] + (match["layer"] or ""),
+                                       is_detached(tensor))
+    return states
+
+
+def contract(tensor, stop) -> list:
+    """The tensors that ``tensor`` is computed from, skipping over everything in between until ``stop``.
+
+    Walks back through ops from ``tensor``; a tensor for which ``stop(t)`` is true (e.g. another
+    state, an input, a leaf) is collected and not walked past. Returns them in order of discovery,
+    each once. This is how a whole cell collapses into "h_(t-1) and x_t make h_t".
+    """
+    found, seen = [], {id(tensor)}
+    stack = list(reversed(tensor._ctx.parents)) if tensor._ctx is not None else []
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if stop(t) or t._ctx is None:
+            found.append(t)
+        else:
+            stack.extend(reversed(t._ctx.parents))
+    return found
+
+
+def find_transitions(walk, states: dict) -> list:
+    """Every state-to-state link h_(t-1) -> h_t (and c_(t-1) -> c_t) of one series, in walk order."""
+    transitions = []
+    for tensor in walk.tensors:
+        state = states.get(id(tensor))
+        if state is None or state.detached:
+            continue
+        for source in contract(tensor, lambda t: id(t) in states):
+            prev = states.get(id(source))
+            if prev is not None and prev.series == state.series and prev.step == state.step - 1:
+                transitions.append(Transition(source, tensor, state.kind, state.step, prev_name=source.name,
+                                              gate=_forget_gate(walk, source, tensor) if state.kind == "c" else None))
+    return transitions
+
+
+def _forget_gate(walk, prev, cur):
+    """The tensor that multiplies c_(t-1) on its way to c_t (f_t), found as the other input of a
+    ``mul`` that reads prev and belongs to cur's step; ``None`` if there is none."""
+    for op, slot in walk.consumers.get(id(prev), []):
+        if op.op_name == "mul" and len(op.parents) == 2 and walk.op_step(op) == cur.step:
+            return op.parents[1 - slot]
+    return None
+
+
+def measure(transitions, states: dict) -> bool:
+    """Fill in ``sigma`` and ``to_last`` of each transition from the engine's Jacobians.
+
+    Returns False (numbers left as None) if the graph's saved arrays were freed by a ``backward()``.
+    """
+    try:
+        for tr in transitions:
+            tr.sigma = spectral_norm(jacobian_between(tr.cur, tr.prev))
+        for series in {states_of.series for states_of in states.values()}:
+            in_series = [tr for tr in transitions if states_of_series(states, tr.cur) == series]
+            if not in_series:
+                continue
+            last = max(in_series, key=lambda tr: tr.step).cur
+            norms = jacobians_to_last([tr.prev for tr in in_series] + [last])
+            for tr, jac in zip(in_series, norms):
+                tr.last, tr.to_last = last, spectral_norm(jac)
+    except GraphFreedError:
+        for tr in transitions:
+            tr.sigma = tr.to_last = tr.last = None
+        return False
+    return True
+
+
+def states_of_series(states: dict, tensor) -> str:
+    return states[id(tensor)].series
+
+
+def gate_stats(gate) -> tuple | None:
+    """(mean, min, max) of a gate's values, or None."""
+    if gate is None:
+        return None
+    values = np.asarray(gate.data, dtype=np.float64)
+    return float(values.mean()), float(values.min()), float(values.max())

@@ -1,0 +1,152 @@
+"""How a drawing looks: gradient norms as colour and line width on a log scale, the node styles, the legend.
+
+Gradient norms in an unrolled net span many orders of magnitude (1e-6 at the start of a long
+sequence, 1e+2 when it explodes), so they are mapped on a *log* scale: each factor of 10 moves the
+same distance along the colour ramp. From small to large:
+
+    faded grey  ->  light blue  ->  blue (about 1)  ->  orange  ->  red
+    (vanishing)                                                     (exploding)
+
+and lines get thicker as the gradient grows. Norms below ``low`` all look faded, above ``high``
+all glow red. Only this module knows colours: the views ask it for styles by meaning.
+"""
+import math
+
+FONT = "Helvetica,Arial,sans-serif"
+
+# node styles by what a tensor is; gradient colour is added on top (border and a light tint of the fill)
+OP_STYLE = dict(shape="box", style="rounded,filled", fillcolor="#eef1f7", color="#8a94a6", fontsize="10",
+                height="0.3", margin="0.08,0.03")
+TENSOR_STYLE = dict(shape="Mrecord", style="filled", fillcolor="#ffffff", color="#555555", fontsize="10")
+PARAMETER_STYLE = dict(shape="record", style="filled", fillcolor="#fde9a9", color="#9a7b1c", fontsize="10")
+CONSTANT_STYLE = dict(shape="Mrecord", style="filled", fillcolor="#f3f3f3", color="#b0b0b0", fontcolor="#666666",
+                      fontsize="9")
+SCALAR_STYLE = dict(shape="plaintext", fontcolor="#666666", fontsize="9", height="0.2", width="0.2", margin="0")
+FADED_STYLE = dict(color="#c8c8c8", fontcolor="#a0a0a0", fillcolor="#fafafa", style="filled,dashed")
+
+EDGE_STYLE = dict(color="#9a9a9a", penwidth="0.8", arrowsize="0.6")
+CUT_STYLE = dict(style="dashed", color="#c0392b", fontcolor="#c0392b", penwidth="1.6", arrowhead="tee",
+                 fontsize="10")
+JACOBIAN_FONT = dict(fontsize="9", fontcolor="#1f3d7a")
+ADDITIVE_FONT = dict(fontsize="9", fontcolor="#1b6e4a")
+CLUSTER_STYLE = dict(style="rounded,filled", fillcolor="#f7f8fc", color="#c5cadb", fontcolor="#39405a",
+                     fontsize="12", labeljust="l")
+FADED_CLUSTER_STYLE = dict(style="rounded,filled,dashed", fillcolor="#fcfcfc", color="#d5d5d5", fontcolor="#a0a0a0",
+                           fontsize="12", labeljust="l")
+
+# the colour ramp: (position on the log scale from low = 0 to high = 1, colour)
+_RAMP = [(0.0, (0xd9, 0xd9, 0xd9)),     # faded: almost the background
+         (0.33, (0x9e, 0xca, 0xe1)),    # light blue
+         (0.67, (0x2c, 0x5a, 0xa0)),    # blue: about 1 with the default range
+         (0.84, (0xf0, 0x8a, 0x24)),    # orange
+         (1.0, (0xd7, 0x19, 0x1c))]     # red: exploding
+
+
+def format_number(x: float) -> str:
+    """Three significant digits: 0.0123, 1.23e-05, 457."""
+    return f"{x:.3g}"
+
+
+def _hex(rgb) -> str:
+    return "#" + "".join(f"{round(c):02x}" for c in rgb)
+
+
+def _mix(rgb, other, weight: float):
+    """``weight`` of ``other`` mixed into ``rgb``."""
+    return tuple(a + (b - a) * weight for a, b in zip(rgb, other))
+
+
+class GradientScale:
+    """Maps a gradient norm to a colour and pen widths, log-linearly between ``low`` and ``high``."""
+
+    def __init__(self, low: float = 1e-4, high: float = 1e2):
+        if not 0 < low < high:
+            raise ValueError(f"GradientScale: need 0 < low < high, got low={low}, high={high}")
+        self.low, self.high = low, high
+
+    def position(self, norm: float) -> float:
+        """Where ``norm`` sits between low (0) and high (1) on the log scale, clipped to [0, 1]."""
+        if norm <= 0:
+            return 0.0
+        p = (math.log10(norm) - math.log10(self.low)) / (math.log10(self.high) - math.log10(self.low))
+        return min(1.0, max(0.0, p))
+
+    def _rgb(self, norm: float):
+        p = self.position(norm)
+        for (p0, c0), (p1, c1) in zip(_RAMP, _RAMP[1:]):
+            if p <= p1:
+                return _mix(c0, c1, (p - p0) / (p1 - p0))
+        return _RAMP[-1][1]
+
+    def colour(self, norm: float) -> str:
+        return _hex(self._rgb(norm))
+
+    def fill(self, norm: float) -> str:
+        """A light tint of the colour, for a node's background: black text stays readable."""
+        return _hex(_mix(self._rgb(norm), (255, 255, 255), 0.72))
+
+    def edge_width(self, norm: float) -> float:
+        return round(0.6 + 5.4 * self.position(norm), 2)
+
+    def border_width(self, norm: float) -> float:
+        return round(0.8 + 3.2 * self.position(norm), 2)
+
+    def edge_style(self, norm: float | None) -> dict:
+        """Attributes for an edge carrying a gradient of this norm (the plain grey edge for ``None``)."""
+        if norm is None:
+            return dict(EDGE_STYLE)
+        return dict(EDGE_STYLE, color=self.colour(norm), penwidth=str(self.edge_width(norm)))
+
+    def node_style(self, norm: float | None) -> dict:
+        """Border colour, border width and fill tint for a tensor whose gradient has this norm."""
+        if norm is None:
+            return {}
+        return dict(color=self.colour(norm), penwidth=str(self.border_width(norm)), fillcolor=self.fill(norm))
+
+    def decades(self) -> list:
+        """Powers of ten from low to high (at most 7, evenly spaced), for the legend."""
+        lo, hi = math.ceil(math.log10(self.low) - 1e-9), math.floor(math.log10(self.high) + 1e-9)
+        exponents = list(range(lo, hi + 1))
+        step = max(1, math.ceil(len(exponents) / 7))
+        return [10.0 ** e for e in exponents[::step]]
+
+
+def additive(style: dict) -> dict:
+    """The same edge drawn as a double line: the LSTM's additive cell path c_(t-1) -> c_t."""
+    colour = style.get("color", EDGE_STYLE["color"])
+    width = float(style.get("penwidth", 1.0))
+    return dict(style, color=f"{colour}:invis:{colour}", penwidth=str(max(1.2, width * 0.7)))
+
+
+def _escape_html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def legend(scale: GradientScale, title: str = "", notes=(), show_scale: bool = True) -> str:
+    """The legend, an HTML-like Graphviz label (used as the graph's label, below the drawing).
+
+    One row of colour swatches, one per decade, each a little taller than the last (line width
+    grows too), then one line per note (what the shapes and special edges mean).
+    """
+    rows = []
+    if title:
+        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>{_escape_html(title)}</B></TD></TR>')
+    if show_scale:
+        decades = scale.decades()
+        swatches = "".join(
+            f'<TD BGCOLOR="{scale.colour(d)}" WIDTH="34" HEIGHT="{int(4 + 10 * scale.position(d))}" '
+            f'FIXEDSIZE="TRUE"></TD>' for d in decades)
+        ticks = "".join(f'<TD><FONT POINT-SIZE="8">{_tick(d)}</FONT></TD>' for d in decades)
+        scale_table = (f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="0">'
+                       f'<TR>{swatches}</TR><TR>{ticks}</TR></TABLE>')
+        rows.append(f'<TR><TD ALIGN="LEFT" VALIGN="MIDDLE">‖∂L/∂x‖ (log scale):<BR ALIGN="LEFT"/>'
+                    f'<FONT POINT-SIZE="8">faded = vanishing, red = exploding</FONT></TD>'
+                    f'<TD ALIGN="LEFT">{scale_table}</TD></TR>')
+    for note in notes:
+        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2"><FONT POINT-SIZE="9">{_escape_html(note)}</FONT></TD></TR>')
+    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1">' + "".join(rows) + "</TABLE>>")
+
+
+def _tick(value: float) -> str:
+    exponent = round(math.log10(value))
+    return "1" if exponent == 0 else ("10" if exponent == 1 else f"1e{exponent}")
