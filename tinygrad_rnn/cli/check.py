@@ -1,0 +1,80 @@
+"""``tinygrad-rnn check [EXERCISE] [--file PATH] [--list]``: grade the exercises in tutorials/exercises/.
+
+    tinygrad-rnn check              grade every exercise, then a summary by chapter
+    tinygrad-rnn check ex03         grade one (also: 3, ex03_matmul_backward), then the summary
+    tinygrad-rnn check 3 --file my_matmul.py    grade another file as exercise 3
+    tinygrad-rnn check --list       the exercises by chapter, with their status
+
+The exit code is 0 only if every exercise graded passes.
+"""
+import sys
+from pathlib import Path
+
+from ..exercises import EXERCISES, UnknownExercise, find, find_exercises_dir, grade
+from ..exercises.grader import NOT_STARTED, PASSED, format_overview, format_report, shown_path
+from ..exercises.registry import from_filename
+
+
+def add_parser(sub):
+    p = sub.add_parser("check", help="grade your solutions to the exercises in tutorials/exercises/",
+                       description="Grade the exercises: load your file, run the exercise's checks, and print "
+                                   "what passes, what fails and a hint, then a summary of all exercises.")
+    p.add_argument("exercise", nargs="?", metavar="EXERCISE",
+                   help="which exercise: 3, ex03 or ex03_matmul_backward (default: all)")
+    p.add_argument("--file", metavar="PATH",
+                   help="grade this file instead of tutorials/exercises/<exercise>.py (the exercise is read from "
+                        "the file name if you don't give one)")
+    p.add_argument("--list", action="store_true", help="list the exercises by chapter with their status")
+    p.add_argument("--verbose", "-v", action="store_true", help="show full tracebacks of failing checks")
+    return p
+
+
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args):
+    try:
+        chosen = find(args.exercise) if args.exercise else None
+    except UnknownExercise as err:
+        return _error(str(err))
+    if args.file:
+        path = Path(args.file)
+        if not path.is_file():
+            return _error(f"--file {args.file}: no such file")
+        chosen = chosen or from_filename(path)
+        if chosen is None:
+            return _error(f"--file {args.file}: can't tell which exercise this is from its name; give it, e.g. "
+                          f"tinygrad-rnn check ex03 --file {args.file}")
+
+    folder = find_exercises_dir()
+    if folder is None and not args.file:
+        return _error("can't find the tutorials/exercises/ folder. Run this inside the repository, or grade one "
+                      "file with: tinygrad-rnn check EXERCISE --file PATH")
+
+    def path_of(exercise):
+        if args.file and exercise is chosen:
+            return Path(args.file)
+        return folder / exercise.filename if folder else None
+
+    reports = {e.name: grade(e, path_of(e)) for e in EXERCISES if path_of(e) is not None}
+
+    if args.list:
+        print(f"Exercises (stubs in {shown_path(folder)})\n" if folder else "Exercises\n")
+        print(format_overview(reports, titles=True))
+        print("\nGrade one with: tinygrad-rnn check ex01   (or all: tinygrad-rnn check)")
+        return 0
+
+    graded = [chosen] if chosen else EXERCISES
+    for exercise in graded:
+        report = reports[exercise.name]
+        if chosen or report.status not in (PASSED, NOT_STARTED):    # grading all: details of the ones begun
+            print(format_report(report, verbose=args.verbose) + "\n")
+    n_passed = sum(r.passed for r in reports.values())
+    print(f"Summary: {n_passed} of {len(EXERCISES)} exercises pass" if folder else "Summary")
+    print(format_overview(reports))
+    todo = [e for e in EXERCISES if e.name in reports and not reports[e.name].passed]
+    if todo and not chosen:
+        print(f"\nNext: tinygrad-rnn check {todo[0].short_name}   (details of one exercise)")
+    return 0 if all(reports[e.name].passed for e in graded) else 1

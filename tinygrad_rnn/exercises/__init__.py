@@ -1,0 +1,14 @@
+"""The exercises that go with the tutorials, and their grader.
+
+- ``registry``: ``EXERCISES`` (name, chapter, title, hints), ``find("ex01")``
+- ``checks``: each exercise's checks, plain functions taking the learner's module
+- ``grader``: ``grade(exercise, path)`` loads a learner's file and runs the checks
+- ``solutions``: reference solutions — try the exercises first!
+
+The learner edits the stubs in ``tutorials/exercises/`` and runs ``tinygrad-rnn check``.
+"""
+from .grader import Report, find_exercises_dir, grade, load_module
+from .registry import CHAPTERS, EXERCISES, Exercise, UnknownExercise, find
+
+__all__ = ["EXERCISES", "CHAPTERS", "Exercise", "UnknownExercise", "find", "grade", "Report", "load_module",
+           "find_exercises_dir"]

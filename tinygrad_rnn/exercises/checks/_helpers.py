@@ -1,0 +1,133 @@
+"""Helpers shared by the exercise checks, so that a failed check tells the learner what went wrong.
+
+A check is a plain function ``check_something(mod)`` that takes the learner's module (their
+edited file, loaded by the grader) and raises ``AssertionError`` with a readable message when
+the work is wrong. The expected values in a check come from the maths (or from NumPy, or from
+the library's own ops used as an independent oracle) — never from the learner's code.
+"""
+import numpy as np
+
+from ...core import Function, Tensor, ops
+
+
+def get(mod, name: str):
+    """The learner's ``name`` (a function or class from their file), or a clear AssertionError."""
+    if not hasattr(mod, name):
+        raise AssertionError(f"your file defines no `{name}`. Keep the name the stub gives it.")
+    return getattr(mod, name)
+
+
+def as_array(value, what: str) -> np.ndarray:
+    """``value`` (an ndarray, number or Tensor) as an ndarray; None means a forgotten ``return``."""
+    if value is None:
+        raise AssertionError(f"{what}: got None. Did you forget a `return`?")
+    if isinstance(value, Tensor):
+        value = value.data
+    try:
+        return np.asarray(value, dtype=np.result_type(np.asarray(value).dtype, np.float64))
+    except (TypeError, ValueError):
+        raise AssertionError(f"{what}: expected numbers, got {type(value).__name__} {value!r:.80}") from None
+
+
+def _show(array: np.ndarray, prefix: str) -> str:
+    """``prefix`` followed by the array, its continuation lines lined up under the first."""
+    return prefix + np.array2string(np.asarray(array), precision=6, separator=", ", threshold=12, prefix=prefix)
+
+
+def assert_close(actual, expected, what: str, rtol: float = 1e-6, atol: float = 1e-9) -> None:
+    """Same shape and values equal within ``atol + rtol * |expected|``, or an AssertionError that
+    shows the worst entry (and the whole arrays when they are small)."""
+    actual = as_array(actual, what)
+    expected = np.asarray(expected)
+    if actual.shape != expected.shape:
+        raise AssertionError(f"{what}: expected shape {expected.shape}, got shape {actual.shape}")
+    bad = ~np.isclose(actual, expected, rtol=rtol, atol=atol)
+    if not bad.any():
+        return
+    if not np.all(np.isfinite(actual)):
+        detail = "it contains nan or inf"
+    else:
+        worst = np.unravel_index(np.argmax(np.abs(actual - expected) * bad), actual.shape) if actual.ndim else ()
+        where = f" at index {tuple(int(i) for i in worst)}" if actual.ndim else ""
+        detail = f"{int(bad.sum())} of {bad.size} entries differ; worst{where}: got {actual[worst]:.8g}, " \
+                 f"expected {expected[worst]:.8g}"
+    message = f"{what}: wrong values ({detail})"
+    if expected.size <= 12:
+        message += "\n" + _show(actual, "  got      ") + "\n" + _show(expected, "  expected ")
+    raise AssertionError(message)
+
+
+def not_the_library(learner_obj, library_obj, name: str) -> None:
+    """Fail if the learner's ``name`` *is* the library's own version (imported, not written)."""
+    if learner_obj is library_obj:
+        raise AssertionError(f"`{name}` in your file is the library's own version (imported). The exercise is "
+                             f"to write it yourself.")
+
+
+def _library_backwards() -> set:
+    """Every ``backward`` method the library's ops define, and the base class's."""
+    found = {Function.backward}
+    for value in vars(ops).values():
+        if isinstance(value, type) and issubclass(value, Function):
+            found.add(value.backward)
+    return found
+
+
+def own_function(mod, class_name: str) -> type:
+    """The learner's Function subclass ``class_name``, checked to have a backward of its own
+    (not the library's, inherited or assigned)."""
+    cls = get(mod, class_name)
+    if not (isinstance(cls, type) and issubclass(cls, Function)):
+        raise AssertionError(f"`{class_name}` must be a class that subclasses tinygrad_rnn.Function, as in the "
+                             f"stub; got {cls!r}")
+    if cls.backward in _library_backwards():
+        raise AssertionError(f"`{class_name}.backward` is the library's own (inherited or imported). Write "
+                             f"the backward method yourself in your class.")
+    return cls
+
+
+def spy_on_backward(cls: type):
+    """A subclass of ``cls`` that counts how often its (the learner's) backward runs.
+
+    Returns ``(Spy, calls)``: use ``Spy.apply(...)`` in place of ``cls.apply(...)``, then
+    ``len(calls)`` is the number of times the engine called the learner's backward.
+    """
+    calls = []
+
+    class Spy(cls):
+        name = cls.__name__.lower()
+
+        def backward(self, grad):
+            calls.append(1)
+            return super().backward(grad)
+
+    return Spy, calls
+
+
+def one_gradient_tuple(result, n: int, what: str) -> tuple:
+    """``backward`` must return a tuple (or list) of ``n`` gradients, one per input."""
+    if isinstance(result, np.ndarray) or not isinstance(result, (tuple, list)):
+        raise AssertionError(f"{what} must return a tuple with one gradient per input ({n} here), e.g. "
+                             f"`return (g,)` or `return g_a, g_b`; got {type(result).__name__}")
+    if len(result) != n:
+        raise AssertionError(f"{what} must return {n} gradient(s), one per input; got {len(result)}")
+    return tuple(result)
+
+
+def reachable(root: Tensor) -> list:
+    """Every tensor ``root`` was computed from (``root`` included), by following ``_ctx.parents``."""
+    seen, stack, found = set(), [root], []
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        found.append(tensor)
+        if tensor._ctx is not None:
+            stack.extend(tensor._ctx.parents)
+    return found
+
+
+def tensor64(array, requires_grad: bool = False, name: str | None = None) -> Tensor:
+    """A float64 Tensor of ``array`` (the checks work in float64 so that tolerances can be tight)."""
+    return Tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad, name=name)
