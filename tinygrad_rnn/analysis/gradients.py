@@ -38,3 +38,15 @@ def grad_norm(gradient) -> float | None:
     if gradient is None:
         return None
     return float(np.linalg.norm(np.asarray(gradient, dtype=np.float64).ravel()))
+
+
+def grad_norms(tensors, grads=None) -> list:
+    """``[||dL/dx|| for x in tensors]``, e.g. for ``[h_0, ..., h_T]``.
+
+    Read from ``grads`` (``all_gradients(loss)``) when given, otherwise from each ``x.grad``: after
+    ``loss.backward()``, which keeps it for leaves and for tensors you called ``x.retain_grad()`` on
+    before the backward. ``None`` where the gradient is not known.
+    """
+    if grads is not None:
+        return [grad_norm(grads.get(x)) for x in tensors]
+    return [grad_norm(x.grad) for x in tensors]

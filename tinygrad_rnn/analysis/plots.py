@@ -12,12 +12,12 @@ matplotlib is imported only inside these functions, so the rest of the library w
 """
 import numpy as np
 
-QUANTITIES = {"grad_norms": "||∂L/∂h_(T-d)||", "jacobian_norms": "||∂h_T/∂h_(T-d)||₂"}
+QUANTITIES = {"grad_norms": "‖∂L/∂h_(T−d)‖", "jacobian_norms": "‖∂h_T/∂h_(T−d)‖₂"}
 
 
 def have_matplotlib() -> bool:
     try:
-        import matplotlib  # noqa: F401
+        _pyplot()
     except ImportError:
         return False
     return True
@@ -25,9 +25,7 @@ def have_matplotlib() -> bool:
 
 def _pyplot():
     try:
-        import matplotlib
-        matplotlib.use("Agg", force=False)       # no window needed: we only save files
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt          # with no display, matplotlib picks its file-only backend
     except ImportError:
         raise ImportError("plots need matplotlib: pip install 'tinygrad-rnn[plots]' (or pip install matplotlib); "
                           "without it, format_table() prints the same numbers") from None
@@ -41,36 +39,49 @@ def _colours(n: int):
 
 
 def plot_gradient_flow(flows, ax=None, quantity: str = "grad_norms", title: str | None = None):
-    """Gradient norm vs distance d = 1..T on a log y axis, one curve per setting. Returns the Axes."""
-    if quantity not in QUANTITIES:
-        raise ValueError(f"plot_gradient_flow: quantity must be one of {list(QUANTITIES)}, got {quantity!r}")
+    """Gradient norm vs distance d = 1..T on a log y axis, one curve per setting. Returns the Axes.
+
+    ``quantity``: "grad_norms" (||∂L/∂h_(T-d)||), "jacobian_norms" (||∂h_T/∂h_(T-d)||₂), or "both"
+    (the Jacobian norms dashed, in the same colour).
+    """
+    if quantity not in (*QUANTITIES, "both"):
+        raise ValueError(f"plot_gradient_flow: quantity must be one of {[*QUANTITIES, 'both']}, got {quantity!r}")
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
+    shown = list(QUANTITIES) if quantity == "both" else [quantity]
     for flow, colour in zip(flows, _colours(len(flows))):
-        values = np.asarray(getattr(flow, quantity), dtype=np.float64)
-        values = np.where(values > 0, values, np.nan)            # log axis: leave out exact zeros
-        ax.semilogy(flow.distances, values, marker="o", markersize=2.5, linewidth=1.8, color=colour,
-                    label=flow.label)
+        for which in shown:
+            values = np.asarray(getattr(flow, which), dtype=np.float64)
+            values = np.where(values > 0, values, np.nan)        # log axis: leave out exact zeros
+            dashed = quantity == "both" and which == "jacobian_norms"
+            label = flow.label + (f"  {QUANTITIES[which]}" if quantity == "both" else "")
+            ax.semilogy(flow.distances, values, marker="" if dashed else "o", markersize=2.5, linewidth=1.8,
+                        linestyle="--" if dashed else "-", color=colour, label=label)
     ax.axhline(1.0, color="0.6", linewidth=0.8, linestyle=":")
     ax.set_xlabel("distance d from the loss (steps back in time)")
-    ax.set_ylabel(QUANTITIES[quantity] + "  (log scale)")
+    ax.set_ylabel(("gradient norm" if quantity == "both" else QUANTITIES[quantity]) + "  (log scale)")
     ax.set_title(title or "How much gradient reaches d steps back")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, frameon=False)
     return ax
 
 
-def plot_eigenvalues(flows, ax=None, title: str | None = None):
-    """Eigenvalues of each setting's W_hh (every gate block for LSTM/GRU) and the unit circle. Returns the Axes."""
+def plot_eigenvalues(flows, ax=None, title: str | None = None, only=None):
+    """Eigenvalues of each setting's W_hh (every gate block for LSTM/GRU) and the unit circle; ``only``:
+    a sub-list of ``flows`` to show (colours stay those of ``flows``). Returns the Axes."""
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4.5))
     angle = np.linspace(0, 2 * np.pi, 400)
     ax.plot(np.cos(angle), np.sin(angle), color="0.3", linewidth=1.0, label="|λ| = 1")
-    for flow, colour in zip(flows, _colours(len(flows))):
+    for i, (flow, colour) in enumerate(zip(flows, _colours(len(flows)))):
+        if only is not None and not any(flow is other for other in only):
+            continue
         lam = np.concatenate([np.asarray(v) for v in flow.eigenvalues.values()])
-        ax.scatter(lam.real, lam.imag, s=14, color=colour, alpha=0.8, edgecolors="none", label=flow.label)
+        size = max(8, 60 - 7 * i)              # later settings smaller: coinciding eigenvalues stay visible
+        ax.scatter(lam.real, lam.imag, s=size, color=colour, alpha=0.85, edgecolors="white", linewidths=0.4,
+                   label=flow.label)
     ax.axhline(0, color="0.85", linewidth=0.6)
     ax.axvline(0, color="0.85", linewidth=0.6)
     ax.set_aspect("equal", adjustable="datalim")
@@ -80,13 +91,15 @@ def plot_eigenvalues(flows, ax=None, title: str | None = None):
     return ax
 
 
-def gradient_flow_figure(flows, path=None, quantity: str = "grad_norms", title: str | None = None):
-    """Curves (left) and eigenvalues (right, same colours) in one figure; saved to ``path`` if given
-    (any format matplotlib knows from the suffix: .png, .svg, .pdf). Returns the Figure."""
+def gradient_flow_figure(flows, path=None, quantity: str = "grad_norms", title: str | None = None,
+                         eigenvalues_of=None):
+    """Curves (left) and eigenvalues (right) in one figure; saved to ``path`` if given (any format
+    matplotlib knows from the suffix: .png, .svg, .pdf). ``eigenvalues_of``: the settings whose
+    eigenvalues to show (default: all), drawn in the same colours as their curves. Returns the Figure."""
     plt = _pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.3), gridspec_kw={"width_ratios": [1.5, 1]})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), gridspec_kw={"width_ratios": [1.55, 1]})
     plot_gradient_flow(flows, ax=left, quantity=quantity, title=title)
-    plot_eigenvalues(flows, ax=right)
+    plot_eigenvalues(flows, ax=right, only=eigenvalues_of)
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=150)

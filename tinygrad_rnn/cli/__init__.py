@@ -5,9 +5,9 @@ import sys
 
 from threadpoolctl import threadpool_limits
 
-from . import eig, tour, train
+from . import check, eig, figures, gradflow, graph, tour, train
 
-COMMANDS = {"tour": tour, "train": train, "eig": eig}
+COMMANDS = {"tour": tour, "train": train, "eig": eig, "graph": graph, "gradflow": gradflow, "figures": figures, "check": check}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -63,8 +63,8 @@ def find_states(walk) -> dict:
     for tensor in walk.tensors:
         match = STATE_NAME.match(tensor.name or "")
         if match:
-            states[id(tensor)] = State(tensor, match["kind"], int(match["step"]), match["kind"] + (match["layer"] or ""),
-                                       is_detached(tensor))
+            series = match["kind"] + (match["layer"] or "")
+            states[id(tensor)] = State(tensor, match["kind"], int(match["step"]), series, is_detached(tensor))
     return states
 
 
@@ -114,15 +114,18 @@ def _forget_gate(walk, prev, cur):
 
 
 def measure(transitions, states: dict) -> bool:
-    """Fill in ``sigma`` and ``to_last`` of each transition from the engine's Jacobians.
+    """Fill in ``sigma`` and ``to_last`` of each transition between states of shape (H,) or (B, H)
+    from the engine's Jacobians.
 
     Returns False (numbers left as None) if the graph's saved arrays were freed by a ``backward()``.
     """
+    transitions = [tr for tr in transitions if tr.cur.ndim in (1, 2) and tr.prev.ndim in (1, 2)]  # (H,), (B, H)
     try:
         for tr in transitions:
-            tr.sigma = spectral_norm(jacobian_between(tr.cur, tr.prev))
-        for series in {states_of.series for states_of in states.values()}:
-            in_series = [tr for tr in transitions if states_of_series(states, tr.cur) == series]
+            if tr.gate is None:            # for c_(t-1) -> c_t the gate f_t tells the story instead
+                tr.sigma = spectral_norm(jacobian_between(tr.cur, tr.prev))
+        for series in sorted({state.series for state in states.values()}):
+            in_series = [tr for tr in transitions if states[id(tr.cur)].series == series]
             if not in_series:
                 continue
             last = max(in_series, key=lambda tr: tr.step).cur
@@ -134,10 +137,6 @@ def measure(transitions, states: dict) -> bool:
             tr.sigma = tr.to_last = tr.last = None
         return False
     return True
-
-
-def states_of_series(states: dict, tensor) -> str:
-    return states[id(tensor)].series
 
 
 def gate_stats(gate) -> tuple | None:

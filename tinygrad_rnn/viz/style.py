@@ -4,7 +4,7 @@ Gradient norms in an unrolled net span many orders of magnitude (1e-6 at the sta
 sequence, 1e+2 when it explodes), so they are mapped on a *log* scale: each factor of 10 moves the
 same distance along the colour ramp. From small to large:
 
-    faded grey  ->  light blue  ->  blue (about 1)  ->  orange  ->  red
+    faded grey  ->  light blue  ->  blue (about 1)  ->  purple  ->  orange  ->  red
     (vanishing)                                                     (exploding)
 
 and lines get thicker as the gradient grows. Norms below ``low`` all look faded, above ``high``
@@ -30,15 +30,16 @@ CUT_STYLE = dict(style="dashed", color="#c0392b", fontcolor="#c0392b", penwidth=
 JACOBIAN_FONT = dict(fontsize="9", fontcolor="#1f3d7a")
 ADDITIVE_FONT = dict(fontsize="9", fontcolor="#1b6e4a")
 CLUSTER_STYLE = dict(style="rounded,filled", fillcolor="#f7f8fc", color="#c5cadb", fontcolor="#39405a",
-                     fontsize="12", labeljust="l")
-FADED_CLUSTER_STYLE = dict(style="rounded,filled,dashed", fillcolor="#fcfcfc", color="#d5d5d5", fontcolor="#a0a0a0",
-                           fontsize="12", labeljust="l")
+                     fontsize="12", labelloc="t", labeljust="l")
+FADED_CLUSTER_STYLE = dict(CLUSTER_STYLE, style="rounded,filled,dashed", fillcolor="#fcfcfc", color="#d5d5d5",
+                           fontcolor="#a0a0a0")
 
 # the colour ramp: (position on the log scale from low = 0 to high = 1, colour)
 _RAMP = [(0.0, (0xd9, 0xd9, 0xd9)),     # faded: almost the background
          (0.33, (0x9e, 0xca, 0xe1)),    # light blue
          (0.67, (0x2c, 0x5a, 0xa0)),    # blue: about 1 with the default range
-         (0.84, (0xf0, 0x8a, 0x24)),    # orange
+         (0.80, (0x8e, 0x3b, 0xa8)),    # purple
+         (0.90, (0xe8, 0x59, 0x0c)),    # orange
          (1.0, (0xd7, 0x19, 0x1c))]     # red: exploding
 
 
@@ -118,7 +119,7 @@ def additive(style: dict) -> dict:
     return dict(style, color=f"{colour}:invis:{colour}", penwidth=str(max(1.2, width * 0.7)))
 
 
-def _escape_html(text: str) -> str:
+def escape_html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -130,7 +131,7 @@ def legend(scale: GradientScale, title: str = "", notes=(), show_scale: bool = T
     """
     rows = []
     if title:
-        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>{_escape_html(title)}</B></TD></TR>')
+        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>{escape_html(title)}</B></TD></TR>')
     if show_scale:
         decades = scale.decades()
         swatches = "".join(
@@ -143,7 +144,7 @@ def legend(scale: GradientScale, title: str = "", notes=(), show_scale: bool = T
                     f'<FONT POINT-SIZE="8">faded = vanishing, red = exploding</FONT></TD>'
                     f'<TD ALIGN="LEFT">{scale_table}</TD></TR>')
     for note in notes:
-        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2"><FONT POINT-SIZE="9">{_escape_html(note)}</FONT></TD></TR>')
+        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2"><FONT POINT-SIZE="9">{escape_html(note)}</FONT></TD></TR>')
     return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1">' + "".join(rows) + "</TABLE>>")
 
 

@@ -1,0 +1,67 @@
+"""``tinygrad-rnn figures --out docs/images``: regenerate the pictures shown in the README.
+
+Every picture is made from the library's own calls, from fixed seeds, so running this again gives
+the same files. The graph drawings need Graphviz's ``dot``, the gradient-flow plot matplotlib.
+"""
+import pathlib
+
+from ..analysis import all_gradients, compare_gradient_flow, gradient_flow_figure, unroll
+from ..viz import GraphvizNotFoundError, draw_graph, render
+
+# (file stem, cell, steps, detail, extra unroll settings, title)
+GRAPHS = [
+    ("rnn_unrolled", "rnn", 3, "ops", {},
+     "RNN (tanh), every op, T = 3, L = sum(h_3)"),
+    ("lstm_unrolled", "lstm", 6, "cells", {},
+     "LSTM, one node per state, T = 6, L = sum(h_6): the cell path c_(t-1) → c_t is additive"),
+    ("rnn_truncated", "rnn", 10, "cells", {"cut_at": 5},
+     "RNN (tanh), T = 10, truncated after step 5: gradients vanish step by step, and stop at the cut"),
+    ("rnn_exploding", "rnn", 8, "cells", {"nonlinearity": "linear", "init": "orthogonal", "scale": 1.8},
+     "linear RNN with W_hh = 1.8·Q (Q orthogonal): every step back multiplies the gradient by 1.8"),
+    ("lstm_ops", "lstm", 2, "ops", {},
+     "LSTM, every op, T = 2"),
+    ("rnn_rolled", "rnn", 5, "rolled", {},
+     "RNN (tanh), rolled up: one cell and its recurrent loop"),
+]
+PNG_TOO = {"rnn_unrolled", "lstm_unrolled"}       # also as PNG, for viewers without SVG
+
+FLOW_SETTINGS = [
+    dict(cell="rnn", nonlinearity="linear", init="orthogonal", scale=0.9),
+    dict(cell="rnn", nonlinearity="linear", init="orthogonal", scale=1.0),
+    dict(cell="rnn", nonlinearity="linear", init="orthogonal", scale=1.1),
+    dict(cell="rnn", nonlinearity="tanh", init="default"),
+    dict(cell="rnn", nonlinearity="tanh", init="orthogonal"),
+    dict(cell="rnn", nonlinearity="relu", init="identity"),
+    dict(cell="lstm", init="default"),
+    dict(cell="gru", init="default"),
+]
+FLOW_STEPS, FLOW_HIDDEN = 40, 16
+
+
+def add_parser(sub):
+    p = sub.add_parser("figures", help="regenerate the README's pictures (graph drawings and gradient-flow plot)")
+    p.add_argument("--out", default="docs/images", metavar="DIR", help="folder to write to (default docs/images)")
+    return p
+
+
+def run(args):
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        for stem, cell, steps, detail, settings, title in GRAPHS:
+            net = unroll(cell, steps=steps, hidden_size=3, input_size=2, **settings)
+            graph = draw_graph(net.loss, detail=detail, grads=all_gradients(net.loss), title=title)
+            for suffix in (".svg", ".png") if stem in PNG_TOO else (".svg",):
+                print(f"wrote {render(graph, out / (stem + suffix))}")
+    except GraphvizNotFoundError as err:
+        raise SystemExit(f"error: {err}")
+    try:
+        flows = compare_gradient_flow(FLOW_SETTINGS, steps=FLOW_STEPS, hidden_size=FLOW_HIDDEN)
+        path = out / "gradient_flow.png"
+        gradient_flow_figure(flows, path, title=f"‖∂L/∂h_(T−d)‖ for L = sum(h_T), T = {FLOW_STEPS}, "
+                                                 f"H = {FLOW_HIDDEN}",
+                             eigenvalues_of=[f for f in flows if f.cell == "rnn"])
+    except ImportError as err:
+        raise SystemExit(f"error: {err}")
+    print(f"wrote {path}")
+    return 0

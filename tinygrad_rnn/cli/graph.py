@@ -1,0 +1,42 @@
+"""``tinygrad-rnn graph --cell lstm --steps 4``: draw an unrolled recurrent net with its gradients.
+
+It unrolls a small net (hidden size 3, input size 2, unbatched), computes dL/dx for every tensor
+for L = sum(h_T) without writing any ``.grad`` (``analysis.all_gradients``), and draws the graph
+(``viz.draw_graph``). ``--cut-at t`` detaches the state between steps t and t+1, as truncated BPTT
+does. Without ``--out`` the DOT text is printed; ``--out`` writes .dot (needs nothing), .svg or .png
+(need Graphviz's ``dot``).
+"""
+from ..analysis import all_gradients, unroll
+from ..viz import DETAILS, GraphvizNotFoundError, draw_graph, render
+
+
+def add_parser(sub):
+    p = sub.add_parser("graph", help="draw an unrolled RNN/LSTM/GRU graph with its gradients (DOT, SVG, PNG)",
+                       description="Draw an unrolled recurrent net: time steps left to right, gradient norms as "
+                                   "colour and width, the recurrent edges labelled with the Jacobian norms.")
+    p.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn", help="the cell (default rnn)")
+    p.add_argument("--steps", type=int, default=3, metavar="T", help="time steps to unroll (default 3)")
+    p.add_argument("--detail", choices=DETAILS, default="ops",
+                   help="ops: every op (default); cells: one node per state per step, for long sequences; "
+                        "rolled: one cell with its recurrent loop")
+    p.add_argument("--cut-at", type=int, default=None, metavar="t",
+                   help="detach the state after step t (truncated BPTT): no gradient crosses")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="write FILE.svg, FILE.png or FILE.dot (default: print the DOT text)")
+    return p
+
+
+def run(args):
+    try:
+        net = unroll(args.cell, steps=args.steps, hidden_size=3, input_size=2, cut_at=args.cut_at)
+        title = (f"{args.cell.upper()}, T = {args.steps}, L = sum(h_{args.steps})"
+                 + (f", cut after step {args.cut_at}" if args.cut_at else ""))
+        graph = draw_graph(net.loss, detail=args.detail, grads=all_gradients(net.loss), title=title)
+        if args.out is None:
+            print(graph.source)
+            return 0
+        path = render(graph, args.out)
+    except (ValueError, GraphvizNotFoundError) as err:
+        raise SystemExit(f"error: {err}")
+    print(f"wrote {path}")
+    return 0

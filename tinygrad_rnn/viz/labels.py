@@ -1,0 +1,56 @@
+"""The words on a drawing: recurrent-edge labels and the legend's notes. Text only, no layout."""
+from .style import format_number as fmt
+
+NOTE_SHAPES = ("box = op · rounded record = tensor (name | shape | ‖∂L/∂x‖) · gold square record = parameter "
+               "· grey = no gradient (inputs, constants)")
+NOTE_EDGES = "edge colour and width: the gradient that flows back along it, ‖∂L/∂y‖ of the op's output y"
+NOTE_EDGES_CELLS = ("edge colour and width: the gradient that flows back along it, ‖∂L/∂s‖ of the state s it "
+                    "points to")
+NOTE_JACOBIAN = ("recurrent edge h_(t-1) → h_t: σ₁ = largest singular value of the step Jacobian "
+                 "∂h_t/∂h_(t-1) (the most one step back can stretch a gradient); ‖∂h_T/∂h_(t-1)‖ = the "
+                 "product of those steps from the last state back")
+NOTE_FREED = ("Jacobian labels need the graph's saved values: draw before backward(), or call "
+              "backward(retain_graph=True)")
+NOTE_ADDITIVE = ("double line = the LSTM cell path c_(t-1) → c_t: additive, c_t = f_t ⊙ c_(t-1) + i_t ⊙ g_t, so "
+                 "∂c_t/∂c_(t-1) = diag(f_t): no weight matrix on the way")
+NOTE_CUT = "red dashed ⊣ = truncation: the state was detach()-ed there, no gradient crosses; the faded part gets none"
+NOTE_NO_GRADS = ("no gradients yet: call loss.backward() (parameters), retain_grad() on tensors, or pass "
+                 "grads=analysis.all_gradients(loss) to see every gradient")
+NOTE_CELLS = "one node per state and step; the weights, shared by every step, are not drawn"
+NOTE_ROLLED = ("one step of the cell; the loop carries the state to the next step, T times; "
+               "a weight's ‖∂L/∂x‖ adds up all T steps")
+
+
+def jacobian_label(tr) -> str:
+    """``σ₁(∂h_3/∂h_2) = 0.93`` and ``‖∂h_5/∂h_2‖ = 0.41`` on two lines (what is known of them)."""
+    lines = []
+    if tr.sigma is not None:
+        lines.append(f"σ₁(∂{tr.cur.name}/∂{tr.prev_name}) = {fmt(tr.sigma)}")
+    if tr.to_last is not None and tr.last is not tr.cur:
+        lines.append(f"‖∂{tr.last.name}/∂{tr.prev_name}‖ = {fmt(tr.to_last)}")
+    return "\n".join(lines)
+
+
+def gate_label(tr, stats) -> str:
+    """``× f_3: mean 0.52`` / ``min 0.31, max 0.77`` (and the running norm back to c_(t-1) if known)."""
+    if stats is None:
+        return jacobian_label(tr)
+    mean, low, high = stats
+    name = tr.gate.name or "gate"
+    lines = [f"× {name}: mean {fmt(mean)}", f"min {fmt(low)}, max {fmt(high)}"]
+    if tr.to_last is not None and tr.last is not tr.cur:
+        lines.append(f"‖∂{tr.last.name}/∂{tr.prev_name}‖ = {fmt(tr.to_last)}")
+    return "\n".join(lines)
+
+
+def cut_label(origin_name: str) -> str:
+    return f"✂ {origin_name}.detach()\nno gradient crosses"
+
+
+def range_text(values) -> str:
+    """``0.41 … 0.93`` (or one number when they agree to 3 digits)."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return "?"
+    low, high = fmt(min(values)), fmt(max(values))
+    return low if low == high else f"{low} … {high}"
