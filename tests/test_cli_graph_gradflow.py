@@ -113,3 +113,12 @@ def test_figures_command_writes_the_readme_pictures(tmp_path, capsys):
     written = {p.name for p in tmp_path.iterdir()}
     assert {"rnn_unrolled.svg", "lstm_unrolled.svg", "gradient_flow.png"} <= written
     assert "<svg" in (tmp_path / "lstm_unrolled.svg").read_text(encoding="utf-8")
+
+
+def test_graph_detail_defaults_to_ops_for_short_and_cells_for_long_sequences(capsys):
+    assert main(["graph", "--steps", "3"]) == 0
+    short = capsys.readouterr().out
+    assert main(["graph", "--steps", "6"]) == 0
+    long_ = capsys.readouterr().out
+    assert "tanh" in short and "matmul" in short          # every op is drawn
+    assert "matmul" not in long_ and "h_6" in long_          # one node per state

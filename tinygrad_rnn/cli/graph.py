@@ -16,9 +16,9 @@ def add_parser(sub):
                                    "colour and width, the recurrent edges labelled with the Jacobian norms.")
     p.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn", help="the cell (default rnn)")
     p.add_argument("--steps", type=int, default=3, metavar="T", help="time steps to unroll (default 3)")
-    p.add_argument("--detail", choices=DETAILS, default="ops",
-                   help="ops: every op (default); cells: one node per state per step, for long sequences; "
-                        "rolled: one cell with its recurrent loop")
+    p.add_argument("--detail", choices=DETAILS, default=None,
+                   help="ops: every op; cells: one node per state per step, for long sequences; rolled: one "
+                        "cell with its recurrent loop (default: ops up to 4 steps, cells beyond)")
     p.add_argument("--cut-at", type=int, default=None, metavar="t",
                    help="detach the state after step t (truncated BPTT): no gradient crosses")
     p.add_argument("--out", default=None, metavar="FILE",
@@ -31,7 +31,8 @@ def run(args):
         net = unroll(args.cell, steps=args.steps, hidden_size=3, input_size=2, cut_at=args.cut_at)
         title = (f"{args.cell.upper()}, T = {args.steps}, L = sum(h_{args.steps})"
                  + (f", cut after step {args.cut_at}" if args.cut_at else ""))
-        graph = draw_graph(net.loss, detail=args.detail, grads=all_gradients(net.loss), title=title)
+        detail = args.detail or ("ops" if args.steps <= 4 else "cells")
+        graph = draw_graph(net.loss, detail=detail, grads=all_gradients(net.loss), title=title)
         if args.out is None:
             print(graph.source)
             return 0
