@@ -18,50 +18,13 @@ import numpy as np
 
 from ..core import Tensor, time_step, zeros
 from ..nn import GRUCell, LSTMCell, RNNCell
-from ..nn import init as nn_init
+from ..nn.init import RECURRENT_INITS as INITS
+from ..nn.init import init_weight_hh_
 from ..nn.cells import gru_cell, lstm_cell, rnn_cell
 
 #: number of gates G stacked in weight_hh (G*H, H)
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-INITS = ("default", "normal", "orthogonal", "identity", "spectral")
 NONLINEARITIES = ("tanh", "relu", "linear")
-
-
-def init_weight_hh_(weight_hh: Tensor, init_name: str, scale: float | None = None, gates: int = 1,
-                    generator=None) -> Tensor:
-    """Set a recurrent weight of shape (G*H, H) in place, each gate's H x H block alike; returns it.
-
-    ============  ==========================================================  ==============
-    init_name     W_hh (per gate block)                                        scale default
-    ============  ==========================================================  ==============
-    default       PyTorch's U(-1/sqrt(H), 1/sqrt(H)) (already there), times S  1
-    normal        N(0, S^2) entries (S = 1/sqrt(H): eigenvalues fill ~ the     1/sqrt(H)
-                  unit disc)
-    orthogonal    S * Q, Q a random orthogonal matrix: every |lambda| = S      1
-    identity      S * I: every eigenvalue = S (Le et al.'s IRNN with relu)     1
-    spectral      PyTorch's default rescaled to spectral radius S              1
-    ============  ==========================================================  ==============
-    """
-    H = weight_hh.shape[1]
-    if weight_hh.shape != (gates * H, H):
-        raise ValueError(f"init_weight_hh_: weight_hh has shape {weight_hh.shape}, expected ({gates}*H, H)")
-    blocks = [weight_hh.data[k * H:(k + 1) * H] for k in range(gates)]     # views into weight_hh
-    if init_name == "default":
-        weight_hh.data[...] *= 1.0 if scale is None else scale
-    elif init_name == "normal":
-        nn_init.normal_(weight_hh, 0.0, 1 / np.sqrt(H) if scale is None else scale, generator=generator)
-    elif init_name == "orthogonal":
-        nn_init.orthogonal_per_gate_(weight_hh, gates, gain=1.0 if scale is None else scale, generator=generator)
-    elif init_name == "identity":
-        for block in blocks:
-            block[...] = (1.0 if scale is None else scale) * np.eye(H)
-    elif init_name == "spectral":
-        for block in blocks:
-            block_tensor = Tensor._wrap(block)                               # shares the memory
-            nn_init.scale_to_spectral_radius_(block_tensor, 1.0 if scale is None else scale)
-    else:
-        raise ValueError(f"init_weight_hh_: init must be one of {', '.join(INITS)}, got {init_name!r}")
-    return weight_hh
 
 
 def linear_rnn_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, t="t") -> Tensor:

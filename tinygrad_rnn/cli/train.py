@@ -37,8 +37,9 @@ def add_parser(sub):
     p.add_argument("--clip", type=float, metavar="NORM", help="clip the gradient norm to NORM")
     p.add_argument("--clip-value", type=float, metavar="V", help="clamp each gradient entry to [-V, V]")
     p.add_argument("--init", choices=INITS, default="default", help="initialisation of weight_hh")
-    p.add_argument("--init-scale", type=float, default=1.0,
-                   help="gain of --init orthogonal/identity, or the target spectral radius of normal")
+    p.add_argument("--init-scale", type=float, default=None,
+                   help="orthogonal/identity: gain (default 1); normal: std (default 1/sqrt(H)); spectral: the "
+                        "spectral radius (default 1); default: a factor on PyTorch's init")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", metavar="DIR", help="write model.npz, config.json and metrics.jsonl here")
     p.add_argument("--log-every", type=int, default=50, metavar="N", help="log and evaluate every N iterations")

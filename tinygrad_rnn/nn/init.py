@@ -18,6 +18,8 @@ Helpers PyTorch does not have, for the recurrent weight ``W_hh``:
   of ``W_hh`` decides whether ``W_hh^T`` repeated T times blows up (rho > 1) or dies out (rho < 1).
 - ``orthogonal_per_gate_(weight_hh, num_gates)``: an orthogonal H x H block per gate of an
   LSTM (4H, H) or GRU (3H, H) ``weight_hh``.
+- ``init_weight_hh_(weight_hh, name, scale, gates)``: the initialisations the lecture compares
+  (``RECURRENT_INITS``: default, normal, orthogonal, identity, spectral), by name, per gate.
 """
 import math
 
@@ -27,7 +29,8 @@ from ..core.creation import default_generator
 from ..core.tensor import Tensor
 
 __all__ = ["uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_", "xavier_uniform_", "orthogonal_",
-           "spectral_radius", "scale_to_spectral_radius_", "orthogonal_per_gate_"]
+           "spectral_radius", "scale_to_spectral_radius_", "orthogonal_per_gate_", "init_weight_hh_",
+           "RECURRENT_INITS"]
 
 
 # --- small shared checks ------------------------------------------------------------
@@ -251,3 +254,44 @@ def orthogonal_per_gate_(weight_hh: Tensor, num_gates: int, gain: float = 1.0, g
     hidden = weight_hh.shape[1]
     blocks = [_orthogonal_from(rng.standard_normal((hidden, hidden)), gain) for _ in range(num_gates)]
     return _fill(weight_hh, np.concatenate(blocks, axis=0))      # (num_gates*H, H)
+
+
+#: the recurrent-weight initialisations the lecture compares (``init_weight_hh_``)
+RECURRENT_INITS = ("default", "normal", "orthogonal", "identity", "spectral")
+
+
+def init_weight_hh_(weight_hh: Tensor, init_name: str, scale: float | None = None, gates: int = 1,
+                    generator=None) -> Tensor:
+    """Set a recurrent weight of shape (G*H, H) in place, each gate's H x H block alike; returns it.
+
+    ============  ==========================================================  ==============
+    init_name     W_hh (per gate block)                                        scale default
+    ============  ==========================================================  ==============
+    default       PyTorch's U(-1/sqrt(H), 1/sqrt(H)) (already there), times S  1
+    normal        N(0, S^2) entries (S = 1/sqrt(H): eigenvalues fill ~ the     1/sqrt(H)
+                  unit disc)
+    orthogonal    S * Q, Q a random orthogonal matrix: every |lambda| = S      1
+    identity      S * I: every eigenvalue = S (Le et al.'s IRNN with relu)     1
+    spectral      PyTorch's default rescaled to spectral radius S              1
+    ============  ==========================================================  ==============
+    """
+    H = weight_hh.shape[1]
+    if weight_hh.shape != (gates * H, H):
+        raise ValueError(f"init_weight_hh_: weight_hh has shape {weight_hh.shape}, expected ({gates}*H, H)")
+    blocks = [weight_hh.data[k * H:(k + 1) * H] for k in range(gates)]     # views into weight_hh
+    if init_name == "default":
+        weight_hh.data[...] *= 1.0 if scale is None else scale
+    elif init_name == "normal":
+        normal_(weight_hh, 0.0, 1 / np.sqrt(H) if scale is None else scale, generator=generator)
+    elif init_name == "orthogonal":
+        orthogonal_per_gate_(weight_hh, gates, gain=1.0 if scale is None else scale, generator=generator)
+    elif init_name == "identity":
+        for block in blocks:
+            block[...] = (1.0 if scale is None else scale) * np.eye(H)
+    elif init_name == "spectral":
+        for block in blocks:
+            block_tensor = Tensor._wrap(block)                               # shares the memory
+            scale_to_spectral_radius_(block_tensor, 1.0 if scale is None else scale)
+    else:
+        raise ValueError(f"init_weight_hh_: init must be one of {', '.join(RECURRENT_INITS)}, got {init_name!r}")
+    return weight_hh

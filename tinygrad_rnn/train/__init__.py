@@ -1,12 +1,12 @@
 """Training recurrent nets: the model (cell + read-out), BPTT and truncated BPTT, and the loop.
 
 - ``truncation``: ``TBPTT(k1, k2)``, full BPTT as ``TBPTT.full(T)``, ``detach_state``
-- ``model``: ``SequenceModel``, ``init_recurrent_``
+- ``model``: ``SequenceModel`` (its ``init_scheme`` names come from ``nn.init.init_weight_hh_``)
 - ``loop``: ``TrainConfig``, ``train``, ``TrainResult``
 """
 from .loop import TrainConfig, TrainResult, evaluate, gradient_norm, train
-from .model import INITS, SequenceModel, init_recurrent_
+from .model import INITS, SequenceModel
 from .truncation import TBPTT, Window, detach_state
 
-__all__ = ["TBPTT", "Window", "detach_state", "SequenceModel", "init_recurrent_", "INITS", "TrainConfig",
+__all__ = ["TBPTT", "Window", "detach_state", "SequenceModel", "INITS", "TrainConfig",
            "TrainResult", "train", "evaluate", "gradient_norm"]

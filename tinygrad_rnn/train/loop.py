@@ -47,8 +47,8 @@ class TrainConfig:
     random_truncation: bool = False
     clip: float | None = None         # clip_grad_norm_ threshold
     clip_value: float | None = None   # clip_grad_value_ threshold
-    init: str = "default"             # default | orthogonal | identity | normal (of weight_hh)
-    init_scale: float = 1.0
+    init: str = "default"             # default | normal | orthogonal | identity | spectral (of weight_hh)
+    init_scale: float | None = None   # None: the scheme's default (see nn.init.init_weight_hh_)
     nonlinearity: str = "tanh"        # for cell "rnn"
     seed: int = 0
     out: str | None = None            # folder for model.npz, config.json, metrics.jsonl
