@@ -5,7 +5,7 @@ thread, matplotlib's Agg backend, the tutorials folder as working directory), by
 runner that ``tutorials/make_figures.py`` uses to draw the figures. Then:
 
 - what each block prints equals the ```text block recorded under it (lines marked
-  "(varies)", i.e. timings, are compared with their numbers masked), and a block that
+  "(varies", i.e. timings, are compared with their numbers masked), and a block that
   prints nothing has no such block;
 - every number the prose cites in `code font` (e.g. `0.1667`) appears in what the code
   right before or right after that paragraph printed — so text and code cannot drift;
@@ -33,7 +33,7 @@ CHAPTERS = make_figures.chapters()
 TIME_LIMIT_SECONDS = 60
 
 # A cited number: digits with an optional sign, decimal point, exponent, %, ×, or a tuple of them.
-_CITED = re.compile(r"[-−+]?[(\[]?[-−+]?\d[\d\s.,()\[\]eE+\-−×%]*")
+_CITED = re.compile(r"[-−+]?[(\[]?[-−+]?\d[\d\s.,()\[\]eE+\-−×x%]*")
 _MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
 _SPAN = re.compile(r"`([^`\n]+)`")
 
@@ -56,8 +56,8 @@ def test_the_chapters_are_numbered_1_to_8():
 
 
 def test_cited_number_detection():
-    assert cited_numbers("rho is `0.9`, `(8, 6)`, `1e-5` and `h.detach()`; $`2`$ is math") == ["0.9", "(8, 6)",
-                                                                                                   "1e-5"]
+    assert cited_numbers("rho is `0.9`, `(8, 6)`, `1e-5`, `9x` and `h.detach()`; $`2`$ is math") == [
+        "0.9", "(8, 6)", "1e-5", "9x"]
     assert printed_contains("ratio 0.1667\n", "0.1667")
     assert not printed_contains("ratio 0.16672\n", "0.1667")
     assert not printed_contains("ratio 10.1667\n", "0.1667")
@@ -140,6 +140,24 @@ def test_readme_lists_every_chapter_and_exercise():
         assert list((TUTORIALS / "exercises").glob(f"{number}_*.py")), f"README names {number}, which is missing"
 
 
+def test_no_stale_figures():
+    embedded = set()
+    for path in CHAPTERS:
+        embedded |= set(re.findall(r"\]\(figures/([^)\s]+)\)", path.read_text(encoding="utf-8")))
+    on_disk = {p.name for p in (TUTORIALS / "figures").iterdir()}
+    assert on_disk == embedded, f"in figures/ but not embedded: {sorted(on_disk - embedded)}"
+
+
+def test_each_chapter_links_its_exercises():
+    registry = pytest.importorskip("tinygrad_rnn.exercises.registry")
+    for exercise in registry.EXERCISES:
+        chapter = next(p for p in CHAPTERS if int(p.name[:2]) == exercise.chapter)
+        text = chapter.read_text(encoding="utf-8")
+        assert f"(exercises/{exercise.filename})" in text, f"{chapter.name} does not link {exercise.filename}"
+        assert f"tinygrad-rnn check {exercise.short_name}" in text, f"{chapter.name}: no check command for it"
+        assert (TUTORIALS / "exercises" / exercise.filename).is_file()
+
+
 def test_update_outputs_records_what_blocks_print(tmp_path):
     chapter = tmp_path / "01-try.md"
     chapter.write_text("# Try\n\n```python\nprint(6 * 7)\n```\n\nText.\n\n```python\nx = 1\n```\n\n"
@@ -154,5 +172,6 @@ def test_update_outputs_records_what_blocks_print(tmp_path):
     assert all(make_figures.outputs_match(r, p) for r, p in zip(make_figures.recorded_outputs(run.blocks),
                                                                 run.printed) if r is not None)
     assert make_figures.outputs_match("a (varies) 0.25", "a (varies) 0.5")
+    assert make_figures.outputs_match("3.0 MB (varies a little)", "3.1 MB (varies a little)")
     assert not make_figures.outputs_match("a 0.25", "a 0.5")
     assert not make_figures.update_outputs(run)
