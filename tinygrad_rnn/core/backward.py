@@ -16,13 +16,23 @@ Both steps touch each node and edge once: the time is linear in the graph's size
 import numpy as np
 
 
-def topological_order(root) -> list:
+def _inputs_needing_grad(tensor) -> list:
+    """The inputs of the op that made ``tensor`` which require grad (nothing flows to the others)."""
+    if tensor._ctx is None:
+        return []
+    return [parent for parent in tensor._ctx.parents if parent.requires_grad]
+
+
+def topological_order(root, inputs_of=_inputs_needing_grad) -> list:
     """Tensors that ``root`` depends on (``root`` included), each listed after its inputs.
 
-    Only tensors that require grad are visited: nothing flows to the others.
+    ``root`` may also be a list of tensors. ``inputs_of(tensor)`` says which tensors to visit
+    before ``tensor``: by default the inputs of its op that require grad, which is what the
+    backward pass needs (drawings pass their own, to show constants and cuts too).
     """
+    roots = root if isinstance(root, (list, tuple)) else [root]
     order, visited = [], set()
-    stack = [(root, False)]
+    stack = [(r, False) for r in reversed(roots)]
     while stack:
         tensor, inputs_done = stack.pop()
         if inputs_done:              # all inputs are already in `order`
@@ -32,10 +42,9 @@ def topological_order(root) -> list:
             continue
         visited.add(id(tensor))
         stack.append((tensor, True))
-        if tensor._ctx is not None:
-            for parent in tensor._ctx.parents:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
+        for parent in reversed(inputs_of(tensor)):      # reversed: the first input is visited first
+            if id(parent) not in visited:
+                stack.append((parent, False))
     return order
 
 

@@ -1,13 +1,15 @@
 """Walking a graph for a drawing: every tensor and op a root depends on, each once, inputs first.
 
-Unlike the backward pass's ``topological_order``, this walk also visits tensors that do not
-require grad (inputs, constants), and it steps over cuts: a tensor made by ``h.detach()``
+It is the backward pass's ``topological_order`` with other edges: it also visits tensors that
+do not require grad (inputs, constants), and it steps over cuts: a tensor made by ``h.detach()``
 remembers (weakly, in ``_cut_from``) the tensor it was cut from, and while that tensor is alive
 the walk continues into its history, so a drawing shows both sides of a truncation.
 
 It only reads ``_ctx``, ``_ctx.parents`` and ``_cut_from``; it never changes them.
 """
 import dataclasses
+
+from ..core.backward import topological_order
 
 
 def cut_origin(tensor):
@@ -46,22 +48,8 @@ def _inputs(tensor, follow_cuts: bool) -> list:
 
 
 def _post_order(roots, follow_cuts: bool) -> list:
-    """Depth-first, with an explicit stack (a 10,000-step chain is fine): each tensor after its inputs."""
-    order, seen = [], set()
-    stack = [(root, False) for root in reversed(roots)]
-    while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(tensor)
-            continue
-        if id(tensor) in seen:
-            continue
-        seen.add(id(tensor))
-        stack.append((tensor, True))
-        for parent in reversed(_inputs(tensor, follow_cuts)):   # reversed: the first input is visited first
-            if id(parent) not in seen:
-                stack.append((parent, False))
-    return order
+    """Every tensor behind ``roots`` (constants and, if asked, cut-off history too), each after its inputs."""
+    return topological_order(list(roots), inputs_of=lambda tensor: _inputs(tensor, follow_cuts))
 
 
 def walk(roots, follow_cuts: bool = True) -> Walk:
