@@ -1,6 +1,7 @@
 """The README's Python examples run as written, and the commands it shows exist."""
 import pathlib
 import re
+import shlex
 
 from tinygrad_rnn.cli import build_parser
 
@@ -19,7 +20,7 @@ def test_python_blocks_run():
 
 def test_every_tinygrad_rnn_command_shown_parses():
     parser = build_parser()
-    lines = [line.split("#")[0].split() for block in re.findall(r"```sh\n(.*?)```", README, flags=re.S)
+    lines = [shlex.split(line.split("  #")[0]) for block in re.findall(r"```sh\n(.*?)```", README, flags=re.S)
              for line in block.splitlines() if line.startswith("tinygrad-rnn ")]
     assert len(lines) >= 8
     for words in lines:
