@@ -14,7 +14,11 @@ def is_grad_enabled() -> bool:
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
-    """Turn recording on (``True``) or off (``False``) inside a ``with`` block or a decorated function."""
+    """Turn recording on (``True``) or off (``False``) inside a ``with`` block or a decorated function.
+
+    Unlike PyTorch's, a bare call ``set_grad_enabled(False)`` on its own line does nothing: use it
+    as ``with set_grad_enabled(False): ...`` or as a decorator.
+    """
 
     def __init__(self, mode: bool):
         self.mode = bool(mode)
