@@ -42,7 +42,7 @@ def topological_order(root, inputs_of=_inputs_needing_grad) -> list:
             continue
         visited.add(id(tensor))
         stack.append((tensor, True))
-        for parent in reversed(inputs_of(tensor)):      # reversed: the first input is visited first
+        for parent in inputs_of(tensor):
             if id(parent) not in visited:
                 stack.append((parent, False))
     return order

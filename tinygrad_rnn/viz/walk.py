@@ -49,7 +49,9 @@ def _inputs(tensor, follow_cuts: bool) -> list:
 
 def _post_order(roots, follow_cuts: bool) -> list:
     """Every tensor behind ``roots`` (constants and, if asked, cut-off history too), each after its inputs."""
-    return topological_order(list(roots), inputs_of=lambda tensor: _inputs(tensor, follow_cuts))
+    # inputs reversed: the walk pops the last one pushed first, so the first input is visited
+    # first and the drawing keeps the ops' argument order
+    return topological_order(list(roots), inputs_of=lambda tensor: _inputs(tensor, follow_cuts)[::-1])
 
 
 def walk(roots, follow_cuts: bool = True) -> Walk:
