@@ -22,7 +22,7 @@ import numpy as np
 
 from .core.tensor import Tensor
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "atomic_write"]
 
 # np.savez(file, *args, allow_pickle=..., **arrays): these names would clash with its own arguments.
 _RESERVED_NAMES = ("file", "allow_pickle")
@@ -57,10 +57,17 @@ def save(state_dict, path) -> None:
     convention). If anything fails, an existing file at ``path`` is left unchanged.
     """
     arrays = _as_arrays(state_dict)
+    atomic_write(path, lambda f: np.savez(f, **arrays), "save")
+
+
+def atomic_write(path, write, who: str = "atomic_write") -> None:
+    """Call ``write(f)`` on a temporary binary file next to ``path``, flush it to disk, then rename
+    it over ``path``: readers see the old file or the new one, never half of one. If anything
+    fails, an existing file at ``path`` is left unchanged and no temporary file stays behind."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise FileNotFoundError(f"save: the directory '{directory}' does not exist. Fix: create it first "
+        raise FileNotFoundError(f"{who}: the directory '{directory}' does not exist. Fix: create it first "
                                 f"(os.makedirs('{directory}', exist_ok=True))")
     # A fresh temporary name in the same directory (os.replace is atomic only within one file
     # system). O_EXCL: never reuse an existing file; mode 0o666 lets the umask decide permissions.
@@ -73,7 +80,7 @@ def save(state_dict, path) -> None:
             continue
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())          # the data is on disk before the rename makes it visible
         os.replace(temp_path, path)

@@ -14,14 +14,13 @@ import dataclasses
 import json
 import math
 import os
-import tempfile
 import time
 
 import numpy as np
 
 from .. import nn, optim
 from ..core import Tensor, no_grad
-from ..serialization import save
+from ..serialization import atomic_write, save
 from ..tasks import make_task
 from .model import INITS, SequenceModel
 from .truncation import TBPTT
@@ -144,7 +143,8 @@ def train(config: TrainConfig, on_log=None, on_iter=None, should_stop=None) -> T
     held_out = task.batch(config.eval_batch, rng=config.seed + 1_000_003)   # fixed, never trained on
     if config.out:
         os.makedirs(config.out, exist_ok=True)
-        _write_json_atomic(os.path.join(config.out, "config.json"), dataclasses.asdict(config))
+        text = json.dumps(dataclasses.asdict(config), indent=2).encode("utf-8")
+        atomic_write(os.path.join(config.out, "config.json"), lambda f: f.write(text), "train")
 
     history, start, interrupted = [], time.perf_counter(), False
     norms, clipped, losses = [], 0, []
@@ -212,17 +212,3 @@ def _checkpoint(config, model, record) -> None:
     if record is not None:
         with open(os.path.join(config.out, "metrics.jsonl"), "a", encoding="utf-8") as log:
             log.write(json.dumps(record) + "\n")
-
-
-def _write_json_atomic(path, obj) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
