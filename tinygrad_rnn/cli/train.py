@@ -11,7 +11,7 @@ import sys
 
 from ..tasks import TASKS
 from ..train import INITS, TrainConfig, train
-from ..train.loop import OPTIMIZERS
+from ..train.loop import OPTIMIZERS, build_task
 
 
 def add_parser(sub):
@@ -100,13 +100,12 @@ def run(args):
     stopper = _StopOnInterrupt()
     previous = signal.signal(signal.SIGINT, stopper)
     try:
-        from ..train.loop import build_task
         try:
-            metric = build_task(config).metric
+            task = build_task(config)
         except (ValueError, OSError) as err:
             raise SystemExit(f"error: {err}")
-        result = train(config, on_log=_log_line(metric), on_iter=_progress_bar(config.iters),
-                       should_stop=lambda: stopper.requested)
+        result = train(config, on_log=_log_line(task.metric), on_iter=_progress_bar(config.iters),
+                       should_stop=lambda: stopper.requested, task=task)
     finally:
         signal.signal(signal.SIGINT, previous)
     summary = result.summary()

@@ -128,12 +128,13 @@ def gradient_norm(parameters) -> float:
                          if p.grad is not None))
 
 
-def train(config: TrainConfig, on_log=None, on_iter=None, should_stop=None) -> TrainResult:
+def train(config: TrainConfig, on_log=None, on_iter=None, should_stop=None, task=None) -> TrainResult:
     """Train and evaluate; see the module docstring. ``on_log(record)`` gets each logged dict
-    (iter, loss, grad_norm, clip_fraction, eval, seconds), ``on_iter(i, loss)`` every iteration."""
+    (iter, loss, grad_norm, clip_fraction, eval, seconds), ``on_iter(i, loss)`` every iteration.
+    ``task``: the task to train on, if already built (default: ``build_task(config)``)."""
     config.check()
     rng = np.random.default_rng(config.seed)
-    task = build_task(config)
+    task = build_task(config) if task is None else task
     model = SequenceModel(config.cell, task.input_size, config.hidden, task.output_size,
                           nonlinearity=config.nonlinearity, init_scheme=config.init,
                           init_scale=config.init_scale, generator=rng)
@@ -162,11 +163,12 @@ def train(config: TrainConfig, on_log=None, on_iter=None, should_stop=None) -> T
                 if window_loss is None:
                     continue
                 loss += window_loss.item()
-                norm = gradient_norm(params)
-                norms.append(norm)
-                if config.clip is not None:
-                    nn.utils.clip_grad_norm_(params, config.clip)
+                if config.clip is not None:     # clip_grad_norm_ returns the norm before clipping
+                    norm = nn.utils.clip_grad_norm_(params, config.clip).item()
                     clipped += norm > config.clip
+                else:
+                    norm = gradient_norm(params)
+                norms.append(norm)
                 if config.clip_value is not None:
                     nn.utils.clip_grad_value_(params, config.clip_value)
                 optimizer.step()
