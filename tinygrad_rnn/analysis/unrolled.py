@@ -17,13 +17,10 @@ import dataclasses
 import numpy as np
 
 from ..core import Tensor, time_step, zeros
-from ..nn import GRUCell, LSTMCell, RNNCell
+from ..nn.cells import CELLS, gru_cell, lstm_cell, rnn_cell
 from ..nn.init import RECURRENT_INITS as INITS
 from ..nn.init import init_weight_hh_
-from ..nn.cells import gru_cell, lstm_cell, rnn_cell
 
-#: number of gates G stacked in weight_hh (G*H, H)
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 NONLINEARITIES = ("tanh", "relu", "linear")
 
 
@@ -71,8 +68,8 @@ def unroll(cell: str = "rnn", steps: int = 5, hidden_size: int = 3, input_size: 
     ``init_weight_hh_``. ``nonlinearity`` ("tanh", "relu", "linear") applies to the RNN only. The
     same ``seed`` gives the same weights and inputs.
     """
-    if cell not in GATES:
-        raise ValueError(f"unroll: cell must be one of {', '.join(GATES)}, got {cell!r}")
+    if cell not in CELLS:
+        raise ValueError(f"unroll: cell must be one of {', '.join(CELLS)}, got {cell!r}")
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(f"unroll: nonlinearity must be one of {', '.join(NONLINEARITIES)}, got {nonlinearity!r}")
     if cell != "rnn" and nonlinearity != "tanh":
@@ -83,9 +80,8 @@ def unroll(cell: str = "rnn", steps: int = 5, hidden_size: int = 3, input_size: 
     if cut_at is not None and not 1 <= cut_at < steps:
         raise ValueError(f"unroll: cut_at must be a step between 1 and steps - 1 = {steps - 1}, got {cut_at}")
     rng = np.random.default_rng(seed)
-    module = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}[cell](input_size, hidden_size, dtype=dtype,
-                                                                     generator=rng)
-    init_weight_hh_(module.weight_hh, init, scale, GATES[cell], generator=rng)
+    module = CELLS[cell](input_size, hidden_size, dtype=dtype, generator=rng)
+    init_weight_hh_(module.weight_hh, init, scale, module.gates, generator=rng)
     params = {name: getattr(module, name) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
     weights = tuple(params.values())
 

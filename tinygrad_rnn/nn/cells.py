@@ -30,7 +30,7 @@ from ..core import Tensor, zeros
 from .linear import as_input, resolve_dtype, uniform_parameter
 from .module import Module
 
-__all__ = ["RNNCell", "LSTMCell", "GRUCell", "rnn_cell", "lstm_cell", "gru_cell"]
+__all__ = ["RNNCell", "LSTMCell", "GRUCell", "rnn_cell", "lstm_cell", "gru_cell", "CELLS"]
 
 
 # --- the equations ---------------------------------------------------------------------------
@@ -229,3 +229,7 @@ class GRUCell(RNNCellBase):
     def forward(self, x, h=None) -> Tensor:
         x, (h,) = self._check(x, {"h": h})
         return gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+
+
+#: the cells by the short names the command line and the experiments use
+CELLS = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}

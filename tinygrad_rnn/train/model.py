@@ -8,9 +8,8 @@ take it. ``step`` is what truncated BPTT (``train/truncation.py``) drives.
 """
 from ..core import Tensor, stack
 from ..core.time_step import time_step
-from ..nn import GRUCell, Linear, LSTMCell, Module, RNNCell, init
-
-CELLS = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}
+from ..nn import Linear, Module, init
+from ..nn.cells import CELLS
 INITS = init.RECURRENT_INITS
 
 
