@@ -94,6 +94,26 @@ def test_linear_and_embedding_match_pytorch(rng):
     check_backward([ours(ids)], [theirs(torch.from_numpy(ids))], rng, [], [], ours, theirs)
 
 
+def run_both(ours, theirs, rng, x_shape, state_shape, lstm):
+    """Feed the same random input (and initial state, unless ``state_shape`` is None; (h, c) for an
+    LSTM) to both modules, then compare outputs and every gradient."""
+    x, xt = pair_of_leaves(rng.standard_normal(x_shape))
+    leaves, torch_leaves = [x], [xt]
+    if state_shape is None:
+        out, out_t = ours(x), theirs(xt)
+    else:
+        states = [pair_of_leaves(rng.standard_normal(state_shape)) for _ in range(2 if lstm else 1)]
+        leaves += [s[0] for s in states]
+        torch_leaves += [s[1] for s in states]
+        if lstm:
+            out, out_t = ours(x, (leaves[1], leaves[2])), theirs(xt, (torch_leaves[1], torch_leaves[2]))
+        else:
+            out, out_t = ours(x, leaves[1]), theirs(xt, torch_leaves[1])
+    our_outs, their_outs = flat(out), flat(out_t)
+    assert [o.shape for o in our_outs] == [tuple(t.shape) for t in their_outs]
+    check_backward(our_outs, their_outs, rng, leaves, torch_leaves, ours, theirs)
+
+
 # --- cells ----------------------------------------------------------------------------------------
 
 @settings(max_examples=25)
@@ -111,22 +131,8 @@ def test_cells_match_pytorch(name, input_size, hidden_size, batch, bias, give_st
     copy_ours_into_torch(ours, theirs)
 
     lead = () if batch is None else (batch,)
-    x, xt = pair_of_leaves(rng.standard_normal(lead + (input_size,)))
-    leaves, torch_leaves = [x], [xt]
-    if give_state:
-        states = [pair_of_leaves(rng.standard_normal(lead + (hidden_size,)))
-                  for _ in range(2 if name == "LSTMCell" else 1)]
-        leaves += [s[0] for s in states]
-        torch_leaves += [s[1] for s in states]
-        if name == "LSTMCell":
-            out, out_t = ours(x, (leaves[1], leaves[2])), theirs(xt, (torch_leaves[1], torch_leaves[2]))
-        else:
-            out, out_t = ours(x, leaves[1]), theirs(xt, torch_leaves[1])
-    else:
-        out, out_t = ours(x), theirs(xt)
-    our_outs, their_outs = flat(out), flat(out_t)
-    assert [o.shape for o in our_outs] == [tuple(t.shape) for t in their_outs]
-    check_backward(our_outs, their_outs, rng, leaves, torch_leaves, ours, theirs)
+    state_shape = lead + (hidden_size,) if give_state else None
+    run_both(ours, theirs, rng, lead + (input_size,), state_shape, lstm=name == "LSTMCell")
 
 
 # --- sequence layers --------------------------------------------------------------------------------
@@ -148,22 +154,10 @@ def run_layer_parity(name, input_size, hidden_size, num_layers, seq_len, batch, 
         x_shape = (seq_len, input_size)
     else:
         x_shape = (batch, seq_len, input_size) if batch_first else (seq_len, batch, input_size)
-    x, xt = pair_of_leaves(rng.standard_normal(x_shape))
-    leaves, torch_leaves = [x], [xt]
+    state_shape = None
     if give_state:
         state_shape = (num_layers, hidden_size) if batch is None else (num_layers, batch, hidden_size)
-        states = [pair_of_leaves(rng.standard_normal(state_shape)) for _ in range(2 if name == "LSTM" else 1)]
-        leaves += [s[0] for s in states]
-        torch_leaves += [s[1] for s in states]
-        if name == "LSTM":
-            out, out_t = ours(x, (leaves[1], leaves[2])), theirs(xt, (torch_leaves[1], torch_leaves[2]))
-        else:
-            out, out_t = ours(x, leaves[1]), theirs(xt, torch_leaves[1])
-    else:
-        out, out_t = ours(x), theirs(xt)
-    our_outs, their_outs = flat(out), flat(out_t)
-    assert [o.shape for o in our_outs] == [tuple(t.shape) for t in their_outs]
-    check_backward(our_outs, their_outs, rng, leaves, torch_leaves, ours, theirs)
+    run_both(ours, theirs, rng, x_shape, state_shape, lstm=name == "LSTM")
 
 
 @settings(max_examples=30)
