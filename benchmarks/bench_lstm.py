@@ -23,11 +23,12 @@ def best_of(fn, repeat=7):
     return best
 
 
-def engine_step(T, B, I, H):
-    tg.manual_seed(0)
-    cell = nn.LSTMCell(I, H)
-    xs = [tg.tensor(np.random.default_rng(t).random((B, I), dtype=np.float32)) for t in range(T)]
+def inputs(T, B, I):
+    return [np.random.default_rng(t).random((B, I), dtype=np.float32) for t in range(T)]
 
+
+def unrolled_step(cell, xs):
+    """One training step with a PyTorch-style LSTMCell (ours or torch's): unroll, backward, zero."""
     def step():
         state = None
         for x in xs:
@@ -37,13 +38,18 @@ def engine_step(T, B, I, H):
     return step
 
 
+def engine_step(T, B, I, H):
+    tg.manual_seed(0)
+    return unrolled_step(nn.LSTMCell(I, H), [tg.tensor(x) for x in inputs(T, B, I)])
+
+
 def numpy_step(T, B, I, H):
     """The LSTM forward and backward written out by hand (the fastest a NumPy version gets)."""
     rng = np.random.default_rng(0)
     W_ih = rng.uniform(-0.1, 0.1, (4 * H, I)).astype(np.float32)
     W_hh = rng.uniform(-0.1, 0.1, (4 * H, H)).astype(np.float32)
     b = np.zeros(4 * H, np.float32)
-    xs = [np.random.default_rng(t).random((B, I), dtype=np.float32) for t in range(T)]
+    xs = inputs(T, B, I)
     sig = lambda a: 1 / (1 + np.exp(-a))
 
     def step():
@@ -73,16 +79,7 @@ def numpy_step(T, B, I, H):
 def torch_step(T, B, I, H):
     import torch
     torch.manual_seed(0)
-    cell = torch.nn.LSTMCell(I, H)
-    xs = [torch.from_numpy(np.random.default_rng(t).random((B, I), dtype=np.float32)) for t in range(T)]
-
-    def step():
-        state = None
-        for x in xs:
-            state = cell(x, state)
-        state[0].sum().backward()
-        cell.zero_grad()
-    return step
+    return unrolled_step(torch.nn.LSTMCell(I, H), [torch.from_numpy(x) for x in inputs(T, B, I)])
 
 
 def main():
