@@ -18,12 +18,12 @@ from . import backward as _backward
 from . import time_step as _time_step
 
 
-def _to_array(data, dtype=None, copy=True) -> np.ndarray:
+def _to_array(data, dtype=None) -> np.ndarray:
     """NumPy arrays keep their dtype; Python floats and lists of floats become float32 (as PyTorch)."""
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, (np.ndarray, np.generic)):
-        return np.array(data, dtype=dtype, copy=copy)
+        return np.array(data, dtype=dtype)
     array = np.array(data, dtype=dtype)
     if dtype is None and array.dtype == np.float64:
         array = array.astype(np.float32)

@@ -42,11 +42,6 @@ class Window:
     loss_start: int
     stop: int
 
-    @property
-    def depth(self) -> int:
-        """How many steps back a gradient can travel from the window's end."""
-        return self.stop - self.cut
-
 
 def detach_state(state):
     """Detach a hidden state: a Tensor ``h``, or a tuple such as the LSTM's ``(h, c)``."""
