@@ -15,6 +15,8 @@ Both steps touch each node and edge once: the time is linear in the graph's size
 """
 import numpy as np
 
+from . import anomaly as _anomaly
+
 
 def _inputs_needing_grad(tensor) -> list:
     """The inputs of the op that made ``tensor`` which require grad (nothing flows to the others)."""
@@ -73,7 +75,10 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, inputs=
             _accumulate(tensor, grad)
         if fn is None:
             continue
-        for parent, parent_grad in zip(fn.parents, fn.run_backward(grad)):
+        parent_grads = fn.run_backward(grad)
+        if _anomaly._enabled:
+            _anomaly.check_backward(fn, tensor, grad, parent_grads)
+        for parent, parent_grad in zip(fn.parents, parent_grads):
             if parent_grad is None or not parent.requires_grad:
                 continue
             key = id(parent)

@@ -22,7 +22,7 @@ into ``self``.
 """
 import numpy as np
 
-from . import grad_mode
+from . import anomaly, grad_mode
 
 
 class GraphFreedError(RuntimeError):
@@ -60,6 +60,8 @@ class Function:
                 raise
             shapes = ", ".join(str(p.shape) for p in parents)
             raise type(err)(f"{fn.op_name}: failed on inputs of shape {shapes}: {err}") from None
+        if anomaly._enabled:
+            anomaly.check_forward(fn, parents, out)
         needs_grad = (grad_mode.is_grad_enabled() and any(p.requires_grad for p in parents)
                       and out.dtype.kind == "f")          # ints and bools carry no gradient
         result = Tensor._wrap(out, requires_grad=needs_grad)
