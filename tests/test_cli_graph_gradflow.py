@@ -120,5 +120,5 @@ def test_graph_detail_defaults_to_ops_for_short_and_cells_for_long_sequences(cap
     short = capsys.readouterr().out
     assert main(["graph", "--steps", "6"]) == 0
     long_ = capsys.readouterr().out
-    assert "tanh" in short and "matmul" in short          # every op is drawn
-    assert "matmul" not in long_ and "h_6" in long_          # one node per state
+    assert "tanh" in short and "linear" in short          # every op is drawn
+    assert "linear" not in long_ and "h_6" in long_          # one node per state

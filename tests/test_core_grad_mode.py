@@ -103,3 +103,23 @@ def test_backward_of_a_no_grad_result_explains_the_problem():
         loss = (x * 2).sum()
     with pytest.raises(RuntimeError, match=r"does not require grad.*no_grad\(\)"):
         loss.backward()
+
+
+def test_set_grad_enabled_as_a_plain_call_switches_until_switched_back():
+    x = tg.randn(2, requires_grad=True)
+    try:
+        tg.set_grad_enabled(False)                      # PyTorch's plain-call form
+        assert not tg.is_grad_enabled() and not (x * 2).requires_grad
+    finally:
+        tg.set_grad_enabled(True)
+    assert tg.is_grad_enabled() and (x * 2).requires_grad
+
+
+def test_set_grad_enabled_as_a_decorator_does_not_switch_at_definition():
+    @tg.set_grad_enabled(False)
+    def inside():
+        return tg.is_grad_enabled()
+
+    assert tg.is_grad_enabled()
+    assert inside() is False
+    assert tg.is_grad_enabled()

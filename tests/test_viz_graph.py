@@ -135,7 +135,7 @@ def test_a_times_a_draws_two_edges_in_input_order():
 def test_ops_are_boxes_tensors_records_and_parameters_stand_out():
     net = unroll("rnn", steps=2, hidden_size=2)
     dot = parse_dot(draw_graph(net.loss).source)
-    shapes = {_attr(a, "shape") for n, a in dot["nodes"].items() if _attr(a, "label") in ("matmul", "tanh")}
+    shapes = {_attr(a, "shape") for n, a in dot["nodes"].items() if _attr(a, "label") in ("linear", "tanh")}
     assert shapes == {"box"}
     weight = nodes_named(dot, "weight_hh")[0]                      # one copy per step: take one
     h2 = node_named(dot, "h_2")

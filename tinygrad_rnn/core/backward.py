@@ -22,7 +22,7 @@ def _inputs_needing_grad(tensor) -> list:
     """The inputs of the op that made ``tensor`` which require grad (nothing flows to the others)."""
     if tensor._ctx is None:
         return []
-    return [parent for parent in tensor._ctx.parents if parent.requires_grad]
+    return [parent for parent in tensor._ctx.parents if parent._requires_grad]
 
 
 def topological_order(root, inputs_of=_inputs_needing_grad) -> list:
@@ -31,6 +31,9 @@ def topological_order(root, inputs_of=_inputs_needing_grad) -> list:
     ``root`` may also be a list of tensors. ``inputs_of(tensor)`` says which tensors to visit
     before ``tensor``: by default the inputs of its op that require grad, which is what the
     backward pass needs (drawings pass their own, to show constants and cuts too).
+
+    A depth-first search: a tensor goes into ``order`` once all its inputs are in (the
+    ``True`` entries on the stack say "inputs done"). Inputs are visited last-first.
     """
     roots = root if isinstance(root, (list, tuple)) else [root]
     order, visited = [], set()
@@ -62,31 +65,64 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, inputs=
     This is what ``autograd.grad`` and ``jacobian`` use.
     """
     wanted = None if inputs is None else {id(t): None for t in inputs}
+    order = topological_order(root)
     grads = {id(root): gradient}            # running dL/d(tensor), keyed by tensor identity
-    for tensor in reversed(topological_order(root)):
+    summed = set()                          # keys whose running total is an array made here by a sum
+    waiting = _several_output_nodes(order)  # node with several outputs -> their gradients, filled in below
+    for tensor in reversed(order):
         grad = grads.pop(id(tensor), None)
-        if grad is None:                    # nothing flowed here (e.g. an unused slice of a split)
-            continue
         fn = tensor._ctx
-        if wanted is not None:
-            if id(tensor) in wanted:        # complete now: every consumer has already sent its share
-                wanted[id(tensor)] = grad
-        elif fn is None or tensor._retains_grad:
-            _accumulate(tensor, grad)
+        if grad is not None:
+            if wanted is not None:
+                if id(tensor) in wanted:    # complete now: every consumer has already sent its share
+                    wanted[id(tensor)] = grad
+            elif fn is None or tensor._retains_grad:
+                _accumulate(tensor, grad)
         if fn is None:
+            continue
+        if fn.n_outputs:                    # e.g. chunk: one backward, once every output's gradient is in
+            grad = _collect(waiting[fn], tensor._output_index, grad)
+        if grad is None:                    # nothing flowed here (e.g. a tensor that does not affect root)
             continue
         parent_grads = fn.run_backward(grad)
         if _anomaly._enabled:
             _anomaly.check_backward(fn, tensor, grad, parent_grads)
         for parent, parent_grad in zip(fn.parents, parent_grads):
-            if parent_grad is None or not parent.requires_grad:
+            if parent_grad is None or not parent._requires_grad:
                 continue
             key = id(parent)
-            grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+            if key not in grads:
+                grads[key] = parent_grad        # may be shared with other tensors' gradients: don't modify it
+            elif key in summed:
+                grads[key] += parent_grad       # a sum this loop made itself: add in place (no new array)
+            else:
+                grads[key] = grads[key] + parent_grad
+                summed.add(key)
         if not retain_graph:
             fn.free()
     if wanted is not None:
         return [wanted[id(t)] for t in inputs]
+
+
+def _several_output_nodes(order) -> dict:
+    """For each node with several outputs in ``order``: [how many of its outputs the walk will
+    visit, a list for their gradients]. (All outputs come before the node's inputs in the walk.)"""
+    waiting = {}
+    for tensor in order:
+        fn = tensor._ctx
+        if fn is not None and fn.n_outputs:
+            entry = waiting.setdefault(fn, [0, [None] * fn.n_outputs])
+            entry[0] += 1
+    return waiting
+
+
+def _collect(entry, index: int, grad):
+    """Store one output's gradient; return the list of all of them once the last one is in, else None."""
+    entry[1][index] = grad
+    entry[0] -= 1
+    if entry[0] or all(g is None for g in entry[1]):
+        return None
+    return entry[1]
 
 
 def _accumulate(tensor, grad: np.ndarray) -> None:

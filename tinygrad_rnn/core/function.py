@@ -23,6 +23,7 @@ into ``self``.
 import numpy as np
 
 from . import anomaly, grad_mode
+from . import time_step as _time_step
 
 
 class GraphFreedError(RuntimeError):
@@ -35,13 +36,20 @@ class Function:
 
     parents: tuple = ()
     saved: tuple | None = ()
+    #: 0 for the usual op, whose forward returns one array. An op whose forward returns a tuple
+    #: (``chunk``) made that many Tensors; its ``backward`` gets a list of gradients, one per
+    #: output (``None`` for an output nothing flowed back to).
+    n_outputs: int = 0
+    #: one bool per parent: does it require grad? A backward may return None for the others.
+    needs_input_grad: tuple = ()
 
     # --- for subclasses -------------------------------------------------
     def forward(self, *arrays, **options):
         raise NotImplementedError
 
     def backward(self, grad):
-        """Return one gradient (or ``None``) per parent, each the parent's shape."""
+        """Return one gradient (or ``None``) per parent, each the parent's shape. ``grad`` is
+        dL/d(output); for an op with several outputs, a list of them (``None`` where nothing flowed)."""
         raise NotImplementedError
 
     def save_for_backward(self, *arrays):
@@ -50,25 +58,56 @@ class Function:
     # --- building the graph -----------------------------------------------
     @classmethod
     def apply(cls, *inputs, **options):
-        """Run the op on Tensors (or numbers) and record it in the graph if a gradient is needed."""
-        parents = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
+        """Run the op on Tensors (or numbers) and record it in the graph if a gradient is needed.
+
+        Returns one Tensor, or a tuple of Tensors when ``forward`` returns a tuple of arrays.
+        """
+        parents = inputs
+        for x in inputs:                   # numbers and arrays become (constant) Tensors
+            if type(x) is not Tensor:
+                parents = tuple(map(as_tensor, inputs))
+                break
         fn = cls()
         try:
-            out = np.asarray(fn.forward(*[p.data for p in parents], **options))
+            out = fn.forward(*[p.data for p in parents], **options)
         except (ValueError, IndexError, TypeError) as err:
+            step = next((p.step for p in parents if p.step is not None), _time_step._current)
+            where = f" (in time step {step})" if step is not None else ""
             if str(err).startswith(f"{fn.op_name}:"):     # already a message written for the learner
-                raise
+                if not where:
+                    raise
+                raise type(err)(f"{fn.op_name}{where}:{str(err)[len(fn.op_name) + 1:]}") from None
             shapes = ", ".join(str(p.shape) for p in parents)
-            raise type(err)(f"{fn.op_name}: failed on inputs of shape {shapes}: {err}") from None
+            raise type(err)(f"{fn.op_name}{where}: failed on inputs of shape {shapes}: {err}") from None
+        if type(out) is tuple:
+            return fn._link_outputs(parents, [np.asarray(o) for o in out])
+        out = np.asarray(out)
         if anomaly._enabled:
             anomaly.check_forward(fn, parents, out)
-        needs_grad = (grad_mode.is_grad_enabled() and any(p.requires_grad for p in parents)
+        needs_input_grad = tuple([p._requires_grad for p in parents])
+        needs_grad = (grad_mode._enabled and True in needs_input_grad
                       and out.dtype.kind == "f")          # ints and bools carry no gradient
         result = Tensor._wrap(out, requires_grad=needs_grad)
         if needs_grad:
             fn.parents = parents
+            fn.needs_input_grad = needs_input_grad       # backward may skip the others (PyTorch's name)
             result._ctx = fn
         return result
+
+    def _link_outputs(self, parents, outs) -> tuple:
+        """``apply`` for an op with several outputs (``chunk``): each output Tensor links to this one
+        node and knows its position, so that backward runs once, with a gradient per output."""
+        if anomaly._enabled:
+            for out in outs:
+                anomaly.check_forward(self, parents, out)
+        needs_input_grad = tuple([p._requires_grad for p in parents])
+        needs_grad = grad_mode._enabled and True in needs_input_grad and all(o.dtype.kind == "f" for o in outs)
+        results = tuple(Tensor._wrap(out, requires_grad=needs_grad) for out in outs)
+        if needs_grad:
+            self.parents, self.needs_input_grad, self.n_outputs = parents, needs_input_grad, len(outs)
+            for index, result in enumerate(results):
+                result._ctx, result._output_index = self, index
+        return results
 
     @property
     def op_name(self) -> str:
@@ -98,12 +137,14 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     A bias of shape (H,) added to a batch (B, H) was copied B times in forward,
     so its gradient is the sum of the B copies.
     """
+    if grad.shape == shape:       # the common case: nothing was broadcast
+        return grad
     extra = grad.ndim - len(shape)
     if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
+        grad = np.add.reduce(grad, axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
+        grad = np.add.reduce(grad, axis=stretched, keepdims=True)
     return grad
 
 

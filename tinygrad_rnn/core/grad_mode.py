@@ -13,12 +13,8 @@ def is_grad_enabled() -> bool:
     return _enabled
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Turn recording on (``True``) or off (``False``) inside a ``with`` block or a decorated function.
-
-    Unlike PyTorch's, a bare call ``set_grad_enabled(False)`` on its own line does nothing: use it
-    as ``with set_grad_enabled(False): ...`` or as a decorator.
-    """
+class _GradMode(contextlib.ContextDecorator):
+    """Recording on or off inside a ``with`` block or a decorated function, restored afterwards."""
 
     def __init__(self, mode: bool):
         self.mode = bool(mode)
@@ -35,15 +31,41 @@ class set_grad_enabled(contextlib.ContextDecorator):
         return False
 
 
-class no_grad(set_grad_enabled):
+class no_grad(_GradMode):
     """``with no_grad(): ...`` computes values without recording a graph (e.g. evaluation, optimizer steps)."""
 
     def __init__(self):
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_GradMode):
     """Turn recording back on inside a ``no_grad`` block."""
 
     def __init__(self):
         super().__init__(True)
+
+
+class set_grad_enabled(_GradMode):
+    """Turn recording on (``True``) or off (``False``), as PyTorch's: a plain call
+    ``set_grad_enabled(False)`` switches it from now on; ``with set_grad_enabled(mode): ...``
+    and ``@set_grad_enabled(mode)`` switch it for the block or each call only."""
+
+    def __init__(self, mode: bool):
+        global _enabled
+        super().__init__(mode)
+        self.previous.append(_enabled)
+        _enabled = self.mode
+        self._switched = True      # by this call already: a plain call needs no `with`
+
+    def __enter__(self):
+        if self._switched:         # the switch made by __init__ belongs to this block
+            self._switched = False
+        else:                      # the same object entered again
+            super().__enter__()
+
+    def __call__(self, func):
+        global _enabled
+        if self._switched:         # used as a decorator: undo the switch made at decoration time
+            self._switched = False
+            _enabled = self.previous.pop()
+        return super().__call__(func)

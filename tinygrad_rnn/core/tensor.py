@@ -37,7 +37,7 @@ def as_tensor(x, like=None):
     """``x`` as a Tensor; a plain number takes the dtype of ``like`` when that is floating point."""
     if isinstance(x, Tensor):
         return x
-    if like is not None and isinstance(x, (int, float)) and np.issubdtype(like.dtype, np.floating):
+    if like is not None and isinstance(x, (int, float)) and like.dtype.kind == "f":
         return Tensor._wrap(np.asarray(x, dtype=like.dtype))
     return Tensor(x)
 
@@ -52,8 +52,8 @@ class Tensor:
     ndarray). ``name`` is a label for drawings and error messages (e.g. ``"W_hh"``, ``"h_3"``).
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "name", "step", "_cut_from",
-                 "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_output_index", "_retains_grad", "name", "step",
+                 "_cut_from", "__weakref__")
     __array_ufunc__ = None  # make `ndarray + tensor` call Tensor.__radd__ instead of NumPy's loop
 
     def __init__(self, data, requires_grad: bool = False, name: str | None = None, dtype=None):
@@ -63,6 +63,7 @@ class Tensor:
         self.data: np.ndarray = array
         self.grad: np.ndarray | None = None
         self._ctx = None                  # the Function that made this tensor (None for a leaf)
+        self._output_index = 0            # which of its outputs this is (ops like chunk make several)
         self._retains_grad = False
         self._cut_from = None             # weak reference to the tensor this one was detached from
         self.name = name
@@ -72,9 +73,15 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array, requires_grad=False):
-        """Make a tensor around ``array`` without copying it (used by ops)."""
+        """Make a tensor around ``array`` without copying it (used by ops, which run it thousands of
+        times per training step: so the fields are set directly, as in ``_init``, without its checks)."""
         tensor = cls.__new__(cls)
-        tensor._init(np.asarray(array), requires_grad)
+        tensor.data = np.asarray(array)
+        tensor.grad = tensor._ctx = tensor._cut_from = tensor.name = None
+        tensor._retains_grad = False
+        tensor._output_index = 0
+        tensor.step = _time_step._current
+        tensor._requires_grad = requires_grad
         return tensor
 
     # --- attributes -----------------------------------------------------
@@ -408,12 +415,14 @@ class Tensor:
             sizes = list(split_size_or_sections)
             if sum(sizes) != n:
                 raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)} but dim {dim} has size {n}")
-        pieces, start = [], 0
-        prefix = (slice(None),) * (dim % self.ndim)
-        for size in sizes:
-            pieces.append(self[prefix + (slice(start, start + size),)])
-            start += size
-        return tuple(pieces)
+        return ops.Split.apply(self, sizes=tuple(sizes), dim=dim)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        """The slices along ``dim`` as a tuple of tensors, from one node (a sequence into its steps)."""
+        dim = _check_dim("unbind", dim, self.ndim)
+        if self.ndim == 0:
+            raise IndexError("unbind: a 0-d tensor has no dim to unbind")
+        return ops.Unbind.apply(self, dim=dim)
 
     def chunk(self, chunks: int, dim: int = 0):
         """``chunks`` nearly equal pieces along ``dim`` (the LSTM's four gates: ``gates.chunk(4, 1)``)."""

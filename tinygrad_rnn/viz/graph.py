@@ -49,9 +49,15 @@ def draw_graph(root, *, detail: str = "ops", grads=None, jacobians: bool = True,
     """
     if detail not in DETAILS:
         raise ValueError(f"draw_graph: detail must be one of {', '.join(DETAILS)}, got {detail!r}")
-    roots = [root] if isinstance(root, Tensor) else list(root)
+    roots = [root] if isinstance(root, Tensor) else None
+    if roots is None and not isinstance(root, (str, bytes)) and hasattr(root, "__iter__") \
+            and not hasattr(root, "shape"):
+        roots = list(root)                                     # a list (or other iterable) of tensors
     if not roots or not all(isinstance(r, Tensor) for r in roots):
-        raise TypeError("draw_graph: root must be a Tensor or a list of Tensors")
+        got = type(root).__name__ if roots is None else "an empty list" if not roots else \
+            "a list holding " + ", ".join(sorted({type(r).__name__ for r in roots if not isinstance(r, Tensor)}))
+        raise TypeError(f"draw_graph: root must be a Tensor or a list of Tensors, got {got}. Fix: pass the loss "
+                        f"tensor itself (not loss.item() or its .data)")
     graph = walk(roots)
     states = find_states(graph)
     transitions = find_transitions(graph, states)
@@ -113,7 +119,9 @@ def _draw_ops(graph, transitions, canvas) -> list:
                                   faded=id(out) in graph.beyond_cut)
             attrs = _with_extra(carried, special.get((id(parent), id(op)), {}))
             canvas.add_edge(parent, op, dict(attrs, tooltip=f"input {slot} of {op.op_name}"), tail_copy_in_step=copy)
-        canvas.add_edge(op, out, _with_extra(carried, special.get((id(op), id(out)), {})))
+        for out in graph.outputs_of[id(op)]:         # chunk has several outputs, every other op one
+            carried = canvas.edge_style(out)
+            canvas.add_edge(op, out, _with_extra(carried, special.get((id(op), id(out)), {})))
     for origin, detached in graph.cuts:
         canvas.add_edge(origin, detached, dict(style.CUT_STYLE, label=labels.cut_label(origin.name or "h")))
 

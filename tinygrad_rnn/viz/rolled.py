@@ -36,10 +36,15 @@ def draw_rolled(graph, states: dict, transitions, canvas) -> list:
         canvas.add_tensor(tensor, name=_generic_name(display_name(tensor), step), step=CELL, show_grad=False)
         if tensor._ctx is not None:
             canvas.add_op(tensor._ctx, CELL)
+    drawn = set()                            # ops whose inputs are drawn (chunk makes several tensors)
     for tensor in in_cell:
         if tensor._ctx is None:
             continue
         op = tensor._ctx
+        canvas.add_edge(op, tensor, dict(style.EDGE_STYLE))
+        if id(op) in drawn:
+            continue
+        drawn.add(id(op))
         for slot, parent in enumerate(op.parents):
             tr = loops.get(id(parent))
             if tr is not None:
@@ -48,7 +53,6 @@ def draw_rolled(graph, states: dict, transitions, canvas) -> list:
             if not canvas.has(parent):       # weights, inputs from outside the step
                 canvas.add_tensor(parent, name=_generic_name(parent.name or "", step) or None, step=None)
             canvas.add_edge(parent, op, dict(style.EDGE_STYLE, tooltip=f"input {slot} of {op.op_name}"))
-        canvas.add_edge(op, tensor, dict(style.EDGE_STYLE))
 
     notes = [labels.NOTE_ROLLED, labels.NOTE_SHAPES]
     if any(tr.gate is not None for tr in links):

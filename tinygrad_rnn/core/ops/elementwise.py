@@ -26,7 +26,9 @@ class Add(_Binary):
 
     def backward(self, grad):
         # d(a+b)/da = 1, d(a+b)/db = 1
-        return unbroadcast(grad, self.shapes[0]), unbroadcast(grad, self.shapes[1])
+        need_a, need_b = self.needs_input_grad
+        return (unbroadcast(grad, self.shapes[0]) if need_a else None,
+                unbroadcast(grad, self.shapes[1]) if need_b else None)
 
 
 class Sub(_Binary):
@@ -35,7 +37,9 @@ class Sub(_Binary):
 
     def backward(self, grad):
         # d(a-b)/da = 1, d(a-b)/db = -1
-        return unbroadcast(grad, self.shapes[0]), unbroadcast(-grad, self.shapes[1])
+        need_a, need_b = self.needs_input_grad
+        return (unbroadcast(grad, self.shapes[0]) if need_a else None,
+                unbroadcast(-grad, self.shapes[1]) if need_b else None)
 
 
 class Mul(_Binary):
@@ -46,7 +50,9 @@ class Mul(_Binary):
     def backward(self, grad):
         # d(ab)/da = b, d(ab)/db = a
         a, b = self.saved
-        return unbroadcast(grad * b, a.shape), unbroadcast(grad * a, b.shape)
+        need_a, need_b = self.needs_input_grad
+        return (unbroadcast(grad * b, a.shape) if need_a else None,
+                unbroadcast(grad * a, b.shape) if need_b else None)
 
 
 class Div(_Binary):
@@ -57,7 +63,9 @@ class Div(_Binary):
     def backward(self, grad):
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
         a, b = self.saved
-        return unbroadcast(grad / b, a.shape), unbroadcast(-grad * a / (b * b), b.shape)
+        need_a, need_b = self.needs_input_grad
+        return (unbroadcast(grad / b, a.shape) if need_a else None,
+                unbroadcast(-grad * a / (b * b), b.shape) if need_b else None)
 
 
 class Neg(Function):
@@ -121,10 +129,12 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     def forward(self, x):
-        # 1/(1+e^-x) overflows for very negative x. With e = e^-|x| (never overflows):
-        # sigmoid(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0, both accurate in the tails.
-        e = np.exp(-np.abs(x))
-        y = np.where(x >= 0, 1, e) / (1 + e)
+        # y = 1/(1+e^-x). For very negative x, e^-x overflows to inf and y = 1/inf = 0, the right
+        # limit, so only the overflow warning is silenced. (Computed in place: two arrays fewer.)
+        with np.errstate(over="ignore"):
+            y = np.asarray(np.exp(-x))      # a 0-d input gives a NumPy scalar: make it an array
+            y += 1
+            np.reciprocal(y, out=y)
         self.save_for_backward(y)
         return y
 

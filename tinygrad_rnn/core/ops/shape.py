@@ -1,4 +1,4 @@
-"""Ops that move values around without changing them: reshape, permute, indexing, cat, stack.
+"""Ops that move values around without changing them: reshape, permute, indexing, split, cat, stack.
 Their backward moves the gradient back to where each value came from."""
 import numpy as np
 
@@ -63,6 +63,49 @@ class GetItem(Function):
             out[self.index] = grad
         else:
             np.add.at(out, self.index, grad)
+        return (out,)
+
+
+class Split(Function):
+    """Cut ``x`` along ``dim`` into pieces of the given ``sizes``: one node with several outputs
+    (the LSTM's ``gates.chunk(4, dim=-1)`` gives i, f, g, o from one node)."""
+
+    name = "chunk"
+
+    def forward(self, x, *, sizes, dim):
+        before = (slice(None),) * (dim % x.ndim)           # the axes in front of dim, taken whole
+        self.places, start = [], 0
+        for size in sizes:
+            self.places.append(before + (slice(start, start + size),))
+            start += size
+        self.shape = x.shape
+        return tuple(x[place] for place in self.places)    # views of x, no copies
+
+    def backward(self, grads):
+        # each piece's gradient goes back to its place; a piece nothing flowed to gets zeros
+        dtype = next(g for g in grads if g is not None).dtype
+        out = np.empty(self.shape, dtype=dtype)
+        for place, g in zip(self.places, grads):
+            out[place] = 0 if g is None else g
+        return (out,)
+
+
+class Unbind(Function):
+    """Every slice of ``x`` along ``dim``, as separate tensors: one node with ``x.shape[dim]`` outputs
+    (a sequence (T, B, I) -> x_1 .. x_T, each (B, I), without T indexing nodes)."""
+
+    name = "unbind"
+
+    def forward(self, x, *, dim):
+        self.dim, self.shape = dim % x.ndim, x.shape
+        return tuple(np.moveaxis(x, self.dim, 0))            # views of x, no copies
+
+    def backward(self, grads):
+        # slice t's gradient goes back to position t along dim; slices nothing flowed to get zeros
+        out = np.empty(self.shape, dtype=next(g for g in grads if g is not None).dtype)
+        along = np.moveaxis(out, self.dim, 0)                 # a view: writing it fills out
+        for t, g in enumerate(grads):
+            along[t] = 0 if g is None else g
         return (out,)
 
 
