@@ -8,8 +8,10 @@ import numpy as np
 
 from .core import Function, Tensor, no_grad
 from .core.backward import run_backward
+from .core.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 
 __all__ = ["Function", "grad", "jacobian", "gradcheck", "GradcheckError"]
+__all__ += ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "AnomalyError"]
 
 
 class GradcheckError(AssertionError):
