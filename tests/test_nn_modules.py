@@ -264,7 +264,7 @@ def test_last_states_hold_every_h_t(cls, G):
 
 @pytest.mark.parametrize("cls, G", LAYERS)
 def test_each_steps_tensors_are_tagged_with_the_step(cls, G):
-    layer = cls(2, 3, num_layers=2)
+    layer = cls(2, 3, num_layers=2, fused=False)           # every gate is a node of its own
     out, _ = layer(tg.randn(4, 5, 2, requires_grad=True))
     assert [h.step for hs in layer.last_states for h in hs] == [1, 2, 3, 4] * 2
     h_3 = layer.last_states[1][2]
@@ -272,6 +272,20 @@ def test_each_steps_tensors_are_tagged_with_the_step(cls, G):
               if t._ctx is not None]
     assert len(inside) > 3 and {t.step for t in inside} == {3}     # gates of step 3 of layer 1
     assert out.step is None                                          # the stacked output belongs to no step
+
+
+@pytest.mark.parametrize("cls, G", LAYERS)
+def test_the_fused_layer_is_one_node_per_step_with_named_tagged_states(cls, G):
+    layer = cls(2, 3, num_layers=2)                          # fused=True is the default
+    out, _ = layer(tg.randn(4, 5, 2, requires_grad=True))
+    assert [h.step for hs in layer.last_states for h in hs] == [1, 2, 3, 4] * 2
+    h_3 = layer.last_states[1][2]
+    assert h_3.name == "h_3_l1" and h_3._ctx.op_name == f"{cls.__name__.lower()}_step"
+    previous = layer.last_states[1][1]
+    assert any(p is previous for p in h_3._ctx.parents)     # h_3 is computed from h_2 by that one node
+    if G == 4:
+        c_3 = layer.last_cell_states[1][2]
+        assert c_3._ctx is h_3._ctx and c_3.name == "c_3_l1"   # one node, two outputs
 
 
 def graph_below(root, stop):

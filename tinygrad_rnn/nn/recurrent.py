@@ -3,10 +3,15 @@ parameter names and numbers; no dropout, bidirectional or proj_size).
 
 How they are built
 ------------------
-Each layer *unrolls* the recurrence in a Python loop, one time step at a time, calling
-the same cell functions as the cells (``rnn_cell``, ``lstm_cell``, ``gru_cell`` in
-``cells.py``). So the graph of a forward pass is T copies of the cell's graph, chained
-through h_t (and c_t), and every h_t is a real tensor you can inspect.
+Each layer *unrolls* the recurrence in a Python loop, one time step at a time, so the graph
+of a forward pass is T steps chained through h_t (and c_t), and every h_t is a real tensor
+you can inspect. Two ways to build a step, the same numbers:
+
+- ``fused=True`` (the default, fast): x_t W_ih^T + b_ih for all steps in one matmul before the
+  loop, then one node per step (``RNNStep``, ``LSTMStep``, ``GRUStep`` in ``steps.py``) whose
+  backward is that cell's derivative written out.
+- ``fused=False``: each step calls the cells' own functions (``rnn_cell``, ``lstm_cell``,
+  ``gru_cell`` in ``cells.py``), a dozen core ops, so a drawing shows every gate (i_t, f_t ...).
 
 Parameter naming (design choice)
 --------------------------------
@@ -42,10 +47,12 @@ free it).
 """
 import numpy as np
 
+from .. import functional as F
 from ..core import Tensor, stack, zeros
 from ..core.time_step import time_step
-from .cells import check_input_size, check_state, gru_cell, lstm_cell, rnn_cell
-from .linear import as_input, resolve_dtype, uniform_parameter
+from .cells import check_input_size, check_state, describe, gru_cell, lstm_cell, rnn_cell
+from .steps import GRUStep, LSTMStep, RNNStep
+from .linear import as_input, check_sizes, resolve_dtype, uniform_parameter
 from .module import Module
 
 __all__ = ["RNN", "LSTM", "GRU"]
@@ -60,8 +67,9 @@ class RNNBase(Module):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, *,
-                 dtype=None, generator=None):
+                 fused: bool = True, dtype=None, generator=None):
         super().__init__()
+        self.fused = bool(fused)
         name = type(self).__name__
         if dropout:
             raise NotImplementedError(f"{name}: dropout between layers is not implemented here; "
@@ -69,20 +77,18 @@ class RNNBase(Module):
         if bidirectional:
             raise NotImplementedError(f"{name}: bidirectional layers are not implemented here; run a second "
                                       "layer on the reversed sequence if you need one")
-        if input_size < 1 or hidden_size < 1 or num_layers < 1:
-            raise ValueError(f"{name}: input_size, hidden_size and num_layers must be positive, got "
-                             f"{input_size}, {hidden_size}, {num_layers}")
+        check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
         dtype = resolve_dtype(dtype, name)
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.num_layers, self.bias, self.batch_first = int(num_layers), bool(bias), bool(batch_first)
         G, H, bound = self.gates, self.hidden_size, 1 / np.sqrt(hidden_size)
         for k in range(self.num_layers):
             layer_input = input_size if k == 0 else H
-            setattr(self, f"weight_ih_l{k}", uniform_parameter((G * H, layer_input), bound, dtype, generator))
-            setattr(self, f"weight_hh_l{k}", uniform_parameter((G * H, H), bound, dtype, generator))
+            setattr(self, f"weight_ih_l{k}", uniform_parameter((G * H, layer_input), bound, dtype, generator, name))
+            setattr(self, f"weight_hh_l{k}", uniform_parameter((G * H, H), bound, dtype, generator, name))
             if bias:
-                setattr(self, f"bias_ih_l{k}", uniform_parameter((G * H,), bound, dtype, generator))
-                setattr(self, f"bias_hh_l{k}", uniform_parameter((G * H,), bound, dtype, generator))
+                setattr(self, f"bias_ih_l{k}", uniform_parameter((G * H,), bound, dtype, generator, name))
+                setattr(self, f"bias_hh_l{k}", uniform_parameter((G * H,), bound, dtype, generator, name))
         self.last_states = None
         self.last_cell_states = None
 
@@ -92,8 +98,28 @@ class RNNBase(Module):
                 getattr(self, f"bias_ih_l{k}", None), getattr(self, f"bias_hh_l{k}", None))
 
     def step(self, k: int, x: Tensor, state: tuple, t: str) -> tuple:
-        """One time step of layer k: ``state`` is ``(h,)`` or ``(h, c)``; returns the new state."""
+        """One time step of layer k from core ops: ``state`` is ``(h,)`` or ``(h, c)``; returns the new state."""
         raise NotImplementedError
+
+    def fused_step(self, k: int, xw: Tensor, state: tuple) -> tuple:
+        """One time step of layer k as one node, given ``xw`` = x_t W_ih^T + b_ih; returns the new state."""
+        raise NotImplementedError
+
+    #: RNN and LSTM add b_hh straight to the gates, so the fused path adds it once for all steps,
+    #: with b_ih; the GRU multiplies part of it by r_t, so its steps add it themselves
+    hidden_bias_in_step = False
+
+    def _input_args(self, k: int) -> tuple:
+        """``(weight_ih, bias)`` for the fused input projection of layer k (``(weight_ih,)`` without biases)."""
+        weight_ih, _, bias_ih, bias_hh = self.layer_parameters(k)
+        if bias_ih is None:
+            return (weight_ih,)
+        return (weight_ih, bias_ih) if self.hidden_bias_in_step else (weight_ih, bias_ih + bias_hh)
+
+    def _hidden_args(self, k: int) -> tuple:
+        """The last inputs of layer k's step node: ``(weight_hh,)``, or ``(weight_hh, bias_hh)`` for the GRU."""
+        _, weight_hh, _, bias_hh = self.layer_parameters(k)
+        return (weight_hh, bias_hh) if self.hidden_bias_in_step and bias_hh is not None else (weight_hh,)
 
     # --- the unrolled loop ---------------------------------------------------------------------
     def forward(self, input, hx=None):
@@ -112,20 +138,26 @@ class RNNBase(Module):
         T = x.shape[time_dim]
         if T == 0:
             raise ValueError(f"{name}: the input sequence is empty (shape {x.shape}); give at least one time step")
-        xs = []                                                             # x_1 .. x_T, each (B, I) or (I,)
-        for t in range(T):
-            with time_step(t + 1):
-                xs.append(x[:, t] if time_dim == 1 else x[t])
-        states = self._initial_states(hx, xs[0].shape[:-1], x.shape)         # per layer: (h_0,) or (h_0, c_0)
+        batch_shape = x.shape[:time_dim] + x.shape[time_dim + 1:-1]         # (B,) or ()
+        states = self._initial_states(hx, batch_shape, x.shape)              # per layer: (h_0,) or (h_0, c_0)
 
         self.last_states, self.last_cell_states = [], ([] if self.has_cell_state else None)
-        finals = []
-        layer_inputs = xs
+        finals, hs = [], None
         for k in range(self.num_layers):
+            if self.fused:                       # x_t W_ih^T + b_ih (+ b_hh) for every t in one matmul, then split
+                layer_input = x if k == 0 else stack(hs, dim=time_dim)
+                inputs = F.linear(layer_input, *self._input_args(k)).unbind(time_dim)
+            else:                                # x_1 .. x_T, each (B, I) or (I,); layer k+1 reads layer k's h_t
+                inputs = x.unbind(time_dim) if k == 0 else hs
+            for t, x_t in enumerate(inputs, start=1):
+                x_t.step = t                     # the slice belongs to step t in drawings
             state, hs, cs = states[k], [], []
-            for t, x_t in enumerate(layer_inputs, start=1):
+            for t, x_t in enumerate(inputs, start=1):
+                label = str(t) if self.num_layers == 1 else f"{t}_l{k}"
                 with time_step(t):               # tags this step's tensors with .step = t, for drawings
-                    state = self.step(k, x_t, state, str(t) if self.num_layers == 1 else f"{t}_l{k}")
+                    state = self.fused_step(k, x_t, state) if self.fused else self.step(k, x_t, state, label)
+                for name, tensor in zip(("h", "c"), state):
+                    tensor.name = f"{name}_{label}"
                 hs.append(state[0])
                 if self.has_cell_state:
                     cs.append(state[1])
@@ -133,9 +165,8 @@ class RNNBase(Module):
             self.last_states.append(hs)
             if self.has_cell_state:
                 self.last_cell_states.append(cs)
-            layer_inputs = hs                    # layer k+1 reads layer k's h_t
 
-        output = stack(layer_inputs, dim=time_dim)                     # (T, B, H) / (B, T, H) / (T, H)
+        output = stack(hs, dim=time_dim)                                # (T, B, H) / (B, T, H) / (T, H)
         h_n = stack([s[0] for s in finals], dim=0)                      # (L, B, H) / (L, H)
         if not self.has_cell_state:
             return output, h_n
@@ -151,7 +182,7 @@ class RNNBase(Module):
                           for label in labels) for k in range(L)]
         if self.has_cell_state:
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                raise TypeError(f"{name}: the initial state must be a tuple (h_0, c_0), got {type(hx).__name__}. "
+                raise TypeError(f"{name}: the initial state must be a tuple (h_0, c_0), got {describe(hx)}. "
                                 "Fix: call lstm(x, (h_0, c_0)), or lstm(x) to start from zeros.")
         else:
             if isinstance(hx, (tuple, list)):
@@ -159,7 +190,8 @@ class RNNBase(Module):
                                 f"hidden_size), got a {type(hx).__name__}")
             hx = (hx,)
         expected = (L,) + batch_shape + (H,)
-        given = [check_state(name, label, s, expected, input_shape) for label, s in zip(labels, hx)]
+        given = [check_state(name, label, s, expected, input_shape, dtype=self.weight_ih_l0.dtype)
+                 for label, s in zip(labels, hx)]
         per_layer = []
         for k in range(L):
             layer_state = tuple(s[k] for s in given)
@@ -187,15 +219,18 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 *, dtype=None, generator=None):
+                 *, fused: bool = True, dtype=None, generator=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype=dtype, generator=generator)
+                         fused=fused, dtype=dtype, generator=generator)
         self.nonlinearity = nonlinearity
 
     def step(self, k, x, state, t):
         return (rnn_cell(x, state[0], *self.layer_parameters(k), nonlinearity=self.nonlinearity, t=t),)
+
+    def fused_step(self, k, xw, state):
+        return (RNNStep.apply(xw, state[0], *self._hidden_args(k), nonlinearity=self.nonlinearity),)
 
     def extra_repr(self) -> str:
         # PyTorch's RNN repr leaves the nonlinearity out; shown here because it changes the model.
@@ -212,16 +247,20 @@ class LSTM(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, *, dtype=None, generator=None):
+                 proj_size: int = 0, *, fused: bool = True, dtype=None, generator=None):
         if proj_size:
             raise NotImplementedError("LSTM: proj_size (LSTM with projections) is not implemented here; "
                                       "use proj_size=0 (the default)")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype=dtype, generator=generator)
+                         fused=fused, dtype=dtype, generator=generator)
 
     def step(self, k, x, state, t):
         h, c = state
         return lstm_cell(x, h, c, *self.layer_parameters(k), t=t)
+
+    def fused_step(self, k, xw, state):
+        h, c = state
+        return LSTMStep.apply(xw, h, c, *self._hidden_args(k))
 
 
 class GRU(RNNBase):
@@ -229,6 +268,10 @@ class GRU(RNNBase):
     ``gru(input, h_0=None)`` -> ``(output, h_n)``; shapes in the module docstring."""
 
     gates = 3
+    hidden_bias_in_step = True
 
     def step(self, k, x, state, t):
         return (gru_cell(x, state[0], *self.layer_parameters(k), t=t),)
+
+    def fused_step(self, k, xw, state):
+        return (GRUStep.apply(xw, state[0], *self._hidden_args(k)),)

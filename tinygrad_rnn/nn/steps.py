@@ -1,0 +1,150 @@
+"""One time step as ONE node: the cell equations forward, their derivatives written out backward.
+
+The cells in ``cells.py`` build each step from a dozen core ops, so a drawing shows every gate.
+The sequence layers (``recurrent.py``) use these instead by default (``fused=True``): a step is
+one node whose outputs are h_t (and c_t), so the unrolled graph is still one node per cell, with
+every h_t a real tensor, but a step costs one node's bookkeeping instead of a dozen. The input's
+contribution x_t W_ih^T + b_ih is computed for all steps at once before the loop (one matmul), and
+comes in here as ``xw`` (B, G*H); for RNN and LSTM it also holds b_hh, added once for all steps.
+
+The backward of each is the chain rule through the cell by hand: the same maths the composed
+ops give (the tests check the two paths agree), and a compact view of one step of BPTT.
+Shapes: ``xw`` (B, G*H), ``h`` and ``c`` (B, H), ``weight_hh`` (G*H, H), ``bias_hh`` (G*H,);
+a leading batch shape of any size (or none) works the same way.
+"""
+import numpy as np
+
+from ..core import Function
+
+__all__ = ["RNNStep", "LSTMStep", "GRUStep"]
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):            # e^-a = inf for a << 0 gives 1/inf = 0, the right limit
+        return 1 / (1 + np.exp(-a))
+
+
+def _sigmoid_(a: np.ndarray) -> np.ndarray:
+    """sigmoid, in place: a <- 1 / (1 + e^-a)."""
+    with np.errstate(over="ignore"):
+        np.negative(a, out=a)
+        np.exp(a, out=a)
+        a += 1
+        return np.reciprocal(a, out=a)
+
+
+def _sigmoid_grad(s: np.ndarray) -> np.ndarray:
+    """sigmoid'(a) = s (1 - s), from s = sigmoid(a)."""
+    return s * (1 - s)
+
+
+def _hidden_part(h, weight_hh, bias_hh):
+    """h W_hh^T + b_hh, (B, G*H)."""
+    hw = h @ weight_hh.T
+    return hw if bias_hh is None else hw + bias_hh
+
+
+def _through(dgates, weight_hh, needed: bool):
+    """dL/dh_{t-1} = dgates W_hh (skipped when h_{t-1} needs no gradient, e.g. h_0 = 0)."""
+    return dgates @ weight_hh if needed else None
+
+
+def _weight_grads(dgates, h, needs) -> tuple:
+    """dL/dW_hh = dgates^T h and dL/db_hh = dgates summed over the batch (``None`` where not needed)."""
+    rows = dgates.reshape(-1, dgates.shape[-1])
+    grad_w = rows.T @ h.reshape(-1, h.shape[-1]) if needs[0] else None
+    grad_b = rows.sum(axis=0) if len(needs) > 1 and needs[1] else None
+    return grad_w, grad_b
+
+
+class RNNStep(Function):
+    """h_t = act(xw_t + h_{t-1} W_hh^T + b_hh), act = tanh or relu. Inputs ``(xw, h, weight_hh[, bias_hh])``."""
+
+    name = "rnn_step"
+
+    def forward(self, xw, h, weight_hh, bias_hh=None, *, nonlinearity="tanh"):
+        a = xw + _hidden_part(h, weight_hh, bias_hh)
+        h_new = np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0)
+        self.nonlinearity = nonlinearity
+        self.save_for_backward(h, weight_hh, h_new)
+        return h_new
+
+    def backward(self, grad):
+        # da = dh_t * act'(a) (tanh' = 1 - h_t^2, relu' = [a > 0]); then dxw = da, dh_{t-1} = da W_hh
+        h, weight_hh, h_new = self.saved
+        da = grad * (1 - h_new * h_new) if self.nonlinearity == "tanh" else grad * (h_new > 0)
+        return (da, _through(da, weight_hh, self.needs_input_grad[1])) + _weight_grads(da, h, self.needs_input_grad[2:])
+
+
+class LSTMStep(Function):
+    """(h_t, c_t) from ``(xw, h, c, weight_hh[, bias_hh])``; gates i, f, g, o as in ``lstm_cell``:
+    c_t = f_t * c_{t-1} + i_t * g_t,  h_t = o_t * tanh(c_t). Two outputs."""
+
+    name = "lstm_step"
+
+    def forward(self, xw, h, c, weight_hh, bias_hh=None):
+        # Written for speed (it runs T times per sequence): in place on one (B, 4H) array.
+        H = h.shape[-1]
+        gates = _hidden_part(h, weight_hh, bias_hh)          # a new array: safe to overwrite
+        gates += xw                                          # pre-activations a_i, a_f, a_g, a_o
+        g = np.tanh(gates[..., 2 * H:3 * H])                 # g_t first: the next line overwrites a_g
+        _sigmoid_(gates)                                     # i_t, f_t, o_t (the g block is unused)
+        i, f, o = gates[..., :H], gates[..., H:2 * H], gates[..., 3 * H:]
+        c_new = f * c
+        c_new += i * g                                       # c_t = f_t c_{t-1} + i_t g_t
+        tanh_c = np.tanh(c_new)
+        self.save_for_backward(h, c, weight_hh, i, f, g, o, tanh_c)
+        return o * tanh_c, c_new                             # h_t = o_t tanh(c_t)
+
+    def backward(self, grads):
+        # dc_t gets dh_t * o * (1 - tanh(c_t)^2) on top of what flows in directly; then
+        # di = dc g, df = dc c_{t-1}, dg = dc i, do = dh tanh(c_t), and dc_{t-1} = dc f  (the additive path)
+        # each gate's pre-activation: sigmoid' = s(1-s), tanh' = 1 - g^2; dxw = dgates, dh_{t-1} = dgates W_hh
+        h, c, weight_hh, i, f, g, o, tanh_c = self.saved
+        dh, dc = grads
+        H = h.shape[-1]
+        dgates = np.empty(c.shape[:-1] + (4 * H,), dtype=c.dtype)
+        d_i, d_f, d_g, d_o = (dgates[..., k * H:(k + 1) * H] for k in range(4))
+        # (the saved arrays are only read: backward(retain_graph=True) may run this again)
+        dc = np.zeros_like(c) if dc is None else dc.copy()
+        if dh is None:
+            d_o[...] = 0
+        else:
+            np.multiply(dh, tanh_c, out=d_o)
+            d_o *= _sigmoid_grad(o)                          # dL/da_o = dh tanh(c_t) o (1 - o)
+            dc += dh * o * (1 - tanh_c * tanh_c)             # dc += dh o (1 - tanh(c_t)^2)
+        np.multiply(dc, g, out=d_i)
+        d_i *= _sigmoid_grad(i)                              # dL/da_i = dc g i (1 - i)
+        np.multiply(dc, c, out=d_f)
+        d_f *= _sigmoid_grad(f)                              # dL/da_f = dc c_{t-1} f (1 - f)
+        np.multiply(dc, i, out=d_g)
+        d_g *= 1 - g * g                                     # dL/da_g = dc i (1 - g^2)
+        dc *= f                                              # dc_{t-1} = dc f
+        return ((dgates, _through(dgates, weight_hh, self.needs_input_grad[1]), dc)
+                + _weight_grads(dgates, h, self.needs_input_grad[3:]))
+
+
+class GRUStep(Function):
+    """h_t from ``(xw, h, weight_hh[, bias_hh])``; gates r, z, n as in ``gru_cell`` (PyTorch's variant):
+    n_t = tanh(xw_n + r_t * (h W_hn^T + b_hn)),  h_t = (1 - z_t) * n_t + z_t * h_{t-1}."""
+
+    name = "gru_step"
+
+    def forward(self, xw, h, weight_hh, bias_hh=None):
+        x_r, x_z, x_n = np.split(xw, 3, axis=-1)
+        h_r, h_z, h_n = np.split(_hidden_part(h, weight_hh, bias_hh), 3, axis=-1)
+        r, z = _sigmoid(x_r + h_r), _sigmoid(x_z + h_z)
+        n = np.tanh(x_n + r * h_n)
+        self.save_for_backward(h, weight_hh, r, z, n, h_n)
+        return (1 - z) * n + z * h
+
+    def backward(self, grad):
+        # dz = dh_t (h_{t-1} - n), dn = dh_t (1 - z); through n's tanh: da_n = dn (1 - n^2), which reaches
+        # xw_n directly, r as da_n * (h W_hn^T + b_hn), and the hidden part as da_n * r
+        h, weight_hh, r, z, n, h_n = self.saved
+        da_n = grad * (1 - z) * (1 - n * n)
+        da_r = da_n * h_n * r * (1 - r)
+        da_z = grad * (h - n) * z * (1 - z)
+        dx = np.concatenate([da_r, da_z, da_n], axis=-1)                    # dL/dxw
+        dhidden = np.concatenate([da_r, da_z, da_n * r], axis=-1)           # dL/d(h W_hh^T + b_hh)
+        return (dx, grad * z + dhidden @ weight_hh) + _weight_grads(dhidden, h, self.needs_input_grad[2:])
