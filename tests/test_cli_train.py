@@ -7,6 +7,7 @@ import pytest
 import tinygrad_rnn as tg
 from tinygrad_rnn.cli import main
 from tinygrad_rnn.train import SequenceModel, TrainConfig, train
+from tinygrad_rnn.train.checkpoint import load_checkpoint
 
 
 def run_json(capsys, *argv):
@@ -52,6 +53,10 @@ def test_out_dir_has_checkpoint_config_and_metrics(tmp_path, capsys):
     assert config["iters"] == 4
     model = SequenceModel("lstm", 2, 32, 1)
     model.load_state_dict(tg.load(out_dir / "model.npz"))     # loads into a fresh model of that shape
+    checkpoint = load_checkpoint(out_dir)                     # and the checkpoint holds the same model
+    assert checkpoint.iteration == 4 and checkpoint.config["iters"] == 4
+    for name, p in model.named_parameters():
+        assert np.array_equal(checkpoint.model_state[name], p.data), name
 
 
 def test_clipping_is_counted(capsys):
@@ -72,12 +77,20 @@ def test_stop_request_saves_and_reports(tmp_path):
     assert json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[-1])["iter"] == 2
 
 
-def test_keyboard_interrupt_inside_an_iteration_also_saves(tmp_path):
-    def interrupt(i, loss):
+def test_keyboard_interrupt_after_an_iteration_also_saves(tmp_path):
+    def interrupt(i, loss):                                  # on_iter runs once iteration i is complete
         if i == 3:
             raise KeyboardInterrupt
     result = train(TrainConfig(iters=50, seq_len=6, batch=2, log_every=100, out=str(tmp_path)), on_iter=interrupt)
-    assert result.interrupted and (tmp_path / "model.npz").exists()
+    assert result.interrupted and result.stopped is None and (tmp_path / "model.npz").exists()
+    assert result.checkpoint_iteration == 3 and load_checkpoint(tmp_path).iteration == 3
+
+
+def test_a_new_run_in_the_same_folder_starts_a_new_log(tmp_path):
+    train(TrainConfig(iters=4, seq_len=6, batch=2, hidden=4, log_every=2, out=str(tmp_path)))
+    train(TrainConfig(iters=2, seq_len=6, batch=2, hidden=4, log_every=2, out=str(tmp_path)))
+    assert [json.loads(x)["iter"] for x in (tmp_path / "metrics.jsonl").read_text().splitlines()] == [2]
+    assert load_checkpoint(tmp_path).iteration == 2
 
 
 @pytest.mark.parametrize("argv,match", [(["--lr", "-1"], "lr"), (["--tbptt", "5", "--k1", "3"], "either"),
@@ -106,7 +119,8 @@ def test_ctrl_c_stops_cleanly_after_saving(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
-        while not (out_dir / "metrics.jsonl").exists():       # training is under way
+        while not ((out_dir / "metrics.jsonl").exists() and (out_dir / "metrics.jsonl").stat().st_size):
+            # (the log is created empty at the start; a line in it means training is under way)
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "training did not start"
             time.sleep(0.05)
@@ -121,4 +135,7 @@ def test_ctrl_c_stops_cleanly_after_saving(tmp_path):
     assert summary["interrupted"] is True and 5 <= summary["iters"] < 100000
     logged = [json.loads(x)["iter"] for x in (out_dir / "metrics.jsonl").read_text().splitlines()]
     assert logged[-1] == summary["iters"]
-    assert (out_dir / "model.npz").exists() and not [p for p in os.listdir(out_dir) if p.startswith(".tmp")]
+    assert (out_dir / "model.npz").exists() and load_checkpoint(out_dir).iteration == summary["iters"]
+    leftovers = [name for folder in (out_dir, out_dir / "checkpoint") for name in os.listdir(folder)
+                 if name.endswith(".tmp")]
+    assert not leftovers                                     # no temporary file of an atomic write is left

@@ -198,3 +198,53 @@ def test_clip_grad_value_matches_torch(torch, rng):
     torch.nn.utils.clip_grad_value_(theirs, 1.25)
     for o, t in zip(ours, theirs):
         np.testing.assert_array_equal(o.grad, t.grad.numpy())
+
+
+# --- non-finite norms and foreach (PyTorch's signature) -----------------------------------
+def test_nonfinite_error_names_the_norm_and_the_fixes():
+    bad = [_with_grad([np.inf, 1.0])]
+    with pytest.raises(RuntimeError) as error:
+        clip_grad_norm_(bad, 1.0, error_if_nonfinite=True)
+    message = str(error.value)
+    for part in ("order 2.0", "non-finite (inf)", "learning rate", "clip", "detect_anomaly",
+                 "error_if_nonfinite=False"):
+        assert part in message, part
+    np.testing.assert_array_equal(bad[0].grad, [np.inf, 1.0])          # nothing was changed
+
+
+@pytest.mark.parametrize("foreach", [None, True, False])
+def test_foreach_is_accepted_and_changes_nothing(rng, foreach):
+    grads = [3 * rng.standard_normal(s) for s in [(4, 3), (5,)]]
+    plain, other = [_with_grad(g) for g in grads], [_with_grad(g) for g in grads]
+    assert clip_grad_norm_(plain, 1.0).item() == clip_grad_norm_(other, 1.0, foreach=foreach).item()
+    for p, q in zip(plain, other):
+        np.testing.assert_array_equal(p.grad, q.grad)
+    with pytest.raises(TypeError, match="clip_grad_norm_: foreach must be None, True or False, got 'yes'"):
+        clip_grad_norm_(plain, 1.0, foreach="yes")
+
+
+_NONFINITE_GRADS = {"nan": [[1.0, np.nan], [2.0, -3.0]],
+                    "inf": [[1.0, np.inf], [2.0, -3.0]],
+                    "overflow": [[1e200, 1e200], [2.0, -3.0]]}        # finite entries, infinite norm
+
+
+@pytest.mark.parametrize("case", list(_NONFINITE_GRADS))
+def test_nonfinite_norm_with_error_raises_like_torch(torch, case):
+    ours, theirs = _pair(torch, _NONFINITE_GRADS[case], np.float64)
+    with pytest.raises(RuntimeError, match="non-finite"):
+        torch.nn.utils.clip_grad_norm_(theirs, 1.0, error_if_nonfinite=True)
+    with pytest.raises(RuntimeError, match="non-finite"):
+        clip_grad_norm_(ours, 1.0, error_if_nonfinite=True)
+    for o, t in zip(ours, theirs):                                      # both left the gradients alone
+        np.testing.assert_array_equal(o.grad, t.grad.numpy())
+
+
+@pytest.mark.parametrize("case", list(_NONFINITE_GRADS))
+@pytest.mark.parametrize("foreach", [None, False])
+def test_nonfinite_norm_without_error_scales_like_torch(torch, case, foreach):
+    ours, theirs = _pair(torch, _NONFINITE_GRADS[case], np.float64)
+    their_total = torch.nn.utils.clip_grad_norm_(theirs, 1.0, foreach=foreach)
+    our_total = clip_grad_norm_(ours, 1.0, foreach=foreach)
+    np.testing.assert_array_equal(our_total.item(), their_total.item())          # nan == nan here
+    for o, t in zip(ours, theirs):
+        np.testing.assert_array_equal(o.grad, t.grad.numpy())          # nan: all nan; inf: 0 and nan

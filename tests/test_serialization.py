@@ -230,3 +230,60 @@ def test_save_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="save: the directory .*missing.* does not exist"):
         tg.save({"a": np.ones(1)}, tmp_path / "missing" / "m.npz")
     assert os.listdir(tmp_path) == []
+
+
+# --- damaged and foreign files: always a clear ValueError, never a NumPy traceback --------------
+def test_load_truncated_anywhere_is_a_clear_error(tmp_path):
+    full = _saved(tmp_path, {"weight": np.arange(600.0).reshape(20, 30), "bias": np.ones(20)}).read_bytes()
+    path = tmp_path / "cut.npz"
+    for size in (0, 1, 4, 30, len(full) // 3, len(full) // 2, len(full) - 30, len(full) - 1):
+        path.write_bytes(full[:size])
+        with pytest.raises(ValueError, match=r"load: .*cut.npz.*(not an .npz archive|damaged|truncated)"):
+            tg.load(path)
+
+
+def test_load_random_bytes(tmp_path):
+    path = tmp_path / "noise.npz"
+    for seed in range(5):
+        path.write_bytes(np.random.default_rng(seed).bytes(2000))
+        with pytest.raises(ValueError, match="load: .*noise.npz' is not an .npz archive"):
+            tg.load(path)
+
+
+def test_load_a_corrupted_byte_inside_the_archive(tmp_path):
+    path = _saved(tmp_path, {"a": np.arange(1000.0)})
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF                               # inside a.npy's data: the zip CRC no longer fits
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="load: entry 'a' of .* is damaged"):
+        tg.load(path)
+
+
+@pytest.mark.parametrize("member,content", [("notes.txt", b"hello"), ("b.npy", b"not a .npy array")])
+def test_load_refuses_members_that_are_not_npy_arrays(tmp_path, member, content):
+    path = tmp_path / "mixed.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        with archive.open("a.npy", "w") as f:
+            np.save(f, np.ones(2))
+        archive.writestr(member, content)
+    name = member.removesuffix(".npy")
+    with pytest.raises(ValueError, match=f"load: .*mixed.npz' holds a member '{name}' that is not a .npy array"):
+        tg.load(path)
+
+
+def test_load_refuses_a_single_object_array_that_would_need_pickle(tmp_path):
+    path = tmp_path / "pickled.npz"
+    np.savez(path, evil=np.array([len], dtype=object))          # a function: unpickling would import and call
+    with pytest.raises(ValueError, match="load: entry 'evil' .* Python objects.*refused"):
+        tg.load(path)
+
+
+def test_a_module_is_unchanged_when_the_file_is_refused(tmp_path):
+    net = _Net(seed=7)
+    before = {name: p.data.copy() for name, p in net.named_parameters()}
+    path = _saved(tmp_path, _Net(seed=8).state_dict())
+    path.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(ValueError):
+        net.load_state_dict(tg.load(path))
+    for name, p in net.named_parameters():
+        assert p.data.tobytes() == before[name].tobytes(), name

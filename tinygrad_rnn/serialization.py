@@ -69,6 +69,9 @@ def atomic_write(path, write, who: str = "atomic_write") -> None:
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"{who}: the directory '{directory}' does not exist. Fix: create it first "
                                 f"(os.makedirs('{directory}', exist_ok=True))")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{who}: '{path}' is a folder, so no file can be written there. Fix: give a "
+                                f"file name inside it, e.g. '{os.path.join(path, 'model.npz')}'")
     # A fresh temporary name in the same directory (os.replace is atomic only within one file
     # system). O_EXCL: never reuse an existing file; mode 0o666 lets the umask decide permissions.
     while True:
@@ -78,6 +81,8 @@ def atomic_write(path, write, who: str = "atomic_write") -> None:
             break
         except FileExistsError:
             continue
+        except OSError as err:                 # e.g. a read-only folder: name the file asked for
+            raise type(err)(err.errno, f"{who}: cannot write '{path}': {err.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -110,8 +115,9 @@ def _fsync_directory(directory: str) -> None:
 def load(path) -> "collections.OrderedDict[str, np.ndarray]":
     """Read an ``.npz`` archive written by ``save`` (or ``np.savez``); returns an OrderedDict name -> ndarray.
 
-    Reads with ``allow_pickle=False``, so object arrays are refused. To restore a model:
-    ``model.load_state_dict(load(path))``.
+    Reads with ``allow_pickle=False``, so object arrays are refused; so are damaged or truncated
+    files and archives with members that are not ``.npy`` arrays (a clear ValueError for each).
+    To restore a model: ``model.load_state_dict(load(path))``.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -141,4 +147,8 @@ def load(path) -> "collections.OrderedDict[str, np.ndarray]":
             except (OSError, EOFError, zipfile.BadZipFile) as error:
                 raise ValueError(f"load: entry '{name}' of '{path}' is damaged ({error}); the file may be "
                                  f"truncated. Fix: save it again") from None
+            if not isinstance(state_dict[name], np.ndarray):     # NpzFile gives raw bytes for other members
+                raise ValueError(f"load: '{path}' holds a member '{name}' that is not a .npy array, so it was "
+                                 f"not written by tinygrad_rnn.save (or np.savez). Fix: pass the file that "
+                                 f"save(state_dict, path) wrote")
     return state_dict

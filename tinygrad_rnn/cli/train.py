@@ -2,32 +2,46 @@
 
 Progress goes to stderr (a bar when stderr is a terminal, and a line every ``--log-every``
 iterations); the final result goes to stdout, as text or, with ``--json``, as one JSON
-object. Ctrl-C stops after the current iteration, writes the checkpoint and reports;
-a second Ctrl-C aborts at once.
+object. Ctrl-C stops after the current iteration, writes the checkpoint and reports (exit
+status 130); a second Ctrl-C aborts at once (the checkpoint keeps the last saved iteration).
+``--resume DIR`` continues the run saved in DIR: options left out are taken from its
+checkpoint, options given must agree with it (except --iters, --log-every, --out).
+A non-finite loss or gradient norm stops training with one line on stderr (exit status 1).
 """
+import argparse
+import dataclasses
 import json
+import os
 import signal
 import sys
 
 from ..tasks import TASKS
 from ..train import INITS, TrainConfig, train
+from ..train.checkpoint import CHECKPOINT_SUBDIR, load_checkpoint
 from ..train.loop import OPTIMIZERS, build_task
+from .args import report
+
+# The options that are TrainConfig fields (argparse's dest = the field name).
+_CONFIG_FIELDS = [field.name for field in dataclasses.fields(TrainConfig)]
 
 
 def add_parser(sub):
+    # argument_default=SUPPRESS: an option left out is absent from args, so --resume can tell which
+    # options were given; the defaults are TrainConfig's (and are named in each help text).
     p = sub.add_parser("train", help="train an RNN/LSTM/GRU on a sequence task (full or truncated BPTT)",
                        description="Train a recurrent net on a task. Default: LSTM, adding problem, T = 50, "
-                                   "full BPTT, Adam, lr 1e-2.")
-    p.add_argument("--task", choices=list(TASKS), default="adding")
+                                   "full BPTT, Adam, lr 1e-2.", argument_default=argparse.SUPPRESS)
+    p.add_argument("--task", choices=list(TASKS), help="the task (default adding)")
     p.add_argument("--text", metavar="FILE", help="text file for --task text (default: a bundled text)")
-    p.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm")
-    p.add_argument("--nonlinearity", choices=["tanh", "relu"], default="tanh", help="for --cell rnn")
-    p.add_argument("--hidden", type=int, default=32, help="hidden size H (default 32)")
-    p.add_argument("--seq-len", type=int, default=50, help="time steps per sequence (default 50)")
-    p.add_argument("--batch", type=int, default=32, help="batch size (default 32)")
-    p.add_argument("--iters", type=int, default=1000, help="training iterations (default 1000)")
-    p.add_argument("--optim", choices=list(OPTIMIZERS), default="adam")
-    p.add_argument("--lr", type=float, default=1e-2, help="learning rate (default 1e-2)")
+    p.add_argument("--cell", choices=["rnn", "lstm", "gru"], help="the recurrent cell (default lstm)")
+    p.add_argument("--nonlinearity", choices=["tanh", "relu"], help="for --cell rnn (default tanh)")
+    p.add_argument("--hidden", type=int, help="hidden size H (default 32)")
+    p.add_argument("--seq-len", type=int, help="time steps per sequence (default 50)")
+    p.add_argument("--batch", type=int, help="batch size (default 32)")
+    p.add_argument("--iters", type=int, help="training iterations in all, those before a --resume included "
+                                             "(default 1000)")
+    p.add_argument("--optim", choices=list(OPTIMIZERS), help="the optimizer (default adam)")
+    p.add_argument("--lr", type=float, help="learning rate (default 1e-2)")
     p.add_argument("--tbptt", type=int, metavar="K", help="truncated BPTT with windows of K steps "
                                                           "(default: full BPTT)")
     p.add_argument("--k1", type=int, help="TBPTT(k1, k2): backpropagate every k1 steps ...")
@@ -36,24 +50,31 @@ def add_parser(sub):
                    help="draw each window's length at random around K (Tallec & Ollivier 2017)")
     p.add_argument("--clip", type=float, metavar="NORM", help="clip the gradient norm to NORM")
     p.add_argument("--clip-value", type=float, metavar="V", help="clamp each gradient entry to [-V, V]")
-    p.add_argument("--init", choices=INITS, default="default", help="initialisation of weight_hh")
-    p.add_argument("--init-scale", type=float, default=None,
+    p.add_argument("--init", choices=INITS, help="initialisation of weight_hh (default: PyTorch's)")
+    p.add_argument("--init-scale", type=float,
                    help="orthogonal/identity: gain (default 1); normal: std (default 1/sqrt(H)); spectral: the "
                         "spectral radius (default 1); default: a factor on PyTorch's init")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", metavar="DIR", help="write model.npz, config.json and metrics.jsonl here")
-    p.add_argument("--log-every", type=int, default=50, metavar="N", help="log and evaluate every N iterations")
+    p.add_argument("--seed", type=int, help="seed of the run's random generator (default 0)")
+    p.add_argument("--out", metavar="DIR", help="write config.json, metrics.jsonl, model.npz and the checkpoint "
+                                                "(checkpoint/) here")
+    p.add_argument("--log-every", type=int, metavar="N", help="log, evaluate and save the checkpoint every N "
+                                                              "iterations (default 50)")
+    p.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR (its --out folder) up to --iters "
+                                                   "iterations in all; it ends as if never interrupted")
     p.add_argument("--json", action="store_true", help="print the final evaluation as one JSON object")
     return p
 
 
 def config_from_args(args) -> TrainConfig:
-    return TrainConfig(task=args.task, text=args.text, cell=args.cell, nonlinearity=args.nonlinearity,
-                       hidden=args.hidden, seq_len=args.seq_len, batch=args.batch, iters=args.iters,
-                       optim=args.optim, lr=args.lr, tbptt=args.tbptt, k1=args.k1, k2=args.k2,
-                       random_truncation=args.random_truncation, clip=args.clip, clip_value=args.clip_value,
-                       init=args.init, init_scale=args.init_scale, seed=args.seed, out=args.out,
-                       log_every=args.log_every)
+    """The run's settings: the options given, the rest from TrainConfig's defaults, or with
+    ``--resume`` from the checkpoint (with ``out`` the resumed folder, unless --out is given)."""
+    given = {name: getattr(args, name) for name in _CONFIG_FIELDS if hasattr(args, name)}
+    resume = getattr(args, "resume", None)
+    if resume is None:
+        return TrainConfig(**given)
+    checkpoint = load_checkpoint(resume)
+    saved = {name: value for name, value in checkpoint.config.items() if name in _CONFIG_FIELDS}
+    return TrainConfig(**{**saved, "out": os.path.dirname(checkpoint.directory) or ".", **given})
 
 
 class _StopOnInterrupt:
@@ -93,31 +114,39 @@ def _log_line(metric):
 
 
 def run(args):
-    try:
-        config = config_from_args(args).check()
-    except ValueError as err:
-        raise SystemExit(f"error: {err}")
+    config = config_from_args(args).check()     # ValueError/OSError: cli.main prints them as one line
+    resume = getattr(args, "resume", None)
+    task = build_task(config)
     stopper = _StopOnInterrupt()
     previous = signal.signal(signal.SIGINT, stopper)
     try:
-        try:
-            task = build_task(config)
-        except (ValueError, OSError) as err:
-            raise SystemExit(f"error: {err}")
         result = train(config, on_log=_log_line(task.metric), on_iter=_progress_bar(config.iters),
-                       should_stop=lambda: stopper.requested, task=task)
+                       should_stop=lambda: stopper.requested, task=task, resume=resume)
     finally:
         signal.signal(signal.SIGINT, previous)
+    out = config.out
     summary = result.summary()
     summary.update({"cell": config.cell, "seq_len": config.seq_len, "hidden": config.hidden,
                     "tbptt": config.tbptt or config.k1, "clip": config.clip, "init": config.init,
                     "seed": config.seed})
-    if args.json:
+    if getattr(args, "json", False):
         print(json.dumps(summary))
-    else:
+    checkpoint = os.path.join(out, CHECKPOINT_SUBDIR) if out else None
+    kept = (f"; the checkpoint in {checkpoint} still holds iteration {result.checkpoint_iteration}"
+            if checkpoint and result.checkpoint_iteration is not None else "")
+    if result.stopped is not None and not result.interrupted:     # a non-finite loss, gradient or parameter
+        if sys.stderr.isatty():
+            print(file=sys.stderr)                                  # end the progress bar's line
+        report("train", f"training stopped: {result.stopped}{kept}. Fix: a smaller --lr, gradient clipping "
+                        f"(--clip 1), or find the first nan/inf with tinygrad_rnn.autograd.detect_anomaly()")
+        return 1
+    if not getattr(args, "json", False):
         state = "stopped early" if result.interrupted else "done"
         print(f"{state}: {result.iters} iterations in {result.seconds:.1f} s. Held-out {result.metric}: "
               f"{result.value:.4g} (trivial baseline {result.baseline:.4g})")
-        if config.out:
-            print(f"checkpoint: {config.out}/model.npz, log: {config.out}/metrics.jsonl")
+        if checkpoint:
+            print(f"checkpoint: {checkpoint} (iteration {result.checkpoint_iteration}; continue with --resume "
+                  f"{out}), model: {os.path.join(out, 'model.npz')}, log: {os.path.join(out, 'metrics.jsonl')}")
+    if result.stopped is not None:                                  # a second Ctrl-C, in the middle of an iteration
+        print(f"{result.stopped}: that iteration was not saved{kept}", file=sys.stderr)
     return 130 if result.interrupted else 0

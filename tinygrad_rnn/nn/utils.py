@@ -38,7 +38,7 @@ def _vector_norm(x: np.ndarray, norm_type: float):
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False) -> Tensor:
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     """Scale all gradients together so that their total norm is at most ``max_norm``; in place.
 
     ``parameters``: a Tensor or an iterable of Tensors (``model.parameters()``); those whose
@@ -60,28 +60,43 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
 
     If the total norm is nan or inf: with ``error_if_nonfinite=True`` a RuntimeError is raised
     (nothing is changed); otherwise, as in PyTorch, the gradients are scaled by the resulting
-    coefficient anyway (nan total: all become nan; inf total: finite entries become 0).
+    coefficient anyway (nan total: all become nan; inf total: finite entries become 0, inf
+    entries nan).
+
+    ``foreach`` is accepted for PyTorch compatibility (there it picks the multi-tensor CUDA/CPU
+    kernels); NumPy has no such kernels, so every value gives the same numbers.
     """
+    if foreach is not None and not isinstance(foreach, bool):
+        raise TypeError(f"clip_grad_norm_: foreach must be None, True or False, got {foreach!r}")
     grads = _grads("clip_grad_norm_", parameters)
-    max_norm, norm_type = float(max_norm), float(norm_type)
+    try:
+        norm_type = float(norm_type)                  # also accepts "inf", as float() does
+    except (TypeError, ValueError):
+        raise ValueError(f"clip_grad_norm_: norm_type must be a number p (the p-norm; 2 is the usual one) or "
+                         f"'inf', got {norm_type!r}") from None
+    max_norm = float(max_norm)
     if not max_norm >= 0:
         raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
     if not grads:
         return Tensor(0.0)
-    norms = np.stack([_vector_norm(g, norm_type) for g in grads])        # one norm per parameter
-    total_norm = _vector_norm(norms, norm_type)                          # 0-d, the grads' dtype
+    with np.errstate(over="ignore", invalid="ignore"):     # an overflowing norm is handled below, not warned
+        norms = np.stack([_vector_norm(g, norm_type) for g in grads])    # one norm per parameter
+        total_norm = _vector_norm(norms, norm_type)                      # 0-d, the grads' dtype
     if error_if_nonfinite and not np.isfinite(total_norm):
-        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} for gradients from "
-                           f"`parameters` is non-finite ({total_norm.item()}), so it cannot be clipped. To "
-                           f"disable this error and scale the gradients by the non-finite norm anyway, set "
-                           f"`error_if_nonfinite=False`; better, find where the nan/inf comes from (e.g. a "
-                           f"too large learning rate, log(0))")
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients from "
+                           f"`parameters` is non-finite ({total_norm.item()}), so they cannot be scaled "
+                           f"to max_norm={max_norm} (nothing was changed). Fix: lower the learning rate, clip "
+                           f"earlier in training (or with a smaller max_norm) before the gradients overflow, or "
+                           f"find the op that made the first nan/inf with `with "
+                           f"tinygrad_rnn.autograd.detect_anomaly():` around forward and backward. To scale "
+                           f"by the non-finite norm anyway (PyTorch's default), pass error_if_nonfinite=False")
     # coef = max_norm / (total + 1e-6), computed in the grads' dtype like PyTorch, which
     # evaluates `number / tensor` as `tensor.reciprocal() * number` (this matters in float32).
     coef = np.reciprocal(total_norm + total_norm.dtype.type(1e-6)) * total_norm.dtype.type(max_norm)
     coef_clamped = np.minimum(coef, total_norm.dtype.type(1.0))         # never scale up; nan stays nan
-    for g in grads:
-        g *= coef_clamped                                                # in place; times 1.0 is exact
+    with np.errstate(invalid="ignore"):                    # inf * 0 = nan, as in PyTorch
+        for g in grads:
+            g *= coef_clamped                                            # in place; times 1.0 is exact
     return Tensor._wrap(total_norm)
 
 

@@ -28,6 +28,9 @@ class Adagrad(Optimizer):
         self._require(group, "initial_accumulator_value", lambda v: v >= 0, ">= 0")
         self._require(group, "eps", lambda v: v >= 0, ">= 0 (typical value: 1e-10)")
 
+    def _state_keys(self, group):
+        return {"sum"}, {"step"}
+
     def _update(self, param, grad, state, group):
         if not state:
             state["step"] = 0

@@ -31,9 +31,13 @@ class Adam(Optimizer):
         if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), e.g. (0.9, 0.999), got {betas!r}")
         for i, beta in enumerate(betas):
-            if not 0.0 <= float(beta) < 1.0:
+            if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)) \
+                    or not 0.0 <= float(beta) < 1.0:
                 raise ValueError(f"Adam: invalid beta parameter at index {i}: {beta}; each beta must be in "
                                  f"[0, 1) (typical: betas=(0.9, 0.999))")
+
+    def _state_keys(self, group):
+        return {"exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if group["amsgrad"] else set()), {"step"}
 
     def _update(self, param, grad, state, group):
         beta1, beta2 = group["betas"]

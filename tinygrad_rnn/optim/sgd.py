@@ -31,6 +31,9 @@ class SGD(Optimizer):
                              f"momentum={group['momentum']}, dampening={group['dampening']}. Fix: e.g. "
                              f"SGD(params, lr=..., momentum=0.9, nesterov=True)")
 
+    def _state_keys(self, group):
+        return ({"momentum_buffer"} if group["momentum"] != 0 else set()), set()
+
     def _update(self, param, grad, state, group):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]

@@ -2,11 +2,13 @@
 
 - ``truncation``: ``TBPTT(k1, k2)``, full BPTT as ``TBPTT.full(T)``, ``detach_state``
 - ``model``: ``SequenceModel`` (its ``init_scheme`` names come from ``nn.init.init_weight_hh_``)
-- ``loop``: ``TrainConfig``, ``train``, ``TrainResult``
+- ``loop``: ``TrainConfig``, ``train``, ``TrainResult`` (``train(config, resume=DIR)`` continues a run)
+- ``checkpoint``: ``save_checkpoint``, ``load_checkpoint``, ``Checkpoint`` (model, optimizer, step, RNG)
 """
+from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .loop import TrainConfig, TrainResult, evaluate, gradient_norm, train
 from .model import INITS, SequenceModel
 from .truncation import TBPTT, Window, detach_state
 
 __all__ = ["TBPTT", "Window", "detach_state", "SequenceModel", "INITS", "TrainConfig",
-           "TrainResult", "train", "evaluate", "gradient_norm"]
+           "TrainResult", "train", "evaluate", "gradient_norm", "Checkpoint", "load_checkpoint", "save_checkpoint"]

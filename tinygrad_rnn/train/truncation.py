@@ -64,12 +64,13 @@ class TBPTT:
 
     def __init__(self, k1: int, k2: int | None = None, random: bool = False, rng=None):
         k2 = k1 if k2 is None else k2
-        if not (isinstance(k1, (int, np.integer)) and k1 >= 1):
-            raise ValueError(f"TBPTT: k1 must be a positive number of steps, got {k1!r}")
+        if not (isinstance(k1, (int, np.integer)) and not isinstance(k1, bool) and k1 >= 1):
+            raise ValueError(f"TBPTT: k1 must be a positive int (backpropagate every k1 steps), got {k1!r}. "
+                             "Fix: e.g. TBPTT(k1=20), or TBPTT.full(T) for full BPTT")
         if not (isinstance(k2, (int, np.integer)) and k2 >= k1):
             raise ValueError(f"TBPTT: k2 (how far back gradients go) must be an int >= k1 = {k1}, got {k2!r}. "
                              "Backpropagating fewer steps than the loss window would leave some losses cut "
-                             "off from their own step.")
+                             f"off from their own step. Fix: pass k2 >= {k1}, or leave k2 out (k2 = k1).")
         if random and k2 != k1:
             raise ValueError("TBPTT: random=True draws one length per window, so give k1 only (k2 = k1)")
         self.k1, self.k2, self.random = int(k1), int(k2), random
@@ -87,6 +88,8 @@ class TBPTT:
 
     def windows(self, T: int) -> list:
         """The windows covering steps 0..T-1 (the last may be shorter when k1 does not divide T)."""
+        if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 0:
+            raise ValueError(f"TBPTT.windows: T must be a number of steps >= 0, got {T!r}")
         return list(self._iter_windows(T))
 
     def _iter_windows(self, T: int):
@@ -114,6 +117,9 @@ class TBPTT:
         ``.grad`` (step the optimizer there); ``loss`` is ``None`` for a window without
         loss steps. ``self.final_state`` is then the (detached) state after the last step.
         """
+        if not hasattr(inputs, "__len__") or not hasattr(inputs, "__getitem__"):
+            raise TypeError(f"TBPTT.run: inputs must be an array or Tensor of shape (T, B, I), indexed by step, got "
+                            f"{type(inputs).__name__}. Fix: pass batch.inputs")
         T = len(inputs)
         loss_steps = None if loss_steps is None else {int(t) for t in loss_steps}
         carried = {0: state}          # detached state entering step t, kept while a later cut may need it
@@ -126,6 +132,10 @@ class TBPTT:
                     y, state = model.step(_step_input(inputs, t), state)
                     if t in wanted:
                         loss_t = step_loss(y, t)
+                        if not isinstance(loss_t, Tensor) or loss_t.numel() != 1:
+                            raise TypeError(f"TBPTT.run: step_loss(y_t, t) must return a one-element Tensor (the "
+                                            f"loss of step t), got {_describe(loss_t)} at t={t}. Fix: return "
+                                            f"e.g. F.mse_loss(y_t, target_t), not .item() of it")
                         total = loss_t if total is None else total + loss_t
                     if t >= window.loss_start:     # a new step: carry its value on (steps before were
                         carried[t + 1] = detach_state(state)  # recomputed for the overlap only)
@@ -136,6 +146,12 @@ class TBPTT:
                 del carried[t]
             yield window, total
         self.final_state = carried[T]
+
+
+def _describe(value) -> str:
+    if isinstance(value, Tensor):
+        return f"a Tensor of shape {value.shape}"
+    return f"a {type(value).__name__}"
 
 
 def _step_input(inputs, t):
