@@ -8,7 +8,10 @@
 - ``unrolled``: a small recurrent net unrolled step by step, with a chosen W_hh initialisation.
 - ``gradflow``: ||∂h_T/∂h_(T-d)|| and ||∂L/∂h_(T-d)|| for d = 1..T, across inits and cells.
 - ``plots``: those as matplotlib figures (the ``plots`` extra), or a text table.
+- ``curves``: training curves and sweeps side by side (``Panel``, ``curves_figure``).
+- ``truncation_cost``: what one truncation window costs (backward calls, time, peak memory).
 """
+from .curves import Panel, curves_figure
 from .gradflow import GATE_NAMES, GradientFlow, compare_gradient_flow, gradient_flow
 from .gradients import all_gradients, grad_norm, grad_norms
 from .jacobians import (activation_derivative, jacobian_between, jacobian_products, jacobians_to_last,
@@ -17,6 +20,7 @@ from .plots import format_table, gradient_flow_figure, have_matplotlib, plot_eig
 from .spectrum import (DERIVATIVE_BOUND, PascanuCondition, Spectrum, eigenvalue_regime, eigvals,
                        pascanu_condition, power_norms, regime, singular_values, spectral_radius, spectrum,
                        transient_growth_example)
+from .truncation_cost import TruncationCost, truncation_cost
 from .unrolled import INITS, NONLINEARITIES, Unrolled, init_weight_hh_, linear_rnn_cell, unroll
 
 __all__ = ["DERIVATIVE_BOUND", "PascanuCondition", "Spectrum", "eigenvalue_regime", "eigvals",
@@ -27,4 +31,5 @@ __all__ = ["DERIVATIVE_BOUND", "PascanuCondition", "Spectrum", "eigenvalue_regim
            "activation_derivative", "rnn_jacobian_formula", "lstm_cell_jacobian_formula",
            "unroll", "Unrolled", "init_weight_hh_", "linear_rnn_cell", "INITS", "NONLINEARITIES",
            "gradient_flow", "compare_gradient_flow", "GradientFlow", "GATE_NAMES",
-           "plot_gradient_flow", "plot_eigenvalues", "gradient_flow_figure", "format_table", "have_matplotlib"]
+           "plot_gradient_flow", "plot_eigenvalues", "gradient_flow_figure", "format_table", "have_matplotlib",
+           "Panel", "curves_figure", "TruncationCost", "truncation_cost"]

@@ -16,6 +16,7 @@ stays for λ = 1, explodes for λ > 1. With tanh, φ' ≤ 1 squeezes it further 
                                    for s in (0.9, 1.0, 1.1)], steps=30)
 """
 import dataclasses
+import inspect
 
 import numpy as np
 
@@ -93,4 +94,15 @@ def gradient_flow(cell: str = "rnn", init: str = "default", scale: float | None 
 
 def compare_gradient_flow(settings, **common) -> list:
     """``gradient_flow(**common, **s)`` for each dict ``s`` in ``settings``: a list of ``GradientFlow``."""
+    settings = list(settings)
+    known = set(inspect.signature(gradient_flow).parameters)
+    for i, s in enumerate([common, *settings]):
+        if not isinstance(s, dict):
+            raise TypeError(f"compare_gradient_flow: each setting must be a dict such as dict(cell='rnn', "
+                            f"init='orthogonal'), got {type(s).__name__}")
+        unknown = sorted(set(s) - known)
+        if unknown:
+            where = "the common options" if i == 0 else f"setting {i - 1}"
+            raise TypeError(f"compare_gradient_flow: unknown option(s) {unknown} in {where}; valid: "
+                            f"{', '.join(sorted(known))}")
     return [gradient_flow(**{**common, **s}) for s in settings]

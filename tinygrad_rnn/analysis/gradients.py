@@ -15,6 +15,7 @@ and changes nothing: no ``.grad`` is written, nothing is freed, so you can still
 import numpy as np
 
 from .. import autograd
+from ..core import Tensor
 from ..core.backward import topological_order
 
 
@@ -26,6 +27,9 @@ def all_gradients(root, gradient=None) -> dict:
     where no gradient reaches the tensor. Needs the graph's saved arrays: call it before
     ``backward()``, or after ``backward(retain_graph=True)``.
     """
+    if not isinstance(root, Tensor):
+        raise TypeError(f"all_gradients: root must be a Tensor (the loss), got {type(root).__name__}. Fix: pass "
+                        f"the loss tensor itself, before calling .item() or .numpy() on it")
     if not root.requires_grad:
         return {}
     tensors = topological_order(root)      # every tensor below root that requires grad, root included
@@ -47,6 +51,9 @@ def grad_norms(tensors, grads=None) -> list:
     ``loss.backward()``, which keeps it for leaves and for tensors you called ``x.retain_grad()`` on
     before the backward. ``None`` where the gradient is not known.
     """
+    if isinstance(tensors, Tensor):
+        raise TypeError("grad_norms: tensors must be a list of tensors, e.g. [h_0, ..., h_T], got one Tensor. "
+                        "Fix: grad_norms([x]), or grad_norm(x.grad) for a single one")
     if grads is not None:
         return [grad_norm(grads.get(x)) for x in tensors]
     return [grad_norm(x.grad) for x in tensors]

@@ -128,6 +128,10 @@ def jacobian_products(jacobians) -> list:
     jacobians = list(jacobians)
     if not jacobians:
         return []
+    shapes = {np.shape(J) for J in jacobians if J is not None}
+    if len(shapes) > 1 or any(len(s) not in (2, 3) or s[-1] != s[-2] for s in shapes):
+        raise ValueError(f"jacobian_products: every J_t must have the same shape (H, H) or (B, H, H), got shapes "
+                         f"{sorted(shapes)}. Fix: pass the Jacobians of one recurrence, e.g. step_jacobians(states)")
     known = next((J for J in jacobians if J is not None), None)
     if known is None:
         return [None] * len(jacobians) + [None]
@@ -145,6 +149,9 @@ def spectral_norm(jac) -> float | None:
     if jac is None:
         return None
     jac = np.asarray(jac, dtype=np.float64)
+    if jac.ndim not in (2, 3):
+        raise ValueError(f"spectral_norm: expected a Jacobian of shape (n, m) or a batch (B, n, m), got shape "
+                         f"{jac.shape}. Fix: for a vector, use np.linalg.norm (its Euclidean norm)")
     return float(np.linalg.norm(jac, 2)) if jac.ndim == 2 else float(max(np.linalg.norm(j, 2) for j in jac))
 
 
@@ -168,6 +175,9 @@ def rnn_jacobian_formula(h_t, weight_hh, nonlinearity: str = "tanh") -> np.ndarr
     """
     h = np.asarray(h_t.data if isinstance(h_t, Tensor) else h_t, dtype=np.float64)
     W = np.asarray(weight_hh.data if isinstance(weight_hh, Tensor) else weight_hh, dtype=np.float64)
+    if h.ndim not in (1, 2) or W.shape != (h.shape[-1],) * 2:
+        raise ValueError(f"rnn_jacobian_formula: h_t must be (H,) or (B, H) and weight_hh (H, H), got shapes "
+                         f"{h.shape} and {W.shape}. Fix: pass an RNN's state h_t and its weight_hh")
     return activation_derivative(h, nonlinearity)[..., :, None] * W
 
 
@@ -175,4 +185,6 @@ def lstm_cell_jacobian_formula(f_t) -> np.ndarray:
     """The LSTM's ∂c_t/∂c_(t-1) with h_(t-1) held fixed: diag(f_t). ``f_t`` (H,) or (B, H) ->
     (H, H) or (B, H, H)."""
     f = np.asarray(f_t.data if isinstance(f_t, Tensor) else f_t, dtype=np.float64)
+    if f.ndim not in (1, 2):
+        raise ValueError(f"lstm_cell_jacobian_formula: f_t must be (H,) or (B, H), got shape {f.shape}")
     return f[..., :, None] * np.eye(f.shape[-1])

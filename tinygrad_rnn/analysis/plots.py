@@ -109,6 +109,8 @@ def gradient_flow_figure(flows, path=None, quantity: str = "grad_norms", title: 
 
 def format_table(flows, quantity: str = "grad_norms", every: int | None = None) -> str:
     """A text table: one row per distance d (every ``every``-th, plus the last), one column per setting."""
+    if quantity not in QUANTITIES:
+        raise ValueError(f"format_table: quantity must be one of {list(QUANTITIES)}, got {quantity!r}")
     if not flows:
         return ""
     steps = max(f.steps for f in flows)

@@ -30,15 +30,24 @@ from ..core import Tensor
 DERIVATIVE_BOUND = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "linear": 1.0}
 
 
-def _matrix(W) -> np.ndarray:
-    W = np.asarray(W.data if isinstance(W, Tensor) else W, dtype=np.float64)
-    if W.ndim != 2:
-        raise ValueError(f"expected a matrix, got an array of shape {W.shape}")
+def _matrix(W, what: str) -> np.ndarray:
+    """``W`` (an ndarray, Tensor or nested list) as a finite, non-empty float64 matrix, or a ValueError."""
+    try:
+        W = np.asarray(W.data if isinstance(W, Tensor) else W, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}: expected a matrix of numbers (an ndarray, Tensor or list of rows), got "
+                         f"{type(W).__name__} {W!r:.40}. Fix: e.g. np.array([[1.0, 1.0], [1.0, 1.0]])") from None
+    if W.ndim != 2 or W.size == 0:
+        raise ValueError(f"{what}: expected a non-empty matrix (2-D), got an array of shape {W.shape}. Fix: pass "
+                         f"a weight matrix such as weight_hh of shape (H, H), e.g. np.atleast_2d(W)")
+    if not np.isfinite(W).all():
+        raise ValueError(f"{what}: the matrix has non-finite entries (nan or inf), so it has no eigenvalues to "
+                         f"read. Fix: look for where training diverged, or pass finite values")
     return W
 
 
 def _square(W, what: str) -> np.ndarray:
-    W = _matrix(W)
+    W = _matrix(W, what)
     if W.shape[0] != W.shape[1]:
         raise ValueError(f"{what}: eigenvalues need a square matrix, got shape {W.shape}. For an LSTM/GRU "
                          "weight_hh of shape (4H, H) or (3H, H), take one gate's H x H block, e.g. "
@@ -59,7 +68,7 @@ def spectral_radius(W) -> float:
 
 def singular_values(W) -> np.ndarray:
     """Singular values, largest first; the largest is the spectral norm ||W||_2."""
-    return np.linalg.svd(_matrix(W), compute_uv=False)
+    return np.linalg.svd(_matrix(W, "singular_values"), compute_uv=False)
 
 
 def eigenvalue_regime(lam, tol: float = 1e-6) -> str:
@@ -103,6 +112,8 @@ def pascanu_condition(W, nonlinearity: str = "tanh", tol: float = 1e-6) -> Pasca
 def power_norms(W, k_max: int) -> np.ndarray:
     """||W^k||_2 for k = 1..k_max: how much k steps of W can stretch a vector, at most."""
     W = _square(W, "power_norms")
+    if isinstance(k_max, bool) or not isinstance(k_max, (int, np.integer)) or k_max < 0:
+        raise ValueError(f"power_norms: k_max must be an int >= 0 (how many powers W^1..W^k_max), got {k_max!r}")
     norms, P = [], np.eye(len(W))
     for _ in range(k_max):
         P = P @ W

@@ -20,6 +20,7 @@ from ..core import Tensor, time_step, zeros
 from ..nn.cells import CELLS, gru_cell, lstm_cell, rnn_cell
 from ..nn.init import RECURRENT_INITS as INITS
 from ..nn.init import init_weight_hh_
+from ..nn.linear import check_sizes
 
 NONLINEARITIES = ("tanh", "relu", "linear")
 
@@ -70,13 +71,16 @@ def unroll(cell: str = "rnn", steps: int = 5, hidden_size: int = 3, input_size: 
     """
     if cell not in CELLS:
         raise ValueError(f"unroll: cell must be one of {', '.join(CELLS)}, got {cell!r}")
+    if init not in INITS:
+        raise ValueError(f"unroll: init must be one of {', '.join(INITS)}, got {init!r}")
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(f"unroll: nonlinearity must be one of {', '.join(NONLINEARITIES)}, got {nonlinearity!r}")
     if cell != "rnn" and nonlinearity != "tanh":
         raise ValueError(f"unroll: the {cell.upper()}'s activations are fixed (sigmoid gates, tanh); "
                          "nonlinearity applies to the rnn cell only")
-    if steps < 1:
-        raise ValueError(f"unroll: steps must be at least 1, got {steps}")
+    check_sizes("unroll", steps=steps, hidden_size=hidden_size, input_size=input_size)
+    if batch is not None:
+        check_sizes("unroll", batch=batch)
     if cut_at is not None and not 1 <= cut_at < steps:
         raise ValueError(f"unroll: cut_at must be a step between 1 and steps - 1 = {steps - 1}, got {cut_at}")
     rng = np.random.default_rng(seed)

@@ -1,36 +1,110 @@
 """The ``tinygrad-rnn`` command (also ``python -m tinygrad_rnn``). Each subcommand lives in its own
-module and only composes library calls."""
-import argparse
+module and only composes library calls.
+
+Errors: a mistake the user can fix — a bad argument, a missing input file, a folder that can't be
+written, or any ValueError / TypeError / OSError the library raises for what it was given — ends in
+one line on stderr, ``tinygrad-rnn <command>: error: <what and how to fix it>``, and exit code 2
+(Ctrl-C: exit code 130). Any other exception is a bug and keeps its traceback. Output piped into a
+program that stops reading early (``| head``) ends quietly.
+"""
+import errno
+import os
 import sys
 
 from threadpoolctl import threadpool_limits
 
 from . import check, eig, figures, gradflow, graph, tour, train
+from .args import EXIT_INTERRUPTED, PROG, CommandError, Failed, Parser, one_line, positive_int, report
 
 COMMANDS = {"tour": tour, "train": train, "eig": eig, "graph": graph, "gradflow": gradflow, "figures": figures, "check": check}
 
+#: exceptions that mean "what you asked for can't be done", not "the program is broken"
+USER_ERRORS = (CommandError, ValueError, TypeError, OSError)
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tinygrad-rnn",
+#: a plain OSError ("[Errno 17] File exists: 'x'") in words, by errno; {0} is the path
+OS_PROBLEMS = {
+    errno.ENOENT: "no such file or folder: '{0}'",
+    errno.EEXIST: "'{0}' already exists and is not a folder",
+    errno.ENOTDIR: "'{0}': part of this path is a file, not a folder",
+    errno.EISDIR: "'{0}' is a folder, not a file",
+    errno.EACCES: "no permission to use '{0}'",
+    errno.EPERM: "not allowed to use '{0}'",
+    errno.EROFS: "'{0}' is on a read-only file system",
+    errno.ENOSPC: "no space left on the device for '{0}'",
+}
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog=PROG,
         description="Autodiff and recurrent nets you can read: see why RNN gradients explode and vanish.")
-    parser.add_argument("--blas-threads", type=int, default=1, metavar="N",
+    parser.add_argument("--blas-threads", type=positive_int, default=1, metavar="N",
                         help="BLAS threads for NumPy's matrix products (default 1: the matrices here are small, "
                              "and one thread measured as fast or faster; see benchmarks/bench_blas_threads.py)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in COMMANDS.items():
-        module.add_parser(sub)
+    parser.commands = {name: module.add_parser(sub) for name, module in COMMANDS.items()}
     return parser
 
 
+def error_message(err: BaseException, command: str) -> str:
+    """The text of a user-facing error, on one line, without a repeated ``error:`` or ``<command>:``."""
+    if isinstance(err, OSError) and err.strerror and str(err).startswith("[Errno"):     # not the library's words
+        if err.filename is None:
+            message = err.strerror
+        else:
+            message = OS_PROBLEMS.get(err.errno, "'{0}': " + err.strerror).format(err.filename)
+    else:
+        message = str(err) or type(err).__name__
+    message = one_line(message)
+    for prefix in ("error: ", f"{command}: "):
+        message = message.removeprefix(prefix)
+    return message
+
+
+def _fail(command: str, message: str):
+    report(command, message)
+    raise Failed(f"{PROG} {command}: error: {message}") from None
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: send what is still buffered to /dev/null, so exiting prints nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv=None) -> int:
+    """Run one command; returns its exit code. A user error is reported in one line on stderr and
+    raises ``SystemExit(2)`` (``args.Failed``, whose ``str()`` is that line)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)    # a usage error: one line, SystemExit(2)
+    if extra:                                  # reported by the command's own parser, which names it
+        (parser.commands.get(args.command) or parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return 0
-    with threadpool_limits(limits=args.blas_threads, user_api="blas"):
-        return COMMANDS[args.command].run(args) or 0
+    command = args.command
+    try:
+        with threadpool_limits(limits=args.blas_threads, user_api="blas"):
+            code = COMMANDS[command].run(args) or 0
+        sys.stdout.flush()                     # a broken pipe shows up here, not at exit
+        return code
+    except BrokenPipeError:                    # e.g. `tinygrad-rnn graph | head`: the reader has enough
+        _silence_stdout()
+        return 0
+    except KeyboardInterrupt:
+        print(f"\n{PROG} {command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Failed:
+        raise
+    except SystemExit as stop:                 # a command's own `raise SystemExit("error: ...")`
+        if isinstance(stop.code, str):
+            _fail(command, error_message(Exception(stop.code), command))
+        raise
+    except USER_ERRORS as err:
+        _fail(command, error_message(err, command))
 
 
 if __name__ == "__main__":

@@ -5,14 +5,15 @@
     tinygrad-rnn check 3 --file my_matmul.py    grade another file as exercise 3
     tinygrad-rnn check --list       the exercises by chapter, with their status
 
-The exit code is 0 only if every exercise graded passes.
+The exit code is 0 only if every exercise graded passes, 1 if some fails, 2 for a mistake in the
+arguments (an unknown exercise, a missing --file).
 """
-import sys
 from pathlib import Path
 
 from ..exercises import EXERCISES, UnknownExercise, find, find_exercises_dir, grade
 from ..exercises.grader import NOT_STARTED, PASSED, format_overview, format_report, shown_path
 from ..exercises.registry import from_filename
+from .args import EXIT_USAGE, report
 
 
 def add_parser(sub):
@@ -30,8 +31,10 @@ def add_parser(sub):
 
 
 def _error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
+    """Report a mistake in the arguments (one line on stderr); the exit code 2 is returned, not raised,
+    because 1 already means "some exercise fails"."""
+    report("check", message)
+    return EXIT_USAGE
 
 
 def run(args):
@@ -42,7 +45,7 @@ def run(args):
     if args.file:
         path = Path(args.file)
         if not path.is_file():
-            return _error(f"--file {args.file}: no such file")
+            return _error(f"--file {args.file}: " + ("is a folder, not a file" if path.is_dir() else "no such file"))
         chosen = chosen or from_filename(path)
         if chosen is None:
             return _error(f"--file {args.file}: can't tell which exercise this is from its name; give it, e.g. "

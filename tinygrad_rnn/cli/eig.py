@@ -4,6 +4,7 @@ import json
 import numpy as np
 
 from ..analysis import spectrum
+from .args import nonnegative_float
 
 
 def add_parser(sub):
@@ -13,7 +14,7 @@ def add_parser(sub):
     p.add_argument("matrix", help='the matrix, e.g. "1 1; 1 1"')
     p.add_argument("--nonlinearity", choices=["tanh", "sigmoid", "relu", "linear"], default="tanh",
                    help="for Pascanu's condition (bound on the derivative); default tanh")
-    p.add_argument("--tol", type=float, default=1e-4,
+    p.add_argument("--tol", type=nonnegative_float, default=1e-4,
                    help="how close |lambda| must be to 1 to count as stable (default 1e-4, for entries typed "
                         "to about 4 decimals, like 0.7071)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
@@ -21,24 +22,32 @@ def add_parser(sub):
 
 
 def parse_matrix(text: str) -> np.ndarray:
+    """``"1 2; 3 4"`` -> a (rows, cols) float64 array; a ValueError saying what is wrong otherwise."""
     rows = [r.replace(",", " ").split() for r in text.split(";") if r.strip()]
     if not rows:
-        raise ValueError("eig: the matrix is empty; write it like \"1 1; 1 1\"")
+        raise ValueError("the matrix is empty; write it like \"1 1; 1 1\" (rows separated by ;)")
     if len({len(r) for r in rows}) != 1:
-        raise ValueError(f"eig: rows have different lengths {[len(r) for r in rows]}; every row needs the "
-                         "same number of entries")
-    try:
-        return np.array([[float(x) for x in r] for r in rows])
-    except ValueError as err:
-        raise ValueError(f"eig: could not read a number ({err}); write it like \"1 1; 1 1\"") from None
+        raise ValueError(f"the rows of {text!r} have different lengths {[len(r) for r in rows]}; every row needs "
+                         "the same number of entries, e.g. \"1 1; 1 1\"")
+    values = []
+    for r in rows:
+        for x in r:
+            try:
+                values.append(float(x))
+            except ValueError:
+                raise ValueError(f"{x!r} in {text!r} is not a number; write the matrix like \"1 1; 1 1\"") from None
+    W = np.array(values).reshape(len(rows), -1)
+    if W.shape[0] != W.shape[1]:
+        raise ValueError(f"the matrix {text!r} is {W.shape[0]} x {W.shape[1]}, but eigenvalues need a square "
+                         "matrix (n x n), e.g. \"1 1; 1 1\"")
+    if not np.isfinite(W).all():
+        raise ValueError(f"the matrix {text!r} has nan or inf entries; give finite numbers")
+    return W
 
 
 def run(args):
-    try:
-        W = parse_matrix(args.matrix)
-        result = spectrum(W, nonlinearity=args.nonlinearity, tol=args.tol)
-    except ValueError as err:
-        raise SystemExit(f"error: {err}")
+    W = parse_matrix(args.matrix)
+    result = spectrum(W, nonlinearity=args.nonlinearity, tol=args.tol)
     if args.json:
         print(json.dumps({"matrix": W.tolist(), **result.as_dict()}))
         return 0

@@ -3,10 +3,9 @@
 Every picture is made from the library's own calls, from fixed seeds, so running this again gives
 the same files. The graph drawings need Graphviz's ``dot``, the gradient-flow plot matplotlib.
 """
-import pathlib
-
 from ..analysis import all_gradients, compare_gradient_flow, gradient_flow_figure, unroll
 from ..viz import GraphvizNotFoundError, draw_graph, render
+from .args import CommandError, make_dir, output_dir
 
 # (file stem, cell, steps, detail, extra unroll settings, title)
 GRAPHS = [
@@ -40,28 +39,27 @@ FLOW_STEPS, FLOW_HIDDEN = 40, 16
 
 def add_parser(sub):
     p = sub.add_parser("figures", help="regenerate the README's pictures (graph drawings and gradient-flow plot)")
-    p.add_argument("--out", default="docs/images", metavar="DIR", help="folder to write to (default docs/images)")
+    p.add_argument("--out", type=output_dir, default="docs/images", metavar="DIR",
+                   help="folder to write to (default docs/images)")
     return p
 
 
 def run(args):
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_dir(args.out)
     try:
         for stem, cell, steps, detail, settings, title in GRAPHS:
             net = unroll(cell, steps=steps, hidden_size=3, input_size=2, **settings)
             graph = draw_graph(net.loss, detail=detail, grads=all_gradients(net.loss), title=title)
             for suffix in (".svg", ".png") if stem in PNG_TOO else (".svg",):
                 print(f"wrote {render(graph, out / (stem + suffix))}")
-    except GraphvizNotFoundError as err:
-        raise SystemExit(f"error: {err}")
-    try:
         flows = compare_gradient_flow(FLOW_SETTINGS, steps=FLOW_STEPS, hidden_size=FLOW_HIDDEN)
         path = out / "gradient_flow.png"
         gradient_flow_figure(flows, path, title=f"‖∂L/∂h_(T−d)‖ for L = sum(h_T), T = {FLOW_STEPS}, "
                                                  f"H = {FLOW_HIDDEN}",
                              eigenvalues_of=[f for f in flows if f.cell == "rnn"])
-    except ImportError as err:
-        raise SystemExit(f"error: {err}")
+    except (GraphvizNotFoundError, ImportError) as err:      # `dot` or matplotlib is missing
+        raise CommandError(str(err)) from None
+    except OSError as err:
+        raise CommandError(f"can't write into '{out}': {err.strerror or err}") from None
     print(f"wrote {path}")
     return 0

@@ -10,6 +10,9 @@ import json
 import sys
 
 from ..analysis import INITS, NONLINEARITIES, format_table, gradient_flow, gradient_flow_figure, have_matplotlib
+from .args import CommandError, finite_float, output_file, positive_int
+
+PLOT_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".eps", ".ps")
 
 
 def add_parser(sub):
@@ -21,20 +24,18 @@ def add_parser(sub):
                    help="W_hh: default (PyTorch's uniform), normal (sigma = S, default 1/sqrt(H)), orthogonal "
                         "(S*Q), identity (S*I), spectral (default rescaled to spectral radius S); per gate block "
                         "for lstm/gru")
-    p.add_argument("--scale", type=float, default=None, metavar="S", help="the init's number S (see --init)")
+    p.add_argument("--scale", type=finite_float, default=None, metavar="S", help="the init's number S (see --init)")
     p.add_argument("--nonlinearity", choices=NONLINEARITIES, default="tanh",
                    help="rnn only: tanh (default), relu, or linear (then ||dh_T/dh_(T-d)|| follows W_hh^d exactly)")
-    p.add_argument("--steps", type=int, default=30, metavar="T", help="time steps (default 30)")
-    p.add_argument("--plot", default=None, metavar="FILE", help="save a plot (.png, .svg, .pdf)")
+    p.add_argument("--steps", type=positive_int, default=30, metavar="T", help="time steps (default 30)")
+    p.add_argument("--plot", type=output_file(*PLOT_SUFFIXES), default=None, metavar="FILE",
+                   help="save a plot (.png, .svg, .pdf)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     return p
 
 
 def run(args):
-    try:
-        flow = gradient_flow(args.cell, args.init, args.scale, args.nonlinearity, steps=args.steps)
-    except ValueError as err:
-        raise SystemExit(f"error: {err}")
+    flow = gradient_flow(args.cell, args.init, args.scale, args.nonlinearity, steps=args.steps)
     if args.json:
         print(json.dumps(flow.as_dict()))
     else:
@@ -50,6 +51,9 @@ def run(args):
             print("matplotlib is not installed (pip install 'tinygrad-rnn[plots]'), so no plot; the numbers:\n"
                   + format_table([flow], "grad_norms"), file=report)
             return 0
-        gradient_flow_figure([flow], args.plot, quantity="both")
+        try:
+            gradient_flow_figure([flow], args.plot, quantity="both")
+        except OSError as err:
+            raise CommandError(f"can't write '{args.plot}': {err.strerror or err}") from None
         print(f"wrote {args.plot}", file=report)
     return 0

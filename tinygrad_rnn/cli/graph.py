@@ -8,6 +8,10 @@ does. Without ``--out`` the DOT text is printed; ``--out`` writes .dot (needs no
 """
 from ..analysis import all_gradients, unroll
 from ..viz import DETAILS, GraphvizNotFoundError, draw_graph, render
+from ..viz.render import FORMATS
+from .args import CommandError, output_file, positive_int
+
+SUFFIXES = (".dot", ".gv", *("." + f for f in FORMATS))
 
 
 def add_parser(sub):
@@ -15,29 +19,31 @@ def add_parser(sub):
                        description="Draw an unrolled recurrent net: time steps left to right, gradient norms as "
                                    "colour and width, the recurrent edges labelled with the Jacobian norms.")
     p.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn", help="the cell (default rnn)")
-    p.add_argument("--steps", type=int, default=3, metavar="T", help="time steps to unroll (default 3)")
+    p.add_argument("--steps", type=positive_int, default=3, metavar="T", help="time steps to unroll (default 3)")
     p.add_argument("--detail", choices=DETAILS, default=None,
                    help="ops: every op; cells: one node per state per step, for long sequences; rolled: one "
                         "cell with its recurrent loop (default: ops up to 4 steps, cells beyond)")
-    p.add_argument("--cut-at", type=int, default=None, metavar="t",
+    p.add_argument("--cut-at", type=positive_int, default=None, metavar="t",
                    help="detach the state after step t (truncated BPTT): no gradient crosses")
-    p.add_argument("--out", default=None, metavar="FILE",
+    p.add_argument("--out", type=output_file(*SUFFIXES), default=None, metavar="FILE",
                    help="write FILE.svg, FILE.png or FILE.dot (default: print the DOT text)")
     return p
 
 
 def run(args):
+    net = unroll(args.cell, steps=args.steps, hidden_size=3, input_size=2, cut_at=args.cut_at)
+    title = (f"{args.cell.upper()}, T = {args.steps}, L = sum(h_{args.steps})"
+             + (f", cut after step {args.cut_at}" if args.cut_at else ""))
+    detail = args.detail or ("ops" if args.steps <= 4 else "cells")
+    graph = draw_graph(net.loss, detail=detail, grads=all_gradients(net.loss), title=title)
+    if args.out is None:
+        print(graph.source)
+        return 0
     try:
-        net = unroll(args.cell, steps=args.steps, hidden_size=3, input_size=2, cut_at=args.cut_at)
-        title = (f"{args.cell.upper()}, T = {args.steps}, L = sum(h_{args.steps})"
-                 + (f", cut after step {args.cut_at}" if args.cut_at else ""))
-        detail = args.detail or ("ops" if args.steps <= 4 else "cells")
-        graph = draw_graph(net.loss, detail=detail, grads=all_gradients(net.loss), title=title)
-        if args.out is None:
-            print(graph.source)
-            return 0
         path = render(graph, args.out)
-    except (ValueError, GraphvizNotFoundError) as err:
-        raise SystemExit(f"error: {err}")
+    except GraphvizNotFoundError as err:
+        raise CommandError(str(err)) from None
+    except OSError as err:
+        raise CommandError(f"can't write '{args.out}': {err.strerror or err}") from None
     print(f"wrote {path}")
     return 0

@@ -18,7 +18,7 @@ import traceback
 import types
 from pathlib import Path
 
-from .registry import CHAPTERS, EXERCISES, Exercise
+from .registry import CHAPTERS, EXERCISES, Exercise, find
 
 PASS, FAIL, NOT_STARTED, ERROR = "pass", "fail", "not started", "error"
 PASSED, IN_PROGRESS, FAILED, MISSING, BROKEN = "passed", "in progress", "failed", "missing", "does not load"
@@ -51,6 +51,9 @@ def load_module(path, module_name: str | None = None) -> types.ModuleType:
     learner's file, and an edit is never hidden by a stale cache).
     """
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"load_module: no file at '{path}'" + (" (it is a folder)" if path.is_dir() else "")
+                                + ". Fix: pass the path of your exercise file, e.g. tutorials/exercises/ex01_...py")
     name = module_name or f"_exercise_{path.stem}"
     source = path.read_text(encoding="utf-8")
     code = compile(source, str(path), "exec")
@@ -138,7 +141,10 @@ class Report:
 
 
 def grade(exercise: Exercise, path) -> Report:
-    """Load ``path`` and run every check of ``exercise`` on it."""
+    """Load ``path`` and run every check of ``exercise`` (an ``Exercise``, or a name as ``find`` takes:
+    ``3``, ``"ex03"``, ``"ex03_matmul_backward"``) on it."""
+    if not isinstance(exercise, Exercise):
+        exercise = find(exercise)                  # UnknownExercise (a ValueError) lists the valid names
     path = Path(path)
     if not path.is_file():
         return Report(exercise, path, [], f"no file at {path}")

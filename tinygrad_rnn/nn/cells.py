@@ -26,8 +26,9 @@ the ``t`` by the step number (``h_3``; ``h_3_l1`` in layer 1 of a stacked net).
 """
 import numpy as np
 
+from .. import functional as F
 from ..core import Tensor, zeros
-from .linear import as_input, resolve_dtype, uniform_parameter
+from .linear import as_input, check_sizes, resolve_dtype, resolve_generator, uniform_parameter
 from .module import Module
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "rnn_cell", "lstm_cell", "gru_cell", "CELLS"]
@@ -37,8 +38,7 @@ __all__ = ["RNNCell", "LSTMCell", "GRUCell", "rnn_cell", "lstm_cell", "gru_cell"
 
 def _affine(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
     """x W^T + b (b omitted when None): (B, in) -> (B, out), or (in,) -> (out,)."""
-    y = x @ weight.T
-    return y if bias is None else y + bias
+    return F.linear(x, weight, bias)
 
 
 def rnn_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh", t="t") -> Tensor:
@@ -116,12 +116,28 @@ def check_input_size(owner: str, x: Tensor, input_size: int, shapes: str) -> Non
                          f"with input_size={x.shape[-1] if x.ndim else '?'}.")
 
 
-def check_state(owner: str, label: str, state, expected: tuple, input_shape: tuple) -> Tensor:
-    """``state`` as a Tensor, or a ValueError unless its shape is ``expected``."""
+def describe(value) -> str:
+    """A few words on what ``value`` is, for error messages: "a Tensor of shape (2, 4)", "a tuple of 3 items"."""
+    if isinstance(value, (Tensor, np.ndarray)):
+        return f"a {type(value).__name__} of shape {value.shape} ({value.dtype})"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} item{'s' if len(value) != 1 else ''}"
+    return f"a {type(value).__name__}"
+
+
+def check_state(owner: str, label: str, state, expected: tuple, input_shape: tuple, dtype=None) -> Tensor:
+    """``state`` as a Tensor, or a ValueError unless its shape is ``expected`` (and a TypeError
+    unless its dtype is ``dtype``, the weights' dtype, when given; an ndarray is converted to it)."""
     if not isinstance(state, Tensor):
         if not isinstance(state, np.ndarray):
-            raise TypeError(f"{owner}: {label} must be a Tensor of shape {expected}, got {type(state).__name__}")
-        state = Tensor(state)
+            hint = (" (only LSTMCell/LSTM take a tuple (h, c))" if isinstance(state, (tuple, list)) else "")
+            raise TypeError(f"{owner}: {label} must be a Tensor of shape {expected}, got {describe(state)}{hint}. "
+                            f"Fix: pass one tensor, or leave it out to start from zeros.")
+        state = Tensor(state, dtype=dtype)
+    if dtype is not None and state.dtype != dtype:
+        raise TypeError(f"{owner}: {label} is {state.dtype} but the weights are {dtype}. Fix: convert it, e.g. "
+                        f"{label}.{'double' if dtype == np.float64 else 'float'}(), or the module with "
+                        f"module.{'double' if state.dtype == np.float64 else 'float'}()")
     if state.shape != expected:
         raise ValueError(f"{owner}: {label} has shape {state.shape}, expected {expected} for an input of shape "
                          f"{input_shape}. Fix: pass {label} of shape {expected} (same batch size as the input; "
@@ -141,9 +157,8 @@ class RNNCellBase(Module):
         super().__init__()
         name = type(self).__name__
         dtype = resolve_dtype(dtype, name)
-        if input_size < 1 or hidden_size < 1:
-            raise ValueError(f"{name}: input_size and hidden_size must be positive, got {input_size} and "
-                             f"{hidden_size}")
+        check_sizes(name, input_size=input_size, hidden_size=hidden_size)
+        generator = resolve_generator(generator, name)
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
         G, H, bound = self.gates, self.hidden_size, 1 / np.sqrt(hidden_size)
         self.weight_ih = uniform_parameter((G * H, input_size), bound, dtype, generator)
@@ -165,7 +180,7 @@ class RNNCellBase(Module):
         for label, state in states.items():
             if state is None:
                 state = zeros(expected, dtype=self.weight_ih.dtype, name=f"{label[0]}_0")
-            checked.append(check_state(name, label, state, expected, x.shape))
+            checked.append(check_state(name, label, state, expected, x.shape, self.weight_ih.dtype))
         return x, checked
 
     def extra_repr(self) -> str:
@@ -212,7 +227,7 @@ class LSTMCell(RNNCellBase):
         if hx is None:
             hx = (None, None)
         elif not isinstance(hx, (tuple, list)) or len(hx) != 2:
-            raise TypeError(f"LSTMCell: the state must be a tuple (h, c), got {type(hx).__name__}. "
+            raise TypeError(f"LSTMCell: the state must be a tuple (h, c) of two tensors, got {describe(hx)}. "
                             "Fix: call cell(x, (h, c)), or cell(x) to start from zeros.")
         x, (h, c) = self._check(x, {"h": hx[0], "c": hx[1]})
         return lstm_cell(x, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)

@@ -48,6 +48,14 @@ def _check_floating(fn: str, tensor: Tensor) -> None:
                         f"{tensor.dtype}. Fix: convert it first, e.g. tensor.data = tensor.data.astype(np.float32)")
 
 
+def _check_number(fn: str, name: str, value) -> float:
+    """``value`` as a float, or a TypeError naming ``fn`` and ``name`` (a str, None, an array ...)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{fn}: {name} must be a number, got {value!r} ({type(value).__name__}). "
+                        f"Fix: pass a float, e.g. {name}=1.0")
+    return float(value)
+
+
 def _generator(generator) -> np.random.Generator:
     if generator is None:
         return default_generator()
@@ -70,6 +78,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> 
     PyTorch's RNN, LSTM and GRU layers start every weight and bias at U(-1/sqrt(H), 1/sqrt(H)).
     """
     _check_floating("uniform_", tensor)
+    a, b = _check_number("uniform_", "a", a), _check_number("uniform_", "b", b)
     if not a <= b:
         raise ValueError(f"uniform_: the lower bound a={a} must not exceed the upper bound b={b}; swap them")
     return _fill(tensor, _generator(generator).uniform(a, b, size=tensor.shape))
@@ -78,6 +87,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill ``tensor`` (any shape) with samples from the normal distribution N(mean, std^2)."""
     _check_floating("normal_", tensor)
+    mean, std = _check_number("normal_", "mean", mean), _check_number("normal_", "std", std)
     if not std >= 0:
         raise ValueError(f"normal_: std must be >= 0, got {std}. Fix: pass the standard deviation, not the "
                          f"variance, and make it non-negative")
@@ -87,7 +97,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill ``tensor`` (any shape) with the value ``val``."""
     _check_tensor("constant_", tensor)
-    return _fill(tensor, val)
+    return _fill(tensor, _check_number("constant_", "val", val))
 
 
 def zeros_(tensor: Tensor) -> Tensor:
@@ -132,6 +142,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
     gradients keep roughly the same variance from layer to layer.
     """
     _check_floating("xavier_uniform_", tensor)
+    gain = _check_number("xavier_uniform_", "gain", gain)
     fan_in, fan_out = _fan_in_and_fan_out("xavier_uniform_", tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std      # U(-a, a) has standard deviation a / sqrt(3)
@@ -171,6 +182,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     the random draw comes from NumPy, not from PyTorch's generator.
     """
     _check_floating("orthogonal_", tensor)
+    gain = _check_number("orthogonal_", "gain", gain)
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dims are supported, got shape "
                          f"{tensor.shape}. Fix: use it on a weight matrix (e.g. weight_hh of shape (H, H)); "
@@ -212,6 +224,7 @@ def scale_to_spectral_radius_(tensor: Tensor, rho: float) -> Tensor:
     echo-state networks and for experiments on exploding and vanishing gradients.
     """
     _check_square("scale_to_spectral_radius_", tensor)
+    rho = _check_number("scale_to_spectral_radius_", "rho", rho)
     if not (math.isfinite(rho) and rho >= 0):
         raise ValueError(f"scale_to_spectral_radius_: rho must be a finite number >= 0, got {rho}")
     radius = spectral_radius(tensor)
@@ -241,6 +254,7 @@ def orthogonal_per_gate_(weight_hh: Tensor, num_gates: int, gain: float = 1.0, g
     all singular values (and |eigenvalues|) equal to 1.
     """
     _check_floating("orthogonal_per_gate_", weight_hh)
+    gain = _check_number("orthogonal_per_gate_", "gain", gain)
     if not isinstance(num_gates, (int, np.integer)) or num_gates < 1:
         raise ValueError(f"orthogonal_per_gate_: num_gates must be a positive int (4 for LSTM, 3 for GRU, "
                          f"1 for RNN), got {num_gates!r}")
@@ -275,9 +289,17 @@ def init_weight_hh_(weight_hh: Tensor, init_name: str, scale: float | None = Non
     spectral      PyTorch's default rescaled to spectral radius S              1
     ============  ==========================================================  ==============
     """
-    H = weight_hh.shape[1]
-    if weight_hh.shape != (gates * H, H):
-        raise ValueError(f"init_weight_hh_: weight_hh has shape {weight_hh.shape}, expected ({gates}*H, H)")
+    fn = "init_weight_hh_"
+    _check_floating(fn, weight_hh)
+    if isinstance(gates, bool) or not isinstance(gates, (int, np.integer)) or gates < 1:
+        raise ValueError(f"{fn}: gates must be a positive int (1 for RNN, 4 for LSTM, 3 for GRU), got {gates!r}")
+    if scale is not None:
+        scale = _check_number(fn, "scale", scale)
+    H = weight_hh.shape[-1] if weight_hh.ndim else 0
+    if weight_hh.ndim != 2 or weight_hh.shape != (gates * H, H):
+        raise ValueError(f"{fn}: weight_hh has shape {weight_hh.shape}, but with gates={gates} it must be "
+                         f"(gates*H, H) = ({gates}*{H}, {H}). Fix: pass the recurrent weight weight_hh (not "
+                         f"weight_ih) and gates=4 for an LSTM, 3 for a GRU, 1 for an RNN")
     blocks = [weight_hh.data[k * H:(k + 1) * H] for k in range(gates)]     # views into weight_hh
     if init_name == "default":
         weight_hh.data[...] *= 1.0 if scale is None else scale

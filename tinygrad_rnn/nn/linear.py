@@ -7,6 +7,7 @@ global one, so ``tg.manual_seed(0)`` makes the initial weights repeatable).
 """
 import numpy as np
 
+from .. import functional as F
 from ..core import Tensor
 from ..core.creation import default_generator
 from .module import Module, Parameter
@@ -20,9 +21,33 @@ def resolve_dtype(dtype, owner: str) -> np.dtype:
     return dtype
 
 
-def uniform_parameter(shape, bound: float, dtype, generator=None) -> Parameter:
+def check_sizes(owner: str, minimum: int = 1, **sizes) -> None:
+    """Raise unless every size (``input_size=3, hidden_size=4`` ...) is an int >= ``minimum``:
+    TypeError for a float, str or bool, ValueError for a number that is too small."""
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            whole = isinstance(value, float) and value.is_integer()
+            raise TypeError(f"{owner}: {name} must be an int, got {value!r} ({type(value).__name__}). Fix: pass "
+                            + (f"{name}={int(value)}" if whole else f"a whole number, e.g. int({name})"))
+        if value < minimum:
+            rule = "positive (>= 1)" if minimum == 1 else f">= {minimum}"
+            raise ValueError(f"{owner}: {name} must be {rule}, got {value}. Fix: pass {name} >= {minimum}")
+
+
+def resolve_generator(generator, owner: str) -> np.random.Generator:
+    """``generator`` if it is a ``np.random.Generator``, the library's global one for ``None``."""
+    if generator is None:
+        return default_generator()
+    if not isinstance(generator, np.random.Generator):
+        seed = generator if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool) else 0
+        raise TypeError(f"{owner}: generator must be a np.random.Generator or None, got "
+                        f"{type(generator).__name__}. Fix: generator=np.random.default_rng({seed})")
+    return generator
+
+
+def uniform_parameter(shape, bound: float, dtype, generator=None, owner: str = "uniform_parameter") -> Parameter:
     """A ``Parameter`` of ``shape`` drawn from U(-bound, bound), PyTorch's default for Linear and the RNNs."""
-    rng = generator if generator is not None else default_generator()
+    rng = resolve_generator(generator, owner)
     return Parameter(rng.uniform(-bound, bound, size=shape).astype(dtype))
 
 
@@ -31,7 +56,12 @@ def as_input(x, owner: str, dtype) -> Tensor:
     to ``dtype``, not differentiated). A floating Tensor of another dtype is an error, as in
     PyTorch: mixing float32 weights with a float64 input would silently compute in float64."""
     if isinstance(x, Tensor):
-        if x.dtype.kind == "f" and x.dtype != dtype:
+        if x.dtype.kind != "f":
+            cast = "double" if dtype == np.float64 else "float"
+            raise TypeError(f"{owner}: the input is {x.dtype}, but the weights are {dtype}: a layer needs a "
+                            f"floating point input. Fix: convert it, e.g. x.{cast}() (for token ids, use one-hot "
+                            f"vectors or an Embedding first)")
+        if x.dtype != dtype:
             raise TypeError(f"{owner}: the input is {x.dtype} but the weights are {dtype}. Fix: convert one of "
                             f"them, e.g. x.{'double' if dtype == np.float64 else 'float'}() or "
                             f"module.{'double' if x.dtype == np.float64 else 'float'}()")
@@ -53,6 +83,8 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *, dtype=None, generator=None):
         super().__init__()
         dtype = resolve_dtype(dtype, "Linear")
+        check_sizes("Linear", 0, in_features=in_features, out_features=out_features)   # 0 allowed, as PyTorch
+        generator = resolve_generator(generator, "Linear")
         self.in_features, self.out_features = int(in_features), int(out_features)
         bound = 1 / np.sqrt(in_features) if in_features > 0 else 0.0
         self.weight = uniform_parameter((out_features, in_features), bound, dtype, generator)
@@ -64,8 +96,7 @@ class Linear(Module):
             raise ValueError(f"Linear: input has shape {x.shape}, but in_features is {self.in_features}: expected "
                              f"(..., {self.in_features}). Fix: give an input whose last dim is {self.in_features}, "
                              f"or build Linear({x.shape[-1] if x.ndim else '?'}, {self.out_features}).")
-        y = x @ self.weight.T
-        return y + self.bias if self.bias is not None else y
+        return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -82,7 +113,8 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, *, dtype=None, generator=None):
         super().__init__()
         dtype = resolve_dtype(dtype, "Embedding")
-        rng = generator if generator is not None else default_generator()
+        check_sizes("Embedding", 0, num_embeddings=num_embeddings, embedding_dim=embedding_dim)
+        rng = resolve_generator(generator, "Embedding")
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         self.weight = Parameter(rng.standard_normal((num_embeddings, embedding_dim)).astype(dtype))
 

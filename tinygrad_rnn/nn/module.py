@@ -5,6 +5,7 @@ order, so ``parameters()``, ``named_parameters()`` and ``state_dict()`` find it
 under the same dotted names PyTorch uses (``layer.weight_hh``, ``cells.0.bias_ih``).
 """
 import collections
+import collections.abc
 
 import numpy as np
 
@@ -112,6 +113,14 @@ class Module:
 
     def to(self, dtype):
         """Cast every parameter to ``dtype`` in place (``np.float64`` for gradient checks)."""
+        owner = f"{type(self).__name__}.to"
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"{owner}: {dtype!r} is not a NumPy dtype. Fix: pass np.float32 or np.float64") from None
+        if not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"{owner}: parameters must stay floating point (they carry gradients), got {dtype}. "
+                            f"Fix: pass np.float32 or np.float64")
         for p in self.parameters():
             p.data = p.data.astype(dtype)
             if p.grad is not None:
@@ -136,6 +145,10 @@ class Module:
         wrong, nothing changes and the error lists every mismatch. With ``strict=False``,
         missing and unexpected names are allowed and returned.
         """
+        owner = f"load_state_dict: {type(self).__name__}"
+        if not isinstance(state_dict, collections.abc.Mapping):
+            raise TypeError(f"{owner} expects a mapping name -> array (e.g. tinygrad_rnn.load(path) or "
+                            f"other.state_dict()), got {type(state_dict).__name__}. Nothing was loaded.")
         own = dict(self.named_parameters())
         given = {k: np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in state_dict.items()}
         missing = [k for k in own if k not in given]
@@ -148,14 +161,23 @@ class Module:
             if name not in own:
                 continue
             p = own[name]
-            if value.shape != p.shape:
+            if value.dtype.kind not in "fiub":
+                problems.append(f"'{name}': expected a numeric array, got {value.dtype} "
+                                f"({type(state_dict[name]).__name__})")
+            elif value.shape != p.shape:
                 problems.append(f"'{name}': shape {value.shape} in the state dict, {p.shape} in the module")
             elif value.dtype != p.dtype:
                 problems.append(f"'{name}': dtype {value.dtype} in the state dict, {p.dtype} in the module "
                                 f"(convert the module with .to(np.{value.dtype}) or the array with .astype)")
         if problems:
+            fixes = []
+            if strict and (missing or unexpected):
+                fixes.append("load a state dict saved from the same kind of model, or pass strict=False to load "
+                             "only the names both have")
+            if any("shape" in p and "in the module" in p for p in problems):
+                fixes.append("build the module with the sizes the state dict was saved with")
             raise ValueError(f"load_state_dict: nothing was loaded into {type(self).__name__}, because:\n  "
-                             + "\n  ".join(problems))
+                             + "\n  ".join(problems) + ("\nFix: " + "; ".join(fixes) if fixes else ""))
         for name, value in given.items():
             if name in own:
                 own[name].data[...] = value

@@ -55,6 +55,8 @@ default generator, which ``tinygrad_rnn.manual_seed`` resets).
 ``make_task(name, seq_len, **options)`` builds a task from the registry ``TASKS`` so that
 ``inputs.shape[0] == seq_len`` for every task (for copy this is the paper's T + 20).
 """
+import inspect
+
 from .adding import AddingTask
 from .agreement import AgreementTask
 from .base import IGNORE_INDEX, Batch, Task, as_rng, one_hot
@@ -80,6 +82,11 @@ def make_task(name: str, seq_len: int, **options) -> Task:
     """
     if name not in TASKS:
         raise ValueError(f"make_task: unknown task {name!r}; valid names: {', '.join(TASKS)}")
+    allowed = [p for p in inspect.signature(TASKS[name].from_seq_len).parameters if p != "seq_len"]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise TypeError(f"make_task: task {name!r} has no option(s) {unknown}; its options: "
+                        f"{', '.join(allowed) or 'none'}")
     return TASKS[name].from_seq_len(seq_len, **options)
 
 

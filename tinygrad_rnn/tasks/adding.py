@@ -42,8 +42,8 @@ class AddingTask(Task):
         return cls(seq_len)
 
     def batch(self, batch_size: int, rng=None) -> Batch:
-        rng = as_rng(rng)
-        T, B = self.seq_len, check_positive_int(batch_size, "batch_size")
+        rng = as_rng(rng, f"{type(self).__name__}.batch")
+        T, B = self.seq_len, check_positive_int(batch_size, f"{type(self).__name__}.batch: batch_size")
         half = T // 2
         values = rng.random((T, B), dtype=np.float32)                   # (T, B) ~ U[0, 1)
         first = rng.integers(0, half, size=B)                            # (B,) a step in [0, T//2)

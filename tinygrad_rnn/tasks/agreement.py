@@ -85,8 +85,9 @@ class AgreementTask(Task):
         return f"AgreementTask(distractor={lengths!r}, attractors={self.attractors})"
 
     def batch(self, batch_size: int, rng=None) -> Batch:
-        rng = as_rng(rng)
-        B, T, longest = check_positive_int(batch_size, "batch_size"), self.seq_len, self.max_distractor
+        rng = as_rng(rng, f"{type(self).__name__}.batch")
+        B = check_positive_int(batch_size, f"{type(self).__name__}.batch: batch_size")
+        T, longest = self.seq_len, self.max_distractor
         labels = rng.integers(0, 2, size=B)                              # (B,) 0 singular, 1 plural
         subjects = self._subject_ids[labels, rng.integers(0, len(SINGULAR_SUBJECTS), size=B)]   # (B,)
         lengths = rng.integers(self.min_distractor, longest + 1, size=B)                         # (B,) L

@@ -54,7 +54,7 @@ class Batch(NamedTuple):
             yield self.window(start, start + length)
 
 
-def as_rng(rng) -> np.random.Generator:
+def as_rng(rng, owner: str = "as_rng") -> np.random.Generator:
     """``rng`` as a NumPy Generator: a Generator is used as is (each call draws a new batch);
     an int is a seed (the same int always gives the same batch); ``None`` means the library's
     default generator, which ``tinygrad_rnn.manual_seed`` resets."""
@@ -64,8 +64,8 @@ def as_rng(rng) -> np.random.Generator:
         return default_generator()
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}. "
-                    "Fix: rng = np.random.default_rng(0)")
+    raise TypeError(f"{owner}: rng must be a numpy.random.Generator, an int seed or None, got "
+                    f"{type(rng).__name__}. Fix: rng = np.random.default_rng(0)")
 
 
 def one_hot(indices: np.ndarray, n_classes: int) -> np.ndarray:
@@ -74,8 +74,9 @@ def one_hot(indices: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def check_positive_int(value, what: str) -> int:
+    """``value`` as an int, or a ValueError saying ``what`` (e.g. "AddingTask: seq_len") must be a positive int."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a positive int, got {value!r}")
+        raise ValueError(f"{what} must be a positive int, got {value!r}. Fix: pass a whole number >= 1")
     return int(value)
 
 
@@ -122,7 +123,7 @@ class Task:
         """The task's ``metric`` (NumPy, no graph) of ``outputs`` (T, B, O) — logits for
         classification, predictions for regression — over the steps where ``batch.mask`` is True."""
         out = np.asarray(outputs.data if isinstance(outputs, Tensor) else outputs, dtype=np.float64)
-        _check_outputs(out.shape, batch, self.output_size)
+        _check_outputs("evaluate", out.shape, batch, self.output_size)
         out, targets = out[batch.mask], batch.targets[batch.mask]          # (n, O) and (n,) or (n, O)
         if self.metric == "mse":
             return float(np.mean((out - targets) ** 2))
@@ -140,7 +141,7 @@ class Task:
         ``outputs`` (T, B, O) is the network's output at every step; the bool mask picks the
         (n, O) rows that carry a loss, so only those steps send gradients back.
         """
-        _check_outputs(outputs.shape, batch, self.output_size)
+        _check_outputs("compute_loss", outputs.shape, batch, self.output_size)
         if not batch.mask.any():
             raise ValueError("compute_loss: this batch (or window) has no step with a loss; "
                              "check batch.mask.any() and skip backward() for it")
@@ -164,10 +165,12 @@ class Task:
         return total / float(count)
 
 
-def _check_outputs(shape, batch: Batch, output_size: int):
+def _check_outputs(fn: str, shape, batch: Batch, output_size: int):
     expected = (batch.seq_len, batch.batch_size, output_size)
     if tuple(shape) != expected:
-        raise ValueError(f"outputs must have shape (T, B, O) = {expected}, got {tuple(shape)}")
+        raise ValueError(f"{fn}: outputs must have shape (T, B, O) = {expected}, got {tuple(shape)}. Fix: run the "
+                         f"model over every step of batch.inputs (T, B, I) and read out output_size={output_size} "
+                         f"values per step (a Linear(hidden, {output_size}) on each h_t)")
 
 
 def entropy(probabilities) -> float:

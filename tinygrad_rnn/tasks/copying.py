@@ -67,8 +67,9 @@ class CopyTask(Task):
         return f"CopyTask(delay={self.delay}, n_symbols={self.n_symbols}, copy_length={self.copy_length})"
 
     def batch(self, batch_size: int, rng=None) -> Batch:
-        rng = as_rng(rng)
-        B, N, T = check_positive_int(batch_size, "batch_size"), self.copy_length, self.delay
+        rng = as_rng(rng, f"{type(self).__name__}.batch")
+        B = check_positive_int(batch_size, f"{type(self).__name__}.batch: batch_size")
+        N, T = self.copy_length, self.delay
         symbols = rng.integers(1, self.n_symbols + 1, size=(N, B))      # (N, B) in 1..n_symbols
 
         tokens = np.full((self.seq_len, B), BLANK, dtype=np.int64)       # (T+2N, B)

@@ -93,8 +93,8 @@ class TextTask(Task):
         raise ValueError(f"decode: expected (T,) or (T, B) indices, or (T, V) / (T, B, V) one-hot, got {x.shape}")
 
     def batch(self, batch_size: int, rng=None) -> Batch:
-        rng = as_rng(rng)
-        T, B = self.seq_len, check_positive_int(batch_size, "batch_size")
+        rng = as_rng(rng, f"{type(self).__name__}.batch")
+        T, B = self.seq_len, check_positive_int(batch_size, f"{type(self).__name__}.batch: batch_size")
         starts = rng.integers(0, len(self.data) - T, size=B)            # (B,) so that start + T is in range
         positions = starts[None, :] + np.arange(T + 1)[:, None]          # (T+1, B)
         chars = self.data[positions]                                     # (T+1, B)

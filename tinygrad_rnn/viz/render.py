@@ -9,6 +9,8 @@ import shutil
 
 import graphviz
 
+from ..serialization import atomic_write
+
 FORMATS = ("svg", "png", "pdf")
 INSTALL_HINT = ("Graphviz's `dot` program is needed to render SVG/PNG/PDF but was not found on PATH. Install it: "
                 "`apt-get install -y graphviz` (Debian/Ubuntu) or `brew install graphviz` (macOS); "
@@ -25,11 +27,16 @@ def dot_available() -> bool:
 
 
 def render(graph: graphviz.Digraph, path) -> pathlib.Path:
-    """Write ``graph`` to ``path``; the suffix picks the format: .dot/.gv (DOT text), .svg, .png, .pdf."""
+    """Write ``graph`` to ``path``; the suffix picks the format: .dot/.gv (DOT text), .svg, .png, .pdf.
+    The file is written atomically (``serialization.atomic_write``): a failure leaves no half file."""
+    if not isinstance(graph, graphviz.Digraph):
+        raise TypeError(f"render: graph must be a graphviz.Digraph (what draw_graph returns), got "
+                        f"{type(graph).__name__}. Fix: render(draw_graph(loss), path)")
     path = pathlib.Path(path)
     suffix = path.suffix.lower().lstrip(".")
     if suffix in ("dot", "gv"):
-        path.write_text(graph.source, encoding="utf-8")
+        text = graph.source.encode("utf-8")
+        atomic_write(path, lambda f: f.write(text), "render")
         return path
     if suffix not in FORMATS:
         raise ValueError(f"render: can't tell the format from {path.name!r}; use a name ending in .dot, .gv, "
@@ -38,5 +45,5 @@ def render(graph: graphviz.Digraph, path) -> pathlib.Path:
         data = graph.pipe(format=suffix)
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError(INSTALL_HINT) from None
-    path.write_bytes(data)
+    atomic_write(path, lambda f: f.write(data), "render")
     return path
