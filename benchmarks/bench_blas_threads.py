@@ -1,12 +1,14 @@
 """Does OpenBLAS multithreading help the small matmuls of an RNN? Measures 1 vs 2 BLAS threads
-in the same run, as ratios (no absolute timing is asserted anywhere).
+in the same run, interleaved, as ratios of medians (no absolute timing is asserted anywhere).
 
     python benchmarks/bench_blas_threads.py [--load]
 
 ``--load`` runs a busy-loop process on every core meanwhile, to see the contended case.
-Needs threadpoolctl (the ``dev`` extra).
+``python3 benchmarks/run.py --threads both`` compares the thread settings on the whole
+training benchmark. Needs threadpoolctl (the ``dev`` extra).
 """
 import argparse
+import functools
 import multiprocessing
 import os
 import time
@@ -14,18 +16,13 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-import tinygrad_rnn as tg
-from tinygrad_rnn.train import SequenceModel
+from suite import measure, training
 
 
-def best_of(fn, repeat=5, number=20):
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
+def with_blas_threads(threads: int, fn, number: int) -> float:
+    """Seconds per call of ``fn`` under ``threads`` BLAS threads (one timing sample)."""
+    with threadpool_limits(limits=threads, user_api="blas"):
+        return measure.seconds_of(fn, number)
 
 
 def matmul_case():
@@ -34,16 +31,10 @@ def matmul_case():
     return lambda: a @ b
 
 
-def lstm_case(T=50):
-    tg.manual_seed(0)
-    model = SequenceModel("lstm", 2, 32, 1)
-    x = np.random.default_rng(0).random((T, 32, 2), dtype=np.float32)
-
-    def step():
-        out, _ = model(x)
-        out.sum().backward()
-        model.zero_grad()
-    return step
+def lstm_case():
+    """The training benchmark's engine cell loop, LSTM H=32 T=50 B=32."""
+    config = training.Config("lstm", 32, 50, 32)
+    return training.build_step("engine_cells", config, training.initial_weights(config), training.make_data(config))
 
 
 def _spin(stop):
@@ -64,11 +55,10 @@ def main():
     try:
         print(f"cores: {os.cpu_count()}, load: {'busy' if args.load else 'quiet'}")
         for name, case, number in [("(32x128)@(128x512) matmul", matmul_case(), 200),
-                                   ("LSTM H=32 B=32 T=50 forward+backward", lstm_case(), 3)]:
-            times = {1: float("inf"), 2: float("inf")}
-            for threads in (1, 2, 1, 2, 1, 2):      # interleaved, so a change of load hits both alike
-                with threadpool_limits(limits=threads, user_api="blas"):
-                    times[threads] = min(times[threads], best_of(case, repeat=2, number=number))
+                                   ("LSTM H=32 B=32 T=50 training step", lstm_case(), 3)]:
+            case()                                # warm-up
+            timers = {threads: functools.partial(with_blas_threads, threads, case, number) for threads in (1, 2)}
+            times = measure.medians(measure.interleaved(timers, repeats=5))
             print(f"{name}: 1 thread {times[1] * 1e3:.3f} ms, 2 threads {times[2] * 1e3:.3f} ms, "
                   f"ratio 2/1 = {times[2] / times[1]:.2f}")
     finally:

@@ -1,0 +1,12 @@
+"""The benchmark suite behind ``python3 benchmarks/run.py``, one module per measurement:
+
+- ``measure``:  interleaved timing (medians) and BLAS/torch thread settings
+- ``training``: a training step of RNN/LSTM/GRU in five variants (engine cells, engine layer,
+  hand-written NumPy, torch cells, torch fused), all from the same weights
+- ``overhead``: per-op cost of the engine against raw NumPy and a minimal autograd, and
+  backward time against graph size
+- ``memory``:   peak memory of truncated against full BPTT
+- ``report``:   the printed tables and the headline targets
+
+Only the public API of tinygrad_rnn is used.
+"""

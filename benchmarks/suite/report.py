@@ -1,0 +1,104 @@
+"""The printed tables and the headline targets (met / not met), from the measured results."""
+from .training import RATIOS, VARIANTS, ratio_key
+
+#: ratio columns of the training table: header -> ratio key
+RATIO_COLUMNS = {f"{VARIANTS[a][1]}/{VARIANTS[b][1]}": ratio_key(a, b) for a, b in RATIOS[:4]}
+HEADLINE_CONFIG = {"cell": "lstm", "H": 128, "T": 100, "B": 32}
+
+
+def _cell(value, width: int, digits: int = 2) -> str:
+    return f"{'-' if value is None else f'{value:.{digits}f}':>{width}}"
+
+
+def _widths(variants) -> list:
+    return [max(len(VARIANTS[v]), 9) for v in variants]
+
+
+def training_header(variants, repeats: int) -> str:
+    line = f"{'config':<22}" + "".join(f" {VARIANTS[v]:>{w}}" for v, w in zip(variants, _widths(variants)))
+    line += " |" + "".join(f" {name:>5}" for name in RATIO_COLUMNS)
+    return (f"Training step (forward + backward + SGD), median ms of {repeats} interleaved repeats; ratios of "
+            f"medians ((a)/(c) = engine cells / NumPy ...)\n{line}\n{'-' * len(line)}")
+
+
+def training_row(row: dict, variants) -> str:
+    label = f"{row['cell']} H={row['H']} T={row['T']} B={row['B']}"
+    times = [_cell(row["median_ms"].get(v), w) for v, w in zip(variants, _widths(variants))]
+    line = f"{label:<22}" + "".join(f" {t}" for t in times)
+    line += " |" + "".join(f" {_cell(row['ratios'].get(key), 5)}" for key in RATIO_COLUMNS.values())
+    return line + ("" if row["losses_agree"] else "   (first-step losses DISAGREE: " + repr(row["first_loss"]) + ")")
+
+
+def overhead_table(result: dict) -> str:
+    us, ratios = result["us_per_op"], result["ratios"]
+    return "\n".join([
+        f"Per-op overhead: chain of {result['n_ops']} tiny ops (tanh, *) on a (4,) tensor, forward + backward, "
+        f"µs per op (median)",
+        f"  engine {us['engine']:.2f}   minimal autograd {us['mini']:.2f}   raw NumPy {us['numpy']:.2f}",
+        f"  engine / minimal autograd {ratios['engine/mini']:.2f}   engine / raw NumPy {ratios['engine/numpy']:.2f}"
+        f"   minimal autograd / raw NumPy {ratios['mini/numpy']:.2f}",
+        f"  time above raw NumPy, engine / minimal autograd {_cell(ratios['engine-numpy/mini-numpy'], 0)}"
+        + ("" if result["gradients_agree"] else "   (gradients DISAGREE)")])
+
+
+def scaling_table(result: dict) -> str:
+    lines = ["Backward time against graph size (chain of tanh and *), median",
+             f"  {'ops':>8} {'engine ms':>10} {'µs/node':>8} {'mini ms':>10} {'µs/node':>8}"]
+    for row in result["rows"]:
+        ms, us = row["backward_ms"], row["us_per_node"]
+        lines.append(f"  {row['n_ops']:>8} {ms['engine']:>10.2f} {us['engine']:>8.2f} {ms['mini']:>10.2f} "
+                     f"{us['mini']:>8.2f}")
+    if result["exponent"] is not None:
+        lines.append(f"  engine: time ~ size^{result['exponent']:.2f} (1.00 = linear); µs/node largest / smallest "
+                     f"= {result['largest_over_smallest_us_per_node']:.2f}")
+    return "\n".join(lines)
+
+
+def memory_table(result: dict) -> str:
+    k = result["k"]
+    lines = [f"Peak memory (tracemalloc) of one pass, TBPTT(k={k}) against full BPTT: {result['cell']} "
+             f"H={result['H']} B={result['B']}",
+             f"  {'T':>6} {f'k={k} MiB':>10} {'full MiB':>10} {'full/k':>7} {f'k={k} s':>8} {'full s':>8} "
+             f"{'full/k':>7}"]
+    for row in result["rows"]:
+        peak, seconds = row["peak_mib"], row["seconds"]
+        lines.append(f"  {row['T']:>6} {peak[f'tbptt_k{k}']:>10.1f} {peak['full']:>10.1f} {row['memory_ratio']:>7.1f}"
+                     f" {seconds[f'tbptt_k{k}']:>8.2f} {seconds['full']:>8.2f} {row['time_ratio']:>7.2f}")
+    return "\n".join(lines)
+
+
+# --- headline ----------------------------------------------------------------------------------------
+
+def _target(name: str, value, target: float, **extra) -> dict:
+    return {"name": name, "value": value, "target": target,
+            "met": None if value is None else bool(value <= target), **extra}
+
+
+def headline(training: list, overhead: dict | None) -> list:
+    """The issue's targets, each ``{name, value, target, met}`` (value None when not measured)."""
+    main = next((r for r in training if all(r[k] == v for k, v in HEADLINE_CONFIG.items())), None)
+    ratio = lambda a, b: None if main is None else main["ratios"].get(ratio_key(a, b))  # noqa: E731
+    small = {f"H={r['H']} T={r['T']} B={r['B']}": r["ratios"][ratio_key("engine_cells", "torch_cells")]
+             for r in training if r["cell"] == "lstm" and r["H"] <= 128
+             and ratio_key("engine_cells", "torch_cells") in r["ratios"]}
+    return [
+        _target("cell loop / NumPy", ratio("engine_cells", "numpy"), 1.3),
+        _target("cell loop / torch cell loop", ratio("engine_cells", "torch_cells"), 1.0),
+        _target("cell loop / torch cell loop, worst LSTM H<=128", max(small.values(), default=None), 1.0,
+                per_config=small),
+        _target("nn.LSTM / NumPy", ratio("engine_layer", "numpy"), 1.0),
+        _target("nn.LSTM / torch fused", ratio("engine_layer", "torch_fused"), 1.5),
+        _target("per-op overhead / minimal-autograd floor",
+                None if overhead is None else overhead["ratios"]["engine/mini"], 2.0),
+    ]
+
+
+def headline_table(targets: list) -> str:
+    config = " ".join(f"{k}={v}" for k, v in HEADLINE_CONFIG.items() if k != "cell")
+    lines = [f"Headline targets (LSTM {config}; ratios of medians in this run)"]
+    for t in targets:
+        verdict = "not measured" if t["met"] is None else ("met" if t["met"] else "NOT met")
+        lines.append(f"  {t['name']:<47} {_cell(t['value'], 6)}   target <= {t['target']:<4}  {verdict}")
+        if t.get("per_config"):
+            lines.append("      " + ", ".join(f"{label}: {r:.2f}" for label, r in t["per_config"].items()))
+    return "\n".join(lines)

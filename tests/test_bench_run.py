@@ -1,0 +1,81 @@
+"""``python3 benchmarks/run.py`` runs end to end (tiny sizes through the same code path) and writes
+the JSON it promises; the benchmark's variants compute the same training step. No timing is
+asserted: the numbers are the benchmark's business."""
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from suite import measure, training  # noqa: E402
+
+TORCH = measure.torch_module()
+VARIANTS = ["engine_cells", "engine_layer", "numpy"] + (["torch_cells", "torch_fused"] if TORCH else [])
+HEADLINES = ["cell loop / NumPy", "cell loop / torch cell loop", "cell loop / torch cell loop, worst LSTM H<=128",
+             "nn.LSTM / NumPy", "nn.LSTM / torch fused", "per-op overhead / minimal-autograd floor"]
+
+
+def run(*args):
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_smoke_run_writes_the_promised_json(tmp_path):
+    path = tmp_path / "results.json"
+    done = run("--smoke", "--json", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "Headline targets" in done.stdout and f"wrote {path}" in done.stdout
+    results = json.loads(path.read_text())
+    assert {"schema", "created", "command", "plan", "environment", "runs"} <= set(results)
+    (only_run,) = results["runs"]
+    assert only_run["threads"] == "1"
+    assert any(pool["user_api"] == "blas" and pool["num_threads"] == 1
+               for pool in only_run["thread_report"]["threadpools"])
+    rows = only_run["training"]
+    assert [(r["cell"], r["H"], r["T"], r["B"]) for r in rows] == [(c, 4, 3, 2) for c in ("rnn", "lstm", "gru")]
+    for row in rows:
+        assert sorted(row["median_ms"]) == sorted(VARIANTS)
+        assert all(ms > 0 for ms in row["median_ms"].values())
+        expected_ratios = {f"{a}/{b}" for a, b in training.RATIOS if a in VARIANTS and b in VARIANTS}
+        assert set(row["ratios"]) == expected_ratios
+        assert row["ratios"]["engine_cells/numpy"] == pytest.approx(
+            row["median_ms"]["engine_cells"] / row["median_ms"]["numpy"])
+        assert row["losses_agree"], row["first_loss"]
+        assert all(loss == pytest.approx(np.log(training.VOCAB), rel=0.25) for loss in row["first_loss"].values())
+    overhead = only_run["overhead"]
+    assert set(overhead["us_per_op"]) == {"engine", "mini", "numpy"} and overhead["gradients_agree"]
+    assert [r["n_ops"] for r in only_run["scaling"]["rows"]] == [10, 100]
+    memory = only_run["memory"]
+    assert [r["T"] for r in memory["rows"]] == [20, 40]
+    # full BPTT keeps the whole graph: twice the length, more memory than TBPTT(k=10) needs
+    assert memory["rows"][1]["peak_mib"]["full"] > memory["rows"][1]["peak_mib"]["tbptt_k10"]
+    assert [h["name"] for h in only_run["headline"]] == HEADLINES
+    for t in only_run["headline"]:
+        assert t["met"] is None if t["value"] is None else t["met"] == (t["value"] <= t["target"])
+
+
+def test_unknown_only_filter_is_a_usage_error(tmp_path):
+    done = run("--only", "lstm,H=oops", "--json", str(tmp_path / "never.json"))
+    assert done.returncode == 2
+    assert "unknown filter 'H=oops'" in done.stderr and "H=128" in done.stderr
+    assert not (tmp_path / "never.json").exists()
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_every_variant_takes_the_same_step(cell):
+    """From the same weights, in float64: the same first loss, and after one SGD step the same
+    second loss, in every variant (so the weights were copied and updated alike)."""
+    config = training.Config(cell, 5, 4, 3)
+    data, weights = training.make_data(config, np.float64), training.initial_weights(config, np.float64)
+    losses = {}
+    for variant in training.available_variants(TORCH):
+        step = training.build_step(variant, config, weights, data, np.float64, TORCH)
+        losses[variant] = [float(loss if isinstance(loss, float) else loss.item()) for loss in (step(), step())]
+    for variant, (first, second) in losses.items():
+        assert first == pytest.approx(losses["numpy"][0], rel=1e-10), variant
+        assert second == pytest.approx(losses["numpy"][1], rel=1e-10), variant
+    assert losses["numpy"][1] < losses["numpy"][0]        # the step was a descent step, not a no-op
