@@ -1,11 +1,22 @@
-"""The README's Python examples run as written, and the commands it shows exist."""
+"""The README's examples run as written, the commands and names it shows exist, and its two
+commands are the ones CI runs."""
+import importlib
 import pathlib
 import re
 import shlex
 
+import pytest
+
 from tinygrad_rnn.cli import build_parser
 
-README = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+TOUR_COMMAND = 'python3 -m pip install -e ".[plots]" && python3 -m tinygrad_rnn tour'
+TEST_COMMAND = 'python3 -m pip install -e ".[dev,plots,torch]" && python3 -m pytest'
+
+
+def sh_lines():
+    return [line for block in re.findall(r"```sh\n(.*?)```", README, flags=re.S) for line in block.splitlines()]
 
 
 def test_python_blocks_run():
@@ -20,8 +31,91 @@ def test_python_blocks_run():
 
 def test_every_tinygrad_rnn_command_shown_parses():
     parser = build_parser()
-    lines = [shlex.split(line.split("  #")[0]) for block in re.findall(r"```sh\n(.*?)```", README, flags=re.S)
-             for line in block.splitlines() if line.startswith("tinygrad-rnn ")]
+    lines = [shlex.split(line.split("  #")[0]) for line in sh_lines() if line.startswith("tinygrad-rnn ")]
     assert len(lines) >= 8
     for words in lines:
         parser.parse_args(words[1:])           # exits (fails the test) on an unknown option or value
+
+
+def test_the_two_commands_come_first_and_ci_runs_the_test_command():
+    lines = sh_lines()
+    assert lines[:2] == [TOUR_COMMAND, TEST_COMMAND]
+    assert README.index(TOUR_COMMAND) < README.index("## Tutorials")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert TEST_COMMAND in [line.replace(" install -q ", " install ") for line in ci.splitlines()]
+    parser = build_parser()
+    args = parser.parse_args(["tour"])
+    assert (args.command, str(args.out), args.quick) == ("tour", "tour-output", False)
+    assert "tour-output/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+def test_images_and_paths_it_mentions_exist():
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
+    assert images
+    for image in images:
+        assert (ROOT / image).is_file(), image
+    paths = set(re.findall(r"(?<![\w/.])((?:tinygrad_rnn|tutorials|benchmarks|docs|tests)/[\w./-]*[\w/])", README))
+    assert "benchmarks/run.py" in paths and "tutorials/README.md" in paths
+    for path in paths - {"benchmarks/results.json"}:                # results.json is written by a run
+        assert (ROOT / path).exists(), path
+
+
+def test_the_benchmark_results_have_a_marked_place():
+    benchmarks = README.split("## Benchmarks", 1)[1].split("\n## ", 1)[0]
+    assert "python3 benchmarks/run.py" in benchmarks and "--quick" in benchmarks
+    assert benchmarks.count("<!-- bench-results -->") == 1
+
+
+def test_the_architecture_follows_the_data_flow():
+    section = README.split("## Architecture", 1)[1].split("\n## ", 1)[0]
+    steps = [row.split("|")[1].strip() for row in section.splitlines() if row.startswith("| ") and "---" not in row][1:]
+    assert steps == ["Tensor", "ops", "backward", "nn", "truncation and training", "analysis and drawing",
+                     "command line"]
+    for folder in re.findall(r"`(tinygrad_rnn/[\w/.]+)`", section):
+        assert (ROOT / folder).exists(), folder
+
+
+def pytorch_table():
+    """[(concept, [names here], [names in PyTorch])] from the README's PyTorch table."""
+    section = README.split("## PyTorch names", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0] not in ("concept", "---"):
+            rows.append((cells[0], re.findall(r"`(tg\.[\w.]+)`", cells[1]), re.findall(r"`(torch\.[\w.]+)`", cells[2])))
+    return rows
+
+
+def resolve(name: str, package: str, alias: str):
+    """The object a dotted name like ``tg.nn.init.orthogonal_`` means (``alias`` = ``package``)."""
+    parts = name.split(".")
+    assert parts[0] == alias, f"{name}: expected a name starting with {alias}."
+    obj, path = importlib.import_module(package), package
+    for part in parts[1:]:
+        path += "." + part
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            obj = importlib.import_module(path)          # a submodule not imported by its package
+    return obj
+
+
+def test_every_name_in_the_pytorch_table_exists_here():
+    rows = pytorch_table()
+    concepts = [concept for concept, _, _ in rows]
+    for wanted in ("backpropagate", "the gradient", "cut the graph", "no graph recording", "one recurrent step",
+                   "a whole sequence", "orthogonal initialisation", "clipping", "optimizers", "save and load",
+                   "gradients without `.grad`", "check a backward", "find the first nan/inf", "losses"):
+        assert wanted in concepts, wanted
+    for concept, here, _ in rows:
+        assert here, concept
+        for name in here:
+            resolve(name, "tinygrad_rnn", "tg")
+
+
+def test_every_pytorch_name_in_the_table_exists_in_pytorch():
+    pytest.importorskip("torch")
+    for concept, _, theirs in pytorch_table():
+        assert theirs, concept
+        for name in theirs:
+            resolve(name, "torch", "torch")
