@@ -33,11 +33,6 @@ def _sigmoid_(a: np.ndarray) -> np.ndarray:
         return np.reciprocal(a, out=a)
 
 
-def _sigmoid_grad(s: np.ndarray) -> np.ndarray:
-    """sigmoid'(a) = s (1 - s), from s = sigmoid(a)."""
-    return s * (1 - s)
-
-
 def _hidden_part(h, weight_hh, bias_hh):
     """h W_hh^T + b_hh, (B, G*H)."""
     hw = h @ weight_hh.T
@@ -83,43 +78,47 @@ class LSTMStep(Function):
     name = "lstm_step"
 
     def forward(self, xw, h, c, weight_hh, bias_hh=None):
-        # Written for speed (it runs T times per sequence): in place on one (B, 4H) array.
+        # Written for speed (it runs T times per sequence): in place on one (B, 4H) array that
+        # ends up holding the four gates side by side, [i_t | f_t | g_t | o_t].
         H = h.shape[-1]
         gates = _hidden_part(h, weight_hh, bias_hh)          # a new array: safe to overwrite
         gates += xw                                          # pre-activations a_i, a_f, a_g, a_o
-        g = np.tanh(gates[..., 2 * H:3 * H])                 # g_t first: the next line overwrites a_g
-        _sigmoid_(gates)                                     # i_t, f_t, o_t (the g block is unused)
-        i, f, o = gates[..., :H], gates[..., H:2 * H], gates[..., 3 * H:]
+        g = np.tanh(gates[..., 2 * H:3 * H])                 # g_t, before the next line overwrites a_g
+        _sigmoid_(gates)                                     # i_t, f_t, o_t
+        gates[..., 2 * H:3 * H] = g
+        i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
         c_new = f * c
         c_new += i * g                                       # c_t = f_t c_{t-1} + i_t g_t
         tanh_c = np.tanh(c_new)
-        self.save_for_backward(h, c, weight_hh, i, f, g, o, tanh_c)
+        self.save_for_backward(h, c, weight_hh, gates, tanh_c)
         return o * tanh_c, c_new                             # h_t = o_t tanh(c_t)
 
     def backward(self, grads):
         # dc_t gets dh_t * o * (1 - tanh(c_t)^2) on top of what flows in directly; then
-        # di = dc g, df = dc c_{t-1}, dg = dc i, do = dh tanh(c_t), and dc_{t-1} = dc f  (the additive path)
+        # di = dc g, df = dc c_{t-1}, dg = dc i, do = dh tanh(c_t), and dc_{t-1} = dc f  (the additive path);
         # each gate's pre-activation: sigmoid' = s(1-s), tanh' = 1 - g^2; dxw = dgates, dh_{t-1} = dgates W_hh
-        h, c, weight_hh, i, f, g, o, tanh_c = self.saved
+        # (the saved arrays are only read: backward(retain_graph=True) may run this again)
+        h, c, weight_hh, gates, tanh_c = self.saved
         dh, dc = grads
         H = h.shape[-1]
-        dgates = np.empty(c.shape[:-1] + (4 * H,), dtype=c.dtype)
-        d_i, d_f, d_g, d_o = (dgates[..., k * H:(k + 1) * H] for k in range(4))
-        # (the saved arrays are only read: backward(retain_graph=True) may run this again)
+        i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
         dc = np.zeros_like(c) if dc is None else dc.copy()
+        if dh is not None:
+            dc += dh * o * (1 - tanh_c * tanh_c)
+        dgates = np.empty_like(gates)                        # dL/d[i | f | g | o], then times each slope
+        d_i, d_f, d_g, d_o = (dgates[..., k * H:(k + 1) * H] for k in range(4))
+        np.multiply(dc, g, out=d_i)
+        np.multiply(dc, c, out=d_f)
+        np.multiply(dc, i, out=d_g)
         if dh is None:
             d_o[...] = 0
         else:
             np.multiply(dh, tanh_c, out=d_o)
-            d_o *= _sigmoid_grad(o)                          # dL/da_o = dh tanh(c_t) o (1 - o)
-            dc += dh * o * (1 - tanh_c * tanh_c)             # dc += dh o (1 - tanh(c_t)^2)
-        np.multiply(dc, g, out=d_i)
-        d_i *= _sigmoid_grad(i)                              # dL/da_i = dc g i (1 - i)
-        np.multiply(dc, c, out=d_f)
-        d_f *= _sigmoid_grad(f)                              # dL/da_f = dc c_{t-1} f (1 - f)
-        np.multiply(dc, i, out=d_g)
-        d_g *= 1 - g * g                                     # dL/da_g = dc i (1 - g^2)
-        dc *= f                                              # dc_{t-1} = dc f
+        slopes = gates * (1 - gates)                         # sigmoid' = s (1 - s) for i, f, o
+        np.multiply(g, g, out=slopes[..., 2 * H:3 * H])
+        np.subtract(1, slopes[..., 2 * H:3 * H], out=slopes[..., 2 * H:3 * H])   # tanh' = 1 - g^2 for g
+        dgates *= slopes
+        dc *= f                                              # dc_{t-1} = dc_t f_t
         return ((dgates, _through(dgates, weight_hh, self.needs_input_grad[1]), dc)
                 + _weight_grads(dgates, h, self.needs_input_grad[3:]))
 
