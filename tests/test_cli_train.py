@@ -1,5 +1,6 @@
 """``tinygrad-rnn train``: options, JSON output, checkpoint and log files, clean interruption."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -105,31 +106,12 @@ def test_missing_text_file_is_a_clear_error(tmp_path):
         main(["train", "--task", "text", "--text", str(tmp_path / "nope.txt"), "--iters", "1"])
 
 
-def test_ctrl_c_stops_cleanly_after_saving(tmp_path):
+def test_ctrl_c_stops_cleanly_after_saving(tmp_path, interrupt_training):
     """A real SIGINT to `tinygrad-rnn train`: it finishes the iteration, saves, reports, exits 130."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     out_dir = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "tinygrad_rnn", "train", "--iters", "100000", "--seq-len", "10",
-                             "--batch", "4", "--log-every", "5", "--out", str(out_dir), "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not ((out_dir / "metrics.jsonl").exists() and (out_dir / "metrics.jsonl").stat().st_size):
-            # (the log is created empty at the start; a line in it means training is under way)
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "training did not start"
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, stderr
+    returncode, stdout, stderr = interrupt_training(["--iters", "100000", "--seq-len", "10", "--batch", "4",
+                                                     "--log-every", "5", "--json"], out_dir)
+    assert returncode == 130, stderr
     assert "Traceback" not in stderr and "interrupted" in stderr
     summary = json.loads(stdout)
     assert summary["interrupted"] is True and 5 <= summary["iters"] < 100000

@@ -4,10 +4,8 @@ generator, log); and a non-finite loss stops training without touching the last 
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -217,25 +215,12 @@ def test_cli_resume_takes_the_settings_from_the_checkpoint(tmp_path, capsys):
     assert error.value.code == 2 and "hidden: checkpoint 4, this run 5" in str(error.value)
 
 
-def test_cli_sigint_then_resume_equals_the_uninterrupted_run(tmp_path):
+def test_cli_sigint_then_resume_equals_the_uninterrupted_run(tmp_path, interrupt_training):
     """A real Ctrl-C (SIGINT) at some iteration k of `tinygrad-rnn train`, then `--resume`."""
     options = ["--cell", "gru", "--hidden", "4", "--seq-len", "6", "--batch", "3", "--log-every", "4", "--seed", "3"]
     run = tmp_path / "run"
-    command = [sys.executable, "-m", "tinygrad_rnn", "train", *options, "--out", str(run), "--json"]
-    proc = subprocess.Popen([*command, "--iters", "1000000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not ((run / "metrics.jsonl").exists() and (run / "metrics.jsonl").stat().st_size):   # training
-            assert proc.poll() is None, proc.communicate()                                        # is under way
-            assert time.monotonic() < deadline, "training did not start"
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, stderr
+    returncode, stdout, stderr = interrupt_training([*options, "--json", "--iters", "1000000"], run)
+    assert returncode == 130, stderr
     k = json.loads(stdout)["iters"]
     assert k >= 4 and load_checkpoint(run).iteration == k
     resumed = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "train", "--resume", str(run), "--iters",

@@ -12,6 +12,11 @@ Two steps, both loops (no recursion, so a 100,000-step chain is fine):
    two ops, dL/dh is the sum of what both send back).
 
 Both steps touch each node and edge once: the time is linear in the graph's size.
+
+One refinement: an op with several outputs (``chunk`` gives i, f, g, o from one node) must run
+its backward once, with all their gradients. Its outputs all come before its inputs in the
+reverse walk, so their gradients are collected as they arrive, and the op's backward runs when
+the last of them has been visited.
 """
 import numpy as np
 

@@ -17,6 +17,9 @@ links the result to this node, and the node to its inputs (``self.parents``, an
 ordered tuple: ``a * a`` keeps ``a`` twice). That link is the whole graph; the
 backward pass (``core/backward.py``) walks it from the loss to the leaves.
 
+An op may also return a tuple of arrays from ``forward`` (``chunk``, ``unbind``): one node,
+several output Tensors; its ``backward`` then gets a list with one gradient per output.
+
 This is PyTorch's ``torch.autograd.Function`` with the ``ctx`` argument folded
 into ``self``.
 """
