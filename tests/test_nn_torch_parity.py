@@ -138,12 +138,12 @@ def test_cells_match_pytorch(name, input_size, hidden_size, batch, bias, give_st
 # --- sequence layers --------------------------------------------------------------------------------
 
 def run_layer_parity(name, input_size, hidden_size, num_layers, seq_len, batch, batch_first, bias, give_state,
-                     relu, rng, load_from_torch=False):
+                     relu, rng, load_from_torch=False, fused=True):
     ours_cls, torch_cls = LAYER_PAIRS[name]
     kwargs = {"num_layers": num_layers, "bias": bias, "batch_first": batch_first}
     if name == "RNN" and relu:
         kwargs["nonlinearity"] = "relu"
-    ours = ours_cls(input_size, hidden_size, dtype=np.float64, generator=rng, **kwargs)
+    ours = ours_cls(input_size, hidden_size, dtype=np.float64, generator=rng, fused=fused, **kwargs)
     theirs = torch_cls(input_size, hidden_size, **kwargs).double()
     if load_from_torch:    # torch's weights into ours
         ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
@@ -164,14 +164,16 @@ def run_layer_parity(name, input_size, hidden_size, num_layers, seq_len, batch, 
 @given(name=st.sampled_from(list(LAYER_PAIRS)), input_size=st.integers(1, 5), hidden_size=st.integers(1, 5),
        num_layers=st.integers(1, 3), seq_len=st.integers(1, 6), batch=st.one_of(st.none(), st.integers(1, 4)),
        batch_first=st.booleans(), bias=st.booleans(), give_state=st.booleans(), relu=st.booleans(),
-       load_from_torch=st.booleans(), seed=st.integers(0, 2**32 - 1))
+       load_from_torch=st.booleans(), fused=st.booleans(), seed=st.integers(0, 2**32 - 1))
 def test_layers_match_pytorch(name, input_size, hidden_size, num_layers, seq_len, batch, batch_first, bias,
-                              give_state, relu, load_from_torch, seed):
+                              give_state, relu, load_from_torch, fused, seed):
     run_layer_parity(name, input_size, hidden_size, num_layers, seq_len, batch, batch_first, bias, give_state,
-                     relu, np.random.default_rng(seed), load_from_torch)
+                     relu, np.random.default_rng(seed), load_from_torch, fused)
 
 
-# The cases the issue names explicitly, so they are always run whatever hypothesis draws.
+# The cases the issue names explicitly, so they are always run whatever hypothesis draws, through
+# both ways of building a step (one node per step, or the cell's own ops).
+@pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("name", list(LAYER_PAIRS))
 @pytest.mark.parametrize("num_layers, batch, batch_first, give_state", [
     (2, 3, False, True),     # two layers, given (h_0, c_0)
@@ -179,14 +181,15 @@ def test_layers_match_pytorch(name, input_size, hidden_size, num_layers, seq_len
     (2, None, False, True),  # unbatched
     (1, 4, True, False),     # zeros as initial state
 ])
-def test_named_layer_cases_match_pytorch(name, num_layers, batch, batch_first, give_state):
+def test_named_layer_cases_match_pytorch(name, num_layers, batch, batch_first, give_state, fused):
     run_layer_parity(name, 4, 5, num_layers, 7, batch, batch_first, True, give_state, False,
-                     np.random.default_rng(num_layers * 10 + (batch or 0)))
+                     np.random.default_rng(num_layers * 10 + (batch or 0)), fused=fused)
 
 
-def test_relu_rnn_and_long_sequence_match_pytorch():
-    run_layer_parity("RNN", 3, 4, 2, 8, 2, False, True, True, True, np.random.default_rng(5))
-    run_layer_parity("LSTM", 3, 8, 1, 60, 2, False, True, True, False, np.random.default_rng(6))
+@pytest.mark.parametrize("fused", [True, False])
+def test_relu_rnn_and_long_sequence_match_pytorch(fused):
+    run_layer_parity("RNN", 3, 4, 2, 8, 2, False, True, True, True, np.random.default_rng(5), fused=fused)
+    run_layer_parity("LSTM", 3, 8, 1, 60, 2, False, True, True, False, np.random.default_rng(6), fused=fused)
 
 
 def test_torch_initialised_float32_weights_give_float32_outputs_close_to_pytorch(rng):
