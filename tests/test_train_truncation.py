@@ -204,3 +204,16 @@ def test_lstm_state_tuple_is_cut_too():
     """The LSTM carries (h, c): both must be cut, or the graph (and memory) would grow with T."""
     short, long_ = _peak_bytes(500, 25, "lstm"), _peak_bytes(5_000, 25, "lstm")
     assert long_ < 1.5 * short, (short, long_)
+
+
+def test_sequence_model_refuses_a_nonlinearity_its_cell_ignores():
+    from tinygrad_rnn.train import SequenceModel
+    with pytest.raises(ValueError, match="applies to the 'rnn' cell only"):
+        SequenceModel("lstm", 2, 3, 1, nonlinearity="relu")
+
+
+def test_sequence_model_takes_arrays_in_the_weights_dtype():
+    from tinygrad_rnn.train import SequenceModel
+    model = SequenceModel("gru", 2, 3, 1, generator=np.random.default_rng(0))   # float32 weights
+    outputs, _ = model(np.random.default_rng(1).standard_normal((4, 2, 2)))     # a float64 array
+    assert outputs.dtype == np.float32 and outputs.shape == (4, 2, 1)

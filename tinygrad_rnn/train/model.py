@@ -30,6 +30,10 @@ class SequenceModel(Module):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"SequenceModel: cell must be one of {', '.join(CELLS)}, got {cell!r}")
+        if cell != "rnn" and nonlinearity != "tanh":
+            raise ValueError(f"SequenceModel: nonlinearity={nonlinearity!r} applies to the 'rnn' cell only; the "
+                             f"{cell} cell's gates fix their own activations. Fix: leave nonlinearity out, or use "
+                             "cell='rnn'.")
         options = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
         self.kind = cell
         self.cell = CELLS[cell](input_size, hidden_size, dtype=dtype, generator=generator, **options)
@@ -48,11 +52,13 @@ class SequenceModel(Module):
     def forward(self, inputs, state=None):
         """Run every step of ``inputs`` (T, B, I); returns (outputs (T, B, O), final state).
         Tensors made at step t carry ``.step == t`` for drawings."""
-        inputs = inputs if isinstance(inputs, Tensor) else Tensor(inputs)
+        if not isinstance(inputs, Tensor):          # an array or list: in the weights' dtype, as the cells do
+            inputs = Tensor(inputs, dtype=self.cell.weight_ih.dtype)
         outputs = []
-        for t in range(inputs.shape[0]):
+        for t, x_t in enumerate(inputs.unbind(0)):
+            x_t.step = t                                # the slice belongs to step t in drawings
             with time_step(t):
-                y_t, state = self.step(inputs[t], state)
+                y_t, state = self.step(x_t, state)
             outputs.append(y_t)
         return stack(outputs), state
 
