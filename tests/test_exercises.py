@@ -484,3 +484,22 @@ def test_wrong_ex09_eigensolver_imported_by_name_is_refused(tmp_path):
                     "def eigenvalues_2x2(A):\n    return tuple(complex(z) for z in eigvals(A))\n")
     assert_fails("ex09", load_module(mine), "switched off")
     assert load_module(mine).eigvals is np.linalg.eigvals                       # restored afterwards
+
+
+def test_a_check_that_never_ends_is_stopped_as_an_error(tmp_path):
+    """A learner's endless loop must not hang the checker: the check is stopped after its time limit."""
+    from tinygrad_rnn.exercises.grader import ERROR
+
+    def check_that_calls_the_learner(module):
+        module.solve()
+
+    def endless():
+        n = 0
+        while n >= 0:                   # the learner forgot to change the loop's condition
+            n = 1
+
+    learner = types.SimpleNamespace(solve=endless)
+    result = run_check(check_that_calls_the_learner, learner, tmp_path / "ex.py", seconds=0.3)
+    assert result.outcome == ERROR and "more than 0.3 s" in result.message and "loop" in result.message
+    # and the timer is gone afterwards: a normal check still passes
+    assert run_check(lambda module: None, learner, tmp_path / "ex.py", seconds=0.3).outcome == PASS

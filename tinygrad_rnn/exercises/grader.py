@@ -11,9 +11,12 @@ and an exercise's status is ``passed`` (every check passes), ``not started`` (no
 ``in progress`` (some pass, the others are not started), ``failed`` (some check fails or
 errors), ``missing`` (no file) or ``does not load`` (e.g. a syntax error).
 """
+import contextlib
 import dataclasses
 import os
+import signal
 import sys
+import threading
 import traceback
 import types
 from pathlib import Path
@@ -93,10 +96,40 @@ class CheckResult:
         return doc.splitlines()[0]
 
 
-def run_check(check, module, path) -> CheckResult:
-    """Run one check on the learner's module and classify the outcome."""
+#: how long one check may run before it is stopped as an error (a learner's endless loop must not hang `check`)
+CHECK_SECONDS = 60.0
+
+
+class CheckTimeout(Exception):
+    """A check ran longer than its time limit."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raise CheckTimeout in the block after ``seconds`` (a SIGALRM timer; where there is none, no limit)."""
+    if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise CheckTimeout(f"the check ran for more than {seconds:g} s and was stopped. Is there a loop that "
+                           "never ends (a while loop whose condition never changes, or a recursion without a "
+                           "base case)?")
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        check(module)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_check(check, module, path, seconds: float | None = None) -> CheckResult:
+    """Run one check on the learner's module and classify the outcome. The check is stopped, as an
+    error, after ``seconds`` (default ``CHECK_SECONDS``)."""
+    try:
+        with _time_limit(CHECK_SECONDS if seconds is None else seconds):
+            check(module)
     except (Exception, SystemExit) as err:                    # noqa: BLE001 - any learner error is reported
         full = traceback.format_exc()
         if _is_stub_error(err):
