@@ -130,3 +130,33 @@ def test_last_states_are_the_graphs_tensors_and_take_retain_grad():
         grads.append([h.grad for h in rnn.last_states[0]])
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_weight_hh_gradient_in_one_product_when_only_some_steps_matter(name):
+    """The fused layers' W_hh gradient is one matmul over the steps that got a gradient (RecurrentWeight).
+    With a loss on step 3 of 6 only, and with two backward passes over a retained graph, it equals the
+    composed path's sum of per-step products."""
+    grads = []
+    for fused in (True, False):
+        layer = LAYERS[name](2, 3, dtype=np.float64, generator=np.random.default_rng(8), fused=fused)
+        out, _ = layer(tg.tensor(np.random.default_rng(9).standard_normal((6, 2, 2))))
+        loss = (out[2] ** 2).sum()
+        (by_grad,) = tg.autograd.grad(loss, [layer.weight_hh_l0], retain_graph=True)
+        loss.backward(retain_graph=True)
+        first = layer.weight_hh_l0.grad.copy()
+        loss.backward()
+        grads.append((first, layer.weight_hh_l0.grad, by_grad.data))
+    (f1, f2, fg), (c1, c2, cg) = grads
+    np.testing.assert_allclose(f1, c1, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(f2, 2 * c1, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(fg, cg, rtol=1e-10, atol=1e-14)
+    assert np.abs(f1).max() > 0
+
+
+def test_a_frozen_weight_hh_gets_no_gradient():
+    lstm = nn.LSTM(2, 3)
+    lstm.weight_hh_l0.requires_grad_(False)
+    out, _ = lstm(tg.randn(4, 1, 2))
+    out.sum().backward()
+    assert lstm.weight_hh_l0.grad is None and lstm.weight_ih_l0.grad is not None

@@ -87,8 +87,10 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, inputs=
             continue
         if fn.n_outputs:                    # e.g. chunk: one backward, once every output's gradient is in
             grad = _collect(waiting[fn], tensor._output_index, grad)
-        if grad is None:                    # nothing flowed here (e.g. a tensor that does not affect root)
-            continue
+            if grad is None:
+                continue
+        elif grad is None and not fn.backward_without_grad:
+            continue                        # nothing flowed here (e.g. a tensor that does not affect root)
         parent_grads = fn.run_backward(grad)
         if _anomaly._enabled:
             _anomaly.check_backward(fn, tensor, grad, parent_grads)

@@ -43,6 +43,10 @@ class Function:
     #: (``chunk``) made that many Tensors; its ``backward`` gets a list of gradients, one per
     #: output (``None`` for an output nothing flowed back to).
     n_outputs: int = 0
+    #: True for a node whose consumers hand it their share of the gradient directly instead of
+    #: through the graph (``RecurrentWeight`` in nn/steps.py): its backward runs even when no
+    #: gradient arrived, with ``grad`` None. Every other node is skipped then.
+    backward_without_grad: bool = False
     #: one bool per parent: does it require grad? A backward may return None for the others.
     needs_input_grad: tuple = ()
 

@@ -51,7 +51,7 @@ from .. import functional as F
 from ..core import Tensor, stack, zeros
 from ..core.time_step import time_step
 from .cells import check_input_size, check_state, describe, gru_cell, lstm_cell, rnn_cell
-from .steps import GRUStep, LSTMStep, RNNStep
+from .steps import GRUStep, LSTMStep, RecurrentWeight, RNNStep
 from .linear import as_input, check_sizes, resolve_dtype, uniform_parameter
 from .module import Module
 
@@ -101,8 +101,9 @@ class RNNBase(Module):
         """One time step of layer k from core ops: ``state`` is ``(h,)`` or ``(h, c)``; returns the new state."""
         raise NotImplementedError
 
-    def fused_step(self, k: int, xw: Tensor, state: tuple) -> tuple:
-        """One time step of layer k as one node, given ``xw`` = x_t W_ih^T + b_ih; returns the new state."""
+    def fused_step(self, xw: Tensor, state: tuple, hidden: tuple) -> tuple:
+        """One time step as one node, given ``xw`` = x_t W_ih^T + b_ih (+ b_hh) and ``hidden`` = the
+        step node's last inputs (see ``_hidden_args``); returns the new state."""
         raise NotImplementedError
 
     #: RNN and LSTM add b_hh straight to the gates, so the fused path adds it once for all steps,
@@ -117,8 +118,11 @@ class RNNBase(Module):
         return (weight_ih, bias_ih) if self.hidden_bias_in_step else (weight_ih, bias_ih + bias_hh)
 
     def _hidden_args(self, k: int) -> tuple:
-        """The last inputs of layer k's step node: ``(weight_hh,)``, or ``(weight_hh, bias_hh)`` for the GRU."""
+        """The last inputs of layer k's step nodes: ``(weight_hh,)``, or ``(weight_hh, bias_hh)`` for the
+        GRU. weight_hh comes through one ``RecurrentWeight`` node per sequence, which computes its
+        gradient for all steps in one matmul."""
         _, weight_hh, _, bias_hh = self.layer_parameters(k)
+        weight_hh = RecurrentWeight.apply(weight_hh)
         return (weight_hh, bias_hh) if self.hidden_bias_in_step and bias_hh is not None else (weight_hh,)
 
     # --- the unrolled loop ---------------------------------------------------------------------
@@ -147,6 +151,7 @@ class RNNBase(Module):
             if self.fused:                       # x_t W_ih^T + b_ih (+ b_hh) for every t in one matmul, then split
                 layer_input = x if k == 0 else stack(hs, dim=time_dim)
                 inputs = F.linear(layer_input, *self._input_args(k)).unbind(time_dim)
+                hidden = self._hidden_args(k)
             else:                                # x_1 .. x_T, each (B, I) or (I,); layer k+1 reads layer k's h_t
                 inputs = x.unbind(time_dim) if k == 0 else hs
             for t, x_t in enumerate(inputs, start=1):
@@ -155,7 +160,7 @@ class RNNBase(Module):
             for t, x_t in enumerate(inputs, start=1):
                 label = str(t) if self.num_layers == 1 else f"{t}_l{k}"
                 with time_step(t):               # tags this step's tensors with .step = t, for drawings
-                    state = self.fused_step(k, x_t, state) if self.fused else self.step(k, x_t, state, label)
+                    state = self.fused_step(x_t, state, hidden) if self.fused else self.step(k, x_t, state, label)
                 for name, tensor in zip(("h", "c"), state):
                     tensor.name = f"{name}_{label}"
                 hs.append(state[0])
@@ -229,8 +234,8 @@ class RNN(RNNBase):
     def step(self, k, x, state, t):
         return (rnn_cell(x, state[0], *self.layer_parameters(k), nonlinearity=self.nonlinearity, t=t),)
 
-    def fused_step(self, k, xw, state):
-        return (RNNStep.apply(xw, state[0], *self._hidden_args(k), nonlinearity=self.nonlinearity),)
+    def fused_step(self, xw, state, hidden):
+        return (RNNStep.apply(xw, state[0], *hidden, nonlinearity=self.nonlinearity),)
 
     def extra_repr(self) -> str:
         # PyTorch's RNN repr leaves the nonlinearity out; shown here because it changes the model.
@@ -258,9 +263,9 @@ class LSTM(RNNBase):
         h, c = state
         return lstm_cell(x, h, c, *self.layer_parameters(k), t=t)
 
-    def fused_step(self, k, xw, state):
+    def fused_step(self, xw, state, hidden):
         h, c = state
-        return LSTMStep.apply(xw, h, c, *self._hidden_args(k))
+        return LSTMStep.apply(xw, h, c, *hidden)
 
 
 class GRU(RNNBase):
@@ -273,5 +278,5 @@ class GRU(RNNBase):
     def step(self, k, x, state, t):
         return (gru_cell(x, state[0], *self.layer_parameters(k), t=t),)
 
-    def fused_step(self, k, xw, state):
-        return (GRUStep.apply(xw, state[0], *self._hidden_args(k)),)
+    def fused_step(self, xw, state, hidden):
+        return (GRUStep.apply(xw, state[0], *hidden),)

@@ -8,7 +8,9 @@ contribution x_t W_ih^T + b_ih is computed for all steps at once before the loop
 comes in here as ``xw`` (B, G*H); for RNN and LSTM it also holds b_hh, added once for all steps.
 
 The backward of each is the chain rule through the cell by hand: the same maths the composed
-ops give (the tests check the two paths agree), and a compact view of one step of BPTT.
+ops give (the tests check the two paths agree), and a compact view of one step of BPTT. The
+layer passes W_hh through one ``RecurrentWeight`` node per sequence, to which the steps hand
+their (dgates_t, h_(t-1)), so that dL/dW_hh is one matmul over all steps instead of T.
 Shapes: ``xw`` (B, G*H), ``h`` and ``c`` (B, H), ``weight_hh`` (G*H, H), ``bias_hh`` (G*H,);
 a leading batch shape of any size (or none) works the same way.
 """
@@ -16,7 +18,7 @@ import numpy as np
 
 from ..core import Function
 
-__all__ = ["RNNStep", "LSTMStep", "GRUStep"]
+__all__ = ["RNNStep", "LSTMStep", "GRUStep", "RecurrentWeight"]
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
@@ -44,15 +46,58 @@ def _through(dgates, weight_hh, needed: bool):
     return dgates @ weight_hh if needed else None
 
 
-def _weight_grads(dgates, h, needs) -> tuple:
-    """dL/dW_hh = dgates^T h and dL/db_hh = dgates summed over the batch (``None`` where not needed)."""
-    rows = dgates.reshape(-1, dgates.shape[-1])
-    grad_w = rows.T @ h.reshape(-1, h.shape[-1]) if needs[0] else None
-    grad_b = rows.sum(axis=0) if len(needs) > 1 and needs[1] else None
-    return grad_w, grad_b
+class RecurrentWeight(Function):
+    """W_hh as every step of one sequence reads it, so that its gradient is ONE matmul.
+
+    dL/dW_hh = sum_t dgates_t^T h_(t-1): computed step by step that is T small products. Instead
+    each step hands its (dgates_t, h_(t-1)) to this node (``collect``); this node's backward runs
+    after every step's (they all read its output) and multiplies them stacked, D^T H with
+    D (T*B, G*H) and H (T*B, H): the same sum, as one large product, which BLAS does faster.
+    Forward passes the weight through unchanged (the same array).
+    """
+
+    name = "recurrent_weight"
+    backward_without_grad = True          # the steps send their parts through collect(), not the graph
+
+    def forward(self, weight_hh):
+        self.parts = []
+        return weight_hh
+
+    def collect(self, dgates_rows, h_rows) -> None:
+        self.parts.append((dgates_rows, h_rows))
+
+    def backward(self, grad):
+        # dL/dW_hh = sum over steps of dgates_t^T h_(t-1) = D^T H, the steps' rows stacked
+        parts, self.parts = self.parts, []
+        if parts:
+            product = np.concatenate([d for d, _ in parts]).T @ np.concatenate([h for _, h in parts])
+            grad = product if grad is None else grad + product
+        return (grad,)
 
 
-class RNNStep(Function):
+class _Step(Function):
+    """What the three step nodes share: the gradients of weight_hh and bias_hh."""
+
+    weight_index = 2      # where weight_hh is among the inputs (bias_hh, if given, follows it)
+
+    def _weight_grads(self, dgates, h) -> tuple:
+        """dL/dW_hh = dgates^T h_(t-1) and dL/db_hh = dgates summed over the batch (``None`` where not
+        needed). When W_hh comes through a ``RecurrentWeight``, the product is left to it."""
+        needs = self.needs_input_grad[self.weight_index:]
+        rows, h_rows = dgates.reshape(-1, dgates.shape[-1]), h.reshape(-1, h.shape[-1])
+        grad_w = grad_b = None
+        if needs[0]:
+            shared = self.parents[self.weight_index]._ctx
+            if isinstance(shared, RecurrentWeight):
+                shared.collect(rows, h_rows)
+            else:
+                grad_w = rows.T @ h_rows
+        if len(needs) > 1 and needs[1]:
+            grad_b = rows.sum(axis=0)
+        return grad_w, grad_b
+
+
+class RNNStep(_Step):
     """h_t = act(xw_t + h_{t-1} W_hh^T + b_hh), act = tanh or relu. Inputs ``(xw, h, weight_hh[, bias_hh])``."""
 
     name = "rnn_step"
@@ -68,14 +113,15 @@ class RNNStep(Function):
         # da = dh_t * act'(a) (tanh' = 1 - h_t^2, relu' = [a > 0]); then dxw = da, dh_{t-1} = da W_hh
         h, weight_hh, h_new = self.saved
         da = grad * (1 - h_new * h_new) if self.nonlinearity == "tanh" else grad * (h_new > 0)
-        return (da, _through(da, weight_hh, self.needs_input_grad[1])) + _weight_grads(da, h, self.needs_input_grad[2:])
+        return (da, _through(da, weight_hh, self.needs_input_grad[1])) + self._weight_grads(da, h)
 
 
-class LSTMStep(Function):
+class LSTMStep(_Step):
     """(h_t, c_t) from ``(xw, h, c, weight_hh[, bias_hh])``; gates i, f, g, o as in ``lstm_cell``:
     c_t = f_t * c_{t-1} + i_t * g_t,  h_t = o_t * tanh(c_t). Two outputs."""
 
     name = "lstm_step"
+    weight_index = 3
 
     def forward(self, xw, h, c, weight_hh, bias_hh=None):
         # Written for speed (it runs T times per sequence): in place on one (B, 4H) array that
@@ -120,10 +166,10 @@ class LSTMStep(Function):
         dgates *= slopes
         dc *= f                                              # dc_{t-1} = dc_t f_t
         return ((dgates, _through(dgates, weight_hh, self.needs_input_grad[1]), dc)
-                + _weight_grads(dgates, h, self.needs_input_grad[3:]))
+                + self._weight_grads(dgates, h))
 
 
-class GRUStep(Function):
+class GRUStep(_Step):
     """h_t from ``(xw, h, weight_hh[, bias_hh])``; gates r, z, n as in ``gru_cell`` (PyTorch's variant):
     n_t = tanh(xw_n + r_t * (h W_hn^T + b_hn)),  h_t = (1 - z_t) * n_t + z_t * h_{t-1}."""
 
@@ -146,4 +192,4 @@ class GRUStep(Function):
         da_z = grad * (h - n) * z * (1 - z)
         dx = np.concatenate([da_r, da_z, da_n], axis=-1)                    # dL/dxw
         dhidden = np.concatenate([da_r, da_z, da_n * r], axis=-1)           # dL/d(h W_hh^T + b_hh)
-        return (dx, grad * z + dhidden @ weight_hh) + _weight_grads(dhidden, h, self.needs_input_grad[2:])
+        return (dx, grad * z + dhidden @ weight_hh) + self._weight_grads(dhidden, h)
