@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import functional as F
 from ..core import Tensor, zeros
-from .linear import as_input, check_sizes, resolve_dtype, resolve_generator, uniform_parameter
+from .linear import as_input, check_sizes, dtype_mismatch, resolve_dtype, resolve_generator, uniform_parameter
 from .module import Module
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "rnn_cell", "lstm_cell", "gru_cell", "CELLS"]
@@ -135,9 +135,7 @@ def check_state(owner: str, label: str, state, expected: tuple, input_shape: tup
                             f"Fix: pass one tensor, or leave it out to start from zeros.")
         state = Tensor(state, dtype=dtype)
     if dtype is not None and state.dtype != dtype:
-        raise TypeError(f"{owner}: {label} is {state.dtype} but the weights are {dtype}. Fix: convert it, e.g. "
-                        f"{label}.{'double' if dtype == np.float64 else 'float'}(), or the module with "
-                        f"module.{'double' if state.dtype == np.float64 else 'float'}()")
+        raise dtype_mismatch(owner, label, label, state.dtype, dtype)
     if state.shape != expected:
         raise ValueError(f"{owner}: {label} has shape {state.shape}, expected {expected} for an input of shape "
                          f"{input_shape}. Fix: pass {label} of shape {expected} (same batch size as the input; "

@@ -51,6 +51,13 @@ def uniform_parameter(shape, bound: float, dtype, generator=None, owner: str = "
     return Parameter(rng.uniform(-bound, bound, size=shape).astype(dtype))
 
 
+def dtype_mismatch(owner: str, what: str, name: str, got, weights) -> TypeError:
+    """The error for a tensor whose float dtype differs from the weights': convert one of them."""
+    cast = lambda dt: "double" if dt == np.float64 else "float"          # noqa: E731
+    return TypeError(f"{owner}: {what} is {got} but the weights are {weights}. Fix: convert one of them, e.g. "
+                     f"{name}.{cast(weights)}() or module.{cast(got)}()")
+
+
 def as_input(x, owner: str, dtype) -> Tensor:
     """Accept a Tensor of the weights' ``dtype``, or an ndarray / list for convenience (converted
     to ``dtype``, not differentiated). A floating Tensor of another dtype is an error, as in
@@ -62,9 +69,7 @@ def as_input(x, owner: str, dtype) -> Tensor:
                             f"floating point input. Fix: convert it, e.g. x.{cast}() (for token ids, use one-hot "
                             f"vectors or an Embedding first)")
         if x.dtype != dtype:
-            raise TypeError(f"{owner}: the input is {x.dtype} but the weights are {dtype}. Fix: convert one of "
-                            f"them, e.g. x.{'double' if dtype == np.float64 else 'float'}() or "
-                            f"module.{'double' if x.dtype == np.float64 else 'float'}()")
+            raise dtype_mismatch(owner, "the input", "x", x.dtype, dtype)
         return x
     try:
         return Tensor(x, dtype=dtype)
