@@ -138,7 +138,7 @@ def check_forward(fn, parents, out) -> None:
     frames = fn._created_at[1]
     where = f" Made at {_where(frames)}." if frames else ""
     raise AnomalyError(
-        f"detect_anomaly: '{fn.op_name}'{_at_step(_op_step(step, parents))} produced {_bad_values(out)} in its "
+        f"detect_anomaly: '{fn.op_name}'{_at_step(_time_step.step_of(parents, step))} produced {_bad_values(out)} in its "
         f"forward pass (output shape {out.shape}), although none of its inputs had NaN or Inf: this is where they "
         f"first appear. Inputs: {_describe_inputs(parents)}.{where} Likely cause: {_forward_hint(fn, out)}")
 
@@ -164,7 +164,7 @@ def check_backward(fn, output, grad, parent_grads) -> None:
         if _all_finite(parent_grad):
             continue
         step, frames = getattr(fn, "_created_at", (output.step, ()))
-        made = f"made{_at_step(_op_step(step, fn.parents))}" + (f", at {_where(frames)}" if frames else "")
+        made = f"made{_at_step(_time_step.step_of(fn.parents, step))}" + (f", at {_where(frames)}" if frames else "")
         out_label = f"'{output.name}'" if output.name else "its output"
         if n_outputs:
             out_label = f"its {n_outputs} outputs"
@@ -218,14 +218,6 @@ def _where(frames) -> str:
 def _short(path: str) -> str:
     relative = os.path.relpath(path)
     return path if relative.startswith("..") else relative
-
-
-def _op_step(step, parents):
-    """The time step an op was made in; outside any ``time_step`` scope, its inputs' latest step."""
-    if step is None:
-        steps = [p.step for p in parents if p.step is not None]
-        step = max(steps) if steps else None
-    return step
 
 
 def _all_finite(array) -> bool:

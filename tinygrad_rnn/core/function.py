@@ -78,7 +78,7 @@ class Function:
         try:
             out = fn.forward(*[p.data for p in parents], **options)
         except (ValueError, IndexError, TypeError) as err:
-            step = next((p.step for p in parents if p.step is not None), _time_step._current)
+            step = _time_step.step_of(parents, _time_step._current)
             where = f" (in time step {step})" if step is not None else ""
             if str(err).startswith(f"{fn.op_name}:"):     # already a message written for the learner
                 if not where:

@@ -13,6 +13,15 @@ def current_time_step():
     return _current
 
 
+def step_of(inputs, step=None):
+    """The time step an op belongs to, for messages: ``step`` (the scope it was made in) if given,
+    else the latest step among its input tensors (None if they have none)."""
+    if step is None:
+        steps = [x.step for x in inputs if x.step is not None]
+        step = max(steps) if steps else None
+    return step
+
+
 @contextlib.contextmanager
 def time_step(t: int):
     global _current

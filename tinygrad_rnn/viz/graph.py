@@ -109,7 +109,7 @@ def _draw_ops(graph, transitions, canvas) -> list:
 
     special = _recurrent_edges(graph, transitions)   # (id(tail), id(head)) -> extra attributes
     for op in graph.ops:
-        out = graph.output_of[id(op)]
+        out = graph.output_of(op)
         step = graph.op_step(op)
         carried = canvas.edge_style(out)             # the gradient flowing back through this op
         for slot, parent in enumerate(op.parents):   # in order: a * a draws two edges from a
@@ -174,8 +174,8 @@ def _additive_path(graph, tr) -> list:
     for op, _ in graph.consumers.get(id(tr.prev), []):
         if op.op_name != "mul" or graph.op_step(op) != tr.step:
             continue
-        product = graph.output_of[id(op)]
+        product = graph.output_of(op)
         for add, _ in graph.consumers.get(id(product), []):
-            if graph.output_of[id(add)] is tr.cur:
+            if graph.output_of(add) is tr.cur:
                 return [(tr.prev, op), (op, product), (product, add), (add, tr.cur)]
     return []

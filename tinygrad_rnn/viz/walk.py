@@ -29,7 +29,6 @@ class Walk:
     roots: list
     tensors: list             # every tensor, each once, inputs first
     ops: list                 # every Function node, each once, in the order of their outputs
-    output_of: dict           # id(op) -> the tensor it made (the first, for an op with several outputs)
     outputs_of: dict          # id(op) -> every tensor it made that the walk reached (chunk makes several)
     consumers: dict           # id(tensor) -> [(op, slot)]: the ops that read it, and in which input slot
     cuts: list                # (origin, detached) pairs, origin alive
@@ -37,7 +36,11 @@ class Walk:
 
     def op_step(self, op):
         """An op belongs to the time step of the tensor it made."""
-        return self.output_of[id(op)].step
+        return self.output_of(op).step
+
+    def output_of(self, op):
+        """The tensor ``op`` made (the first the walk reached, for an op with several outputs)."""
+        return self.outputs_of[id(op)][0]
 
 
 def _inputs(tensor, follow_cuts: bool) -> list:
@@ -60,17 +63,17 @@ def walk(roots, follow_cuts: bool = True) -> Walk:
     roots = list(roots)
     tensors = _post_order(roots, follow_cuts)
     reachable_without_cuts = {id(t) for t in _post_order(roots, follow_cuts=False)}
-    ops, output_of, outputs_of, consumers, cuts = [], {}, {}, {}, []
+    ops, outputs_of, consumers, cuts = [], {}, {}, []
     for tensor in tensors:
         fn = tensor._ctx
         if fn is not None:
             if id(fn) not in outputs_of:           # first output of this op: record the op once
                 ops.append(fn)
-                output_of[id(fn)], outputs_of[id(fn)] = tensor, []
+                outputs_of[id(fn)] = []
                 for slot, parent in enumerate(fn.parents):
                     consumers.setdefault(id(parent), []).append((fn, slot))
             outputs_of[id(fn)].append(tensor)
         elif follow_cuts and cut_origin(tensor) is not None:
             cuts.append((cut_origin(tensor), tensor))
     beyond = {id(t) for t in tensors} - reachable_without_cuts
-    return Walk(roots, tensors, ops, output_of, outputs_of, consumers, cuts, beyond)
+    return Walk(roots, tensors, ops, outputs_of, consumers, cuts, beyond)
