@@ -17,22 +17,9 @@ a leading batch shape of any size (or none) works the same way.
 import numpy as np
 
 from ..core import Function
+from ..core.ops.elementwise import sigmoid
 
 __all__ = ["RNNStep", "LSTMStep", "GRUStep", "RecurrentWeight"]
-
-
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):            # e^-a = inf for a << 0 gives 1/inf = 0, the right limit
-        return 1 / (1 + np.exp(-a))
-
-
-def _sigmoid_(a: np.ndarray) -> np.ndarray:
-    """sigmoid, in place: a <- 1 / (1 + e^-a)."""
-    with np.errstate(over="ignore"):
-        np.negative(a, out=a)
-        np.exp(a, out=a)
-        a += 1
-        return np.reciprocal(a, out=a)
 
 
 def _hidden_part(h, weight_hh, bias_hh):
@@ -130,7 +117,7 @@ class LSTMStep(_Step):
         gates = _hidden_part(h, weight_hh, bias_hh)          # a new array: safe to overwrite
         gates += xw                                          # pre-activations a_i, a_f, a_g, a_o
         g = np.tanh(gates[..., 2 * H:3 * H])                 # g_t, before the next line overwrites a_g
-        _sigmoid_(gates)                                     # i_t, f_t, o_t
+        sigmoid(gates, out=gates)                            # i_t, f_t, o_t (in place)
         gates[..., 2 * H:3 * H] = g
         i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
         c_new = f * c
@@ -178,7 +165,7 @@ class GRUStep(_Step):
     def forward(self, xw, h, weight_hh, bias_hh=None):
         x_r, x_z, x_n = np.split(xw, 3, axis=-1)
         h_r, h_z, h_n = np.split(_hidden_part(h, weight_hh, bias_hh), 3, axis=-1)
-        r, z = _sigmoid(x_r + h_r), _sigmoid(x_z + h_z)
+        r, z = sigmoid(x_r + h_r), sigmoid(x_z + h_z)
         n = np.tanh(x_n + r * h_n)
         self.save_for_backward(h, weight_hh, r, z, n, h_n)
         return (1 - z) * n + z * h

@@ -127,14 +127,24 @@ class Tanh(Function):
         return (grad * (1 - y * y),)
 
 
+def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """1/(1+e^-x) as an array, into ``out`` if given (which may be ``x`` itself).
+
+    For very negative x, e^-x overflows to inf and 1/inf = 0 is the right limit, so only the
+    overflow warning is silenced. Computed in place after the exp: two arrays fewer.
+    """
+    with np.errstate(over="ignore"):
+        if out is None:
+            out = np.asarray(np.exp(-x))    # a 0-d input gives a NumPy scalar: make it an array
+        else:
+            np.exp(np.negative(x, out=out), out=out)
+        out += 1
+        return np.reciprocal(out, out=out)
+
+
 class Sigmoid(Function):
     def forward(self, x):
-        # y = 1/(1+e^-x). For very negative x, e^-x overflows to inf and y = 1/inf = 0, the right
-        # limit, so only the overflow warning is silenced. (Computed in place: two arrays fewer.)
-        with np.errstate(over="ignore"):
-            y = np.asarray(np.exp(-x))      # a 0-d input gives a NumPy scalar: make it an array
-            y += 1
-            np.reciprocal(y, out=y)
+        y = sigmoid(x)
         self.save_for_backward(y)
         return y
 
