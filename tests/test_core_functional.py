@@ -78,6 +78,41 @@ def test_cross_entropy_value_and_gradient(reduction, rng):
     np.testing.assert_allclose(logits.grad, (softmax - np.eye(classes)[target]) * scale, rtol=1e-10)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_picks_minus_the_target_entry(reduction, rng):
+    """nll_loss(logp, t) = -logp[n, t_n], averaged/summed/per row; d/dlogp = -onehot (/ N for the mean)."""
+    n, classes = 5, 4
+    x, target = rng.standard_normal((n, classes)), np.array([3, 0, 1, 3, 2])
+    per_row = -x[np.arange(n), target]
+    expected = {"mean": per_row.mean(), "sum": per_row.sum(), "none": per_row}[reduction]
+    logp = leaf(x)
+    loss = F.nll_loss(logp, tg.Tensor(target), reduction=reduction)
+    np.testing.assert_allclose(loss.data, expected, rtol=1e-12)
+    loss.sum().backward()
+    scale = 1 / n if reduction == "mean" else 1.0
+    np.testing.assert_allclose(logp.grad, -np.eye(classes)[target] * scale, rtol=1e-12)
+
+
+def test_cross_entropy_is_nll_loss_of_log_softmax(rng):
+    x, target = rng.standard_normal((3, 5)), [4, 0, 2]
+    np.testing.assert_allclose(F.cross_entropy(leaf(x), target).data,
+                               F.nll_loss(F.log_softmax(leaf(x), dim=1), target).data, rtol=1e-12)
+
+
+@pytest.mark.parametrize("call, error, fragment", [
+    (lambda x: F.nll_loss(x, [0.5, 1.0]), TypeError, "integer class indices"),
+    (lambda x: F.nll_loss(x, [0, 1, 2]), ValueError, "one class index per row"),
+    (lambda x: F.nll_loss(x, [0, 3]), IndexError, "must be in [0, 2]"),
+    (lambda x: F.nll_loss(x[0], [0]), ValueError, "(N, C) log-probabilities"),
+    (lambda x: F.nll_loss(x, [0, 1], reduction="avg"), ValueError, "'mean', 'sum' or 'none'"),
+    (lambda x: F.nll_loss(x.data, [0, 1]), TypeError, "must be a Tensor"),
+])
+def test_nll_loss_errors_name_the_problem(call, error, fragment, rng):
+    with pytest.raises(error) as caught:
+        call(leaf(rng.standard_normal((2, 3))))
+    assert "nll_loss" in str(caught.value) and fragment in str(caught.value)
+
+
 def test_cross_entropy_accepts_tensor_target_and_single_sample(rng):
     x = rng.standard_normal((2, 3))
     by_list = F.cross_entropy(leaf(x), [1, 0]).data

@@ -77,15 +77,7 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
     if input.ndim != 2:
         raise ValueError(f"cross_entropy: input must be (N, C) logits or (C,), got shape {input.shape}. "
                          "For a sequence (T, N, C), reshape to (T*N, C) and the target to (T*N,).")
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: target must hold integer class indices, got dtype {target.dtype}")
-    n, classes = input.shape
-    if target.shape != (n,):
-        raise ValueError(f"cross_entropy: target shape {target.shape} does not match input shape {input.shape}; "
-                         f"expected ({n},), one class index per row")
-    if target.size and (np.minimum.reduce(target) < 0 or np.maximum.reduce(target) >= classes):
-        raise IndexError(f"cross_entropy: target values must be in [0, {classes - 1}], got range "
-                         f"[{target.min()}, {target.max()}]")
+    _check_class_targets("cross_entropy", target, input.shape)
     _check_reduction(reduction, "cross_entropy")
     return ops.NLLLoss.apply(log_softmax(input, dim=1), target=target, reduction=reduction)
 
@@ -104,15 +96,27 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
 def nll_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: -input[n, target[n]] for log-probabilities ``input`` (N, C) and
     class indices ``target`` (N,), averaged (``"mean"``), summed or per sample (``"none"``)."""
+    _check_tensor("nll_loss", input)
     target = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if input.ndim != 2 or target.shape != input.shape[:1] or not np.issubdtype(target.dtype, np.integer):
-        raise ValueError(f"nll_loss: expected log-probabilities (N, C) and integer targets (N,), got shapes "
-                         f"{input.shape} and {target.shape} (target dtype {target.dtype})")
-    if target.size and (target.min() < 0 or target.max() >= input.shape[1]):
-        raise IndexError(f"nll_loss: target values must be in [0, {input.shape[1] - 1}], got range "
-                         f"[{target.min()}, {target.max()}]")
+    if input.ndim != 2:
+        raise ValueError(f"nll_loss: input must be (N, C) log-probabilities, got shape {input.shape}. For one "
+                         "sample, use input.unsqueeze(0) and a target of shape (1,).")
+    _check_class_targets("nll_loss", target, input.shape)
     _check_reduction(reduction, "nll_loss")
     return ops.NLLLoss.apply(input, target=target, reduction=reduction)
+
+
+def _check_class_targets(op: str, target: np.ndarray, shape: tuple) -> None:
+    """Raise unless ``target`` holds one integer class index in [0, C) per row of an (N, C) input."""
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold integer class indices, got dtype {target.dtype}")
+    n, classes = shape
+    if target.shape != (n,):
+        raise ValueError(f"{op}: target shape {target.shape} does not match input shape {shape}; "
+                         f"expected ({n},), one class index per row")
+    if target.size and (np.minimum.reduce(target) < 0 or np.maximum.reduce(target) >= classes):
+        raise IndexError(f"{op}: target values must be in [0, {classes - 1}], got range "
+                         f"[{target.min()}, {target.max()}]")
 
 
 def _check_reduction(reduction: str, op: str) -> None:

@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 
+from ..nn.cells import CELLS
 from ..tasks import TASKS
 from ..train import INITS, TrainConfig, train
 from ..train.checkpoint import CHECKPOINT_SUBDIR, load_checkpoint
@@ -33,7 +34,7 @@ def add_parser(sub):
                                    "full BPTT, Adam, lr 1e-2.", argument_default=argparse.SUPPRESS)
     p.add_argument("--task", choices=list(TASKS), help="the task (default adding)")
     p.add_argument("--text", metavar="FILE", help="text file for --task text (default: a bundled text)")
-    p.add_argument("--cell", choices=["rnn", "lstm", "gru"], help="the recurrent cell (default lstm)")
+    p.add_argument("--cell", choices=list(CELLS), help="the recurrent cell (default lstm)")
     p.add_argument("--nonlinearity", choices=["tanh", "relu"], help="for --cell rnn (default tanh)")
     p.add_argument("--hidden", type=int, help="hidden size H (default 32)")
     p.add_argument("--seq-len", type=int, help="time steps per sequence (default 50)")
