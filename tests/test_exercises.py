@@ -503,3 +503,23 @@ def test_a_check_that_never_ends_is_stopped_as_an_error(tmp_path):
     assert result.outcome == ERROR and "more than 0.3 s" in result.message and "loop" in result.message
     # and the timer is gone afterwards: a normal check still passes
     assert run_check(lambda module: None, learner, tmp_path / "ex.py", seconds=0.3).outcome == PASS
+
+
+def test_a_loop_that_swallows_exceptions_is_stopped_in_process_too(tmp_path):
+    """The in-process limit's CheckTimeout is a BaseException: `except Exception: pass` doesn't catch it.
+    (The learner's loop gives up after 20 s, so that a swallowed limit fails the test instead of hanging it.)"""
+    import time
+
+    from tinygrad_rnn.exercises.grader import ERROR
+
+    def endless():
+        give_up = time.monotonic() + 20
+        while time.monotonic() < give_up:
+            try:
+                sum(range(100))
+            except Exception:
+                pass
+
+    learner = types.SimpleNamespace(solve=endless)
+    result = run_check(lambda module: module.solve(), learner, tmp_path / "ex.py", seconds=0.3)
+    assert result.outcome == ERROR and "more than 0.3 s" in result.message, (result.outcome, result.message)

@@ -1,19 +1,26 @@
-"""``tinygrad-rnn check [EXERCISE] [--file PATH] [--list]``: grade the exercises in tutorials/exercises/.
+"""``tinygrad-rnn check [EXERCISE] [--file PATH] [--dir FOLDER] [--list]``: grade the exercises in tutorials/exercises/.
 
     tinygrad-rnn check              grade every exercise, then a summary by chapter
     tinygrad-rnn check ex03         grade one (also: 3, ex03_matmul_backward), then the summary
     tinygrad-rnn check 3 --file my_matmul.py    grade another file as exercise 3
+    tinygrad-rnn check --dir ~/my_exercises     grade the exercise files in another folder
     tinygrad-rnn check --list       the exercises by chapter, with their status
 
-The exit code is 0 only if every exercise graded passes, 1 if some fails, 2 for a mistake in the
-arguments (an unknown exercise, a missing --file).
+Each file is loaded and checked in a child process (``exercises.grader``), with a time limit for
+loading it and for each check (``--time-limit``, 60 s): an endless loop, a crash or an ``os._exit``
+in the learner's code is reported as an error, never as a pass.
+
+The exit code is 0 only if every check of every exercise graded passes, 1 if some check fails,
+errors or times out or a file can't be graded, 2 for a mistake in the arguments (an unknown
+exercise, a missing --file or --dir).
 """
 from pathlib import Path
 
-from ..exercises import EXERCISES, UnknownExercise, find, find_exercises_dir, grade
-from ..exercises.grader import NOT_STARTED, PASSED, format_overview, format_report, shown_path
+from ..exercises import EXERCISES, UnknownExercise, find, find_exercises_dir
+from ..exercises.grader import (CHECK_SECONDS, NOT_STARTED, PASSED, _is_exercises_dir, format_overview, format_report,
+                                grade_many, shown_path)
 from ..exercises.registry import from_filename
-from .args import EXIT_USAGE, report
+from .args import EXIT_USAGE, nonnegative_float, report
 
 
 def add_parser(sub):
@@ -25,8 +32,14 @@ def add_parser(sub):
     p.add_argument("--file", metavar="PATH",
                    help="grade this file instead of tutorials/exercises/<exercise>.py (the exercise is read from "
                         "the file name if you don't give one)")
+    p.add_argument("--dir", metavar="FOLDER",
+                   help="grade the exercise files (ex01_....py ...) in FOLDER instead of tutorials/exercises/")
     p.add_argument("--list", action="store_true", help="list the exercises by chapter with their status")
-    p.add_argument("--verbose", "-v", action="store_true", help="show full tracebacks of failing checks")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="show full tracebacks of failing checks, and what your code printed")
+    p.add_argument("--time-limit", type=nonnegative_float, default=None, metavar="SECONDS",
+                   help=f"stop loading your file, or a check, after SECONDS and report it as an error (default "
+                        f"{CHECK_SECONDS:g}; 0: no limit)")
     return p
 
 
@@ -51,7 +64,15 @@ def run(args):
             return _error(f"--file {args.file}: can't tell which exercise this is from its name; give it, e.g. "
                           f"tinygrad-rnn check ex03 --file {args.file}")
 
-    folder = find_exercises_dir()
+    if args.dir:
+        folder = Path(args.dir)
+        if not folder.is_dir():
+            return _error(f"--dir {args.dir}: " + ("is a file, not a folder" if folder.exists() else "no such folder"))
+        if not _is_exercises_dir(folder):
+            return _error(f"--dir {args.dir}: no exercise files (ex01_central_difference.py ...) in it; give the "
+                          "folder that holds them, like tutorials/exercises")
+    else:
+        folder = find_exercises_dir()
     if folder is None and not args.file:
         return _error("can't find the tutorials/exercises/ folder. Run this inside the repository, or grade one "
                       "file with: tinygrad-rnn check EXERCISE --file PATH")
@@ -61,7 +82,15 @@ def run(args):
             return Path(args.file)
         return folder / exercise.filename if folder else None
 
-    reports = {e.name: grade(e, path_of(e)) for e in EXERCISES if path_of(e) is not None}
+    # each file is graded in a child process (exercises.grader); the chosen exercise first, so that its
+    # report is printed while the others are graded for the summary
+    items = [(e, path_of(e)) for e in EXERCISES if path_of(e) is not None]
+    items.sort(key=lambda item: item[0] is not chosen)
+    reports = {}
+    for (exercise, _), graded_report in zip(items, grade_many(items, seconds=args.time_limit)):
+        reports[exercise.name] = graded_report
+        if exercise is chosen and not args.list:
+            print(format_report(graded_report, verbose=args.verbose) + "\n", flush=True)
 
     if args.list:
         print(f"Exercises (stubs in {shown_path(folder)})\n" if folder else "Exercises\n")
@@ -70,10 +99,11 @@ def run(args):
         return 0
 
     graded = [chosen] if chosen else EXERCISES
-    for exercise in graded:
-        report = reports[exercise.name]
-        if chosen or report.status not in (PASSED, NOT_STARTED):    # grading all: details of the ones begun
-            print(format_report(report, verbose=args.verbose) + "\n")
+    if not chosen:                                      # grading all: the details of the ones begun
+        for exercise in EXERCISES:
+            report = reports[exercise.name]
+            if report.status not in (PASSED, NOT_STARTED):
+                print(format_report(report, verbose=args.verbose) + "\n")
     n_passed = sum(r.passed for r in reports.values())
     print(f"Summary: {n_passed} of {len(EXERCISES)} exercises pass" if folder else "Summary")
     print(format_overview(reports))

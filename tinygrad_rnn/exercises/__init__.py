@@ -2,13 +2,15 @@
 
 - ``registry``: ``EXERCISES`` (name, chapter, title, hints), ``find("ex01")``
 - ``checks``: each exercise's checks, plain functions taking the learner's module
-- ``grader``: ``grade(exercise, path)`` loads a learner's file and runs the checks
+- ``grader``: ``grade(exercise, path)`` loads a learner's file and runs the checks, in a child
+  process (a time limit, crashes and early exits reported as errors; not a sandbox: the file runs
+  as ordinary Python with the user's rights); ``grade_many`` grades several
 - ``solutions``: reference solutions — try the exercises first!
 
 The learner edits the stubs in ``tutorials/exercises/`` and runs ``tinygrad-rnn check``.
 """
-from .grader import Report, find_exercises_dir, grade, load_module
+from .grader import Report, find_exercises_dir, grade, grade_many, load_module
 from .registry import CHAPTERS, EXERCISES, Exercise, UnknownExercise, find
 
-__all__ = ["EXERCISES", "CHAPTERS", "Exercise", "UnknownExercise", "find", "grade", "Report", "load_module",
-           "find_exercises_dir"]
+__all__ = ["EXERCISES", "CHAPTERS", "Exercise", "UnknownExercise", "find", "grade", "grade_many", "Report",
+           "load_module", "find_exercises_dir"]

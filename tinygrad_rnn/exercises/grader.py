@@ -5,29 +5,86 @@ A check's outcome is one of
 - ``pass``
 - ``fail``         it raised AssertionError: the work is wrong; the message says how
 - ``not started``  the learner's code still raises the stub's NotImplementedError("exercise ...")
-- ``error``        any other exception (a crash in the learner's code, e.g. a shape error)
+- ``error``        any other exception (a crash in the learner's code, e.g. a shape error), or the check
+                   did not finish: it ran past its time limit, the process crashed, or the learner's code
+                   ended the process (``os._exit``). The message says which, and what to do.
 
 and an exercise's status is ``passed`` (every check passes), ``not started`` (none started),
 ``in progress`` (some pass, the others are not started), ``failed`` (some check fails or
-errors), ``missing`` (no file) or ``does not load`` (e.g. a syntax error).
+errors), ``missing`` (no file) or ``does not load`` (e.g. a syntax error; or loading the file ran
+past the time limit, crashed or ended the process).
+
+Each file is graded in a child process
+--------------------------------------
+``grade`` never imports the learner's file. A child process loads the file, runs the checks and
+writes one JSON line per step to a results file in a private temporary folder: ``ready``, then
+``loaded`` (or ``load_error``), one line per check (its index, name and outcome), and ``done`` with
+the number of checks. Every line carries a random token that the child got from the parent, and the
+parent accepts only that file, only lines with that token, only in that order and with exactly the
+checks the registry lists. What the learner's code prints (stdout and stderr, read through a pipe)
+is kept apart, up to ``OUTPUT_BYTES``, and shown with ``--verbose``; it can't pass for a result.
+
+The children: on Linux (``FORK_SERVER``) one helper process, started per ``grade`` / ``grade_many``
+call, imports NumPy, tinygrad_rnn and the checks once and forks a worker per file (milliseconds,
+instead of 0.3-0.5 s for a fresh interpreter); the helper runs no learner code, and each worker is
+a process of its own, so one file can't change how another is graded. Elsewhere, or if the helper
+fails, each file gets a fresh ``python -c _BOOT``, several at a time.
+
+Time limits: loading the file, and each check, may take ``seconds`` (``CHECK_SECONDS`` unless told).
+The child enforces it with ``faulthandler.dump_traceback_later(exit=True)``: a watchdog thread, in C,
+that writes where the code was and ends the process. Python code can't catch that (``except
+Exception: pass`` in a loop doesn't stop it). The backstop (the parent, or the fork server): a step
+that makes no progress for ``seconds + GRACE_SECONDS`` gets its process group killed (SIGKILL).
+
+A child that stops early (a time limit, a crash such as a segfault, ``os._exit``, results that
+don't check out) gets the step it was on reported as an error that says why, never as a pass; a new
+child then runs the remaining checks, so one endless loop doesn't hide the other checks' results.
+
+Not a sandbox: the learner's file runs as ordinary Python, with the rights of the user who runs the
+checker (it can read and write their files, like any script they run). The child process protects
+the grading from hangs, crashes and early exits, not the computer from the code.
+
+``load_module`` and ``run_check`` work in the current process (the child uses them; so do tests).
+
+Where the code is
+-----------------
+This module is the public API: ``grade``, ``grade_many``, ``find_exercises_dir`` and, from the
+others, everything a caller needs (``Report``, ``load_module``, ``run_check``, the printing ...).
+
+- ``checking``:   the outcomes, ``CheckResult``, ``Report``, ``load_module`` and ``run_check`` (in
+                  this process)
+- ``child``:      what runs in the child process: ``_BOOT`` and ``_child_main`` (the watchdog, the records)
+- ``runners``:    starting and watching a child: the limits, the backstop, its output; ``_Spawner``
+- ``forkserver``: the fork server (Linux), both ends
+- ``records``:    one child run as the parent sees it: the job, reading and checking the records,
+                  why a child stopped
+- ``report``:     printing: ``format_report``, ``format_overview``, ``shown_path``
 """
-import contextlib
-import dataclasses
+import concurrent.futures
 import os
-import signal
 import sys
-import threading
-import traceback
-import types
 from pathlib import Path
 
-from .registry import CHAPTERS, EXERCISES, Exercise, find
+from .checking import (BROKEN, CHECK_SECONDS, ERROR, FAIL, FAILED, IN_PROGRESS, MISSING, NOT_STARTED, PASS, PASSED,
+                       CheckResult, CheckTimeout, Report, load_module, run_check)
+from .forkserver import _ForkServer, _ServerFailed  # noqa: F401 - _ServerFailed: tests raise it as grader._ServerFailed
+from .records import _run_child
+from .registry import Exercise, find
+from .report import format_overview, format_report, shown_path
+from .runners import GRACE_SECONDS, OUTPUT_BYTES, OUTPUT_CHARS, OUTPUT_LINES, START_SECONDS, _Spawner
 
-PASS, FAIL, NOT_STARTED, ERROR = "pass", "fail", "not started", "error"
-PASSED, IN_PROGRESS, FAILED, MISSING, BROKEN = "passed", "in progress", "failed", "missing", "does not load"
+__all__ = ["PASS", "FAIL", "NOT_STARTED", "ERROR", "PASSED", "IN_PROGRESS", "FAILED", "MISSING", "BROKEN",
+           "CHECK_SECONDS", "GRACE_SECONDS", "START_SECONDS", "OUTPUT_BYTES", "OUTPUT_LINES", "OUTPUT_CHARS",
+           "FORK_SERVER", "CheckResult", "CheckTimeout", "Report", "find_exercises_dir", "load_module", "run_check",
+           "grade", "grade_many", "format_report", "format_overview", "shown_path"]
+
+#: how the children are made: on Linux one fork server forks a worker per file (cheap); elsewhere (and
+#: if the fork server fails) a fresh interpreter per file, several at a time. Tests switch it (it is
+#: read here, by ``grade`` and ``grade_many``, at each call).
+FORK_SERVER = sys.platform.startswith("linux")
 
 
-# --- finding and loading the learner's file -----------------------------------------------
+# --- finding the learner's files -------------------------------------------------------------
 
 def _is_exercises_dir(path: Path) -> bool:
     return path.is_dir() and any(path.glob("ex[0-9][0-9]_*.py"))
@@ -47,224 +104,88 @@ def find_exercises_dir(cwd=None) -> Path | None:
     return None
 
 
-def load_module(path, module_name: str | None = None) -> types.ModuleType:
-    """Run the Python file ``path`` as a fresh module and return it.
+# --- grading ------------------------------------------------------------------------------------
 
-    The source is read and executed every time (no ``__pycache__`` is written next to the
-    learner's file, and an edit is never hidden by a stale cache).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"load_module: no file at '{path}'" + (" (it is a folder)" if path.is_dir() else "")
-                                + ". Fix: pass the path of your exercise file, e.g. tutorials/exercises/ex01_...py")
-    name = module_name or f"_exercise_{path.stem}"
-    source = path.read_text(encoding="utf-8")
-    code = compile(source, str(path), "exec")
-    module = types.ModuleType(name)
-    module.__file__ = str(path)
-    sys.modules[name] = module                 # classes and dataclasses look their module up by name
-    exec(code, module.__dict__)
-    return module
+def _joined(outputs: list) -> str:
+    """The outputs of the runs of one file (one run unless a check stopped its process), at most
+    OUTPUT_LINES lines in all."""
+    lines = "\n[... the grader loaded your file again for the remaining checks ...]\n".join(
+        o for o in outputs if o).splitlines()
+    if len(lines) > OUTPUT_LINES:
+        lines = lines[:OUTPUT_LINES] + ["[... truncated: what the later runs printed is not shown]"]
+    return "\n".join(lines)
 
 
-# --- running the checks -----------------------------------------------------------------------
-
-def _is_stub_error(err: BaseException) -> bool:
-    return isinstance(err, NotImplementedError) and str(err).startswith("exercise ")
-
-
-def _where_in(path: Path, tb) -> str:
-    """'line N, in fn: code' for the deepest frame of ``tb`` that is in the learner's file, or ''."""
-    frames = [f for f in traceback.extract_tb(tb) if Path(f.filename) == path]
-    if not frames:
-        return ""
-    f = frames[-1]
-    return f"{path.name} line {f.lineno}, in {f.name}: {f.line}" if f.line else f"{path.name} line {f.lineno}"
-
-
-@dataclasses.dataclass
-class CheckResult:
-    check: object             # the check function
-    outcome: str              # PASS, FAIL, NOT_STARTED or ERROR
-    message: str = ""
-    where: str = ""           # where in the learner's file an error happened
-    traceback: str = ""
-
-    @property
-    def description(self) -> str:
-        doc = (self.check.__doc__ or self.check.__name__).strip()
-        return doc.splitlines()[0]
-
-
-#: how long one check may run before it is stopped as an error (a learner's endless loop must not hang `check`)
-CHECK_SECONDS = 60.0
-
-
-class CheckTimeout(Exception):
-    """A check ran longer than its time limit."""
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: float):
-    """Raise CheckTimeout in the block after ``seconds`` (a SIGALRM timer; where there is none, no limit)."""
-    if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum, frame):
-        raise CheckTimeout(f"the check ran for more than {seconds:g} s and was stopped. Is there a loop that "
-                           "never ends (a while loop whose condition never changes, or a recursion without a "
-                           "base case)?")
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def run_check(check, module, path, seconds: float | None = None) -> CheckResult:
-    """Run one check on the learner's module and classify the outcome. The check is stopped, as an
-    error, after ``seconds`` (default ``CHECK_SECONDS``)."""
-    try:
-        with _time_limit(CHECK_SECONDS if seconds is None else seconds):
-            check(module)
-    except (Exception, SystemExit) as err:                    # noqa: BLE001 - any learner error is reported
-        full = traceback.format_exc()
-        if _is_stub_error(err):
-            return CheckResult(check, NOT_STARTED, str(err), traceback=full)
-        if isinstance(err, AssertionError):
-            return CheckResult(check, FAIL, str(err) or "assertion failed", traceback=full)
-        return CheckResult(check, ERROR, f"{type(err).__name__}: {err}", _where_in(Path(path), err.__traceback__),
-                           full)
-    return CheckResult(check, PASS)
-
-
-@dataclasses.dataclass
-class Report:
-    exercise: Exercise
-    path: Path
-    results: list
-    load_error: str = ""
-    load_traceback: str = ""
-
-    @property
-    def status(self) -> str:
-        if not self.path.is_file():
-            return MISSING
-        if self.load_error:
-            return BROKEN
-        outcomes = {r.outcome for r in self.results}
-        if outcomes == {PASS}:
-            return PASSED
-        if outcomes == {NOT_STARTED}:
-            return NOT_STARTED
-        if outcomes == {PASS, NOT_STARTED}:
-            return IN_PROGRESS
-        return FAILED
-
-    @property
-    def passed(self) -> bool:
-        return self.status == PASSED
-
-    @property
-    def counts(self) -> str:
-        return f"{sum(r.outcome == PASS for r in self.results)}/{len(self.results)} checks pass"
-
-
-def grade(exercise: Exercise, path) -> Report:
-    """Load ``path`` and run every check of ``exercise`` (an ``Exercise``, or a name as ``find`` takes:
-    ``3``, ``"ex03"``, ``"ex03_matmul_backward"``) on it."""
+def _grade(exercise, path, seconds, runner) -> Report:
     if not isinstance(exercise, Exercise):
         exercise = find(exercise)                  # UnknownExercise (a ValueError) lists the valid names
     path = Path(path)
     if not path.is_file():
         return Report(exercise, path, [], f"no file at {path}")
+    seconds = CHECK_SECONDS if seconds is None else float(seconds)
+    checks = exercise.checks
+    results, outputs, start = [], [], 0
+    while start < len(checks):
+        run = _run_child(runner, exercise, path, checks, start, seconds)
+        outputs.append(run.output)
+        if run.load_error and not results:
+            return Report(exercise, path, [], run.load_error, run.load_traceback, _joined(outputs))
+        if run.load_error:                         # loading it again, for the checks after one that stopped
+            again = "not run: loading your file again (for the checks after the one that stopped) failed: "
+            results += [CheckResult(check, ERROR, again + run.load_error, traceback=run.load_traceback)
+                        for check in checks[start:]]
+            break
+        results += [CheckResult(checks[r["index"]], r["outcome"], r["message"], r["where"], r["traceback"])
+                    for r in run.checks]
+        if run.finished:
+            break
+        stopped = start + len(run.checks)          # the check that was running when the child stopped
+        results.append(CheckResult(checks[stopped], ERROR, run.problem, run.where, run.detail))
+        start = stopped + 1
+    return Report(exercise, path, results, output=_joined(outputs))
+
+
+def grade(exercise, path, seconds: float | None = None) -> Report:
+    """Load ``path`` and run every check of ``exercise`` (an ``Exercise``, or a name as ``find`` takes:
+    ``3``, ``"ex03"``, ``"ex03_matmul_backward"``) on it — in a child process, never in this one (see
+    the module docstring). Loading the file, and each check, may take ``seconds`` (default
+    ``CHECK_SECONDS``; 0: no limit)."""
+    runner = _ForkServer() if FORK_SERVER else _Spawner()
     try:
-        module = load_module(path)
-    except (Exception, SystemExit) as err:                    # noqa: BLE001 - a syntax error, an import error ...
-        where = _where_in(path, err.__traceback__)
-        if isinstance(err, SyntaxError):
-            where = f"{path.name} line {err.lineno}: {(err.text or '').strip()}"
-        message = f"{type(err).__name__}: {err}" + (f"\n    at {where}" if where else "")
-        return Report(exercise, path, [], message, traceback.format_exc())
-    return Report(exercise, path, [run_check(check, module, path) for check in exercise.checks])
+        return _grade(exercise, path, seconds, runner)
+    finally:
+        runner.close()
 
 
-# --- printing -------------------------------------------------------------------------------
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
-_MARK = {PASS: "PASS", FAIL: "FAIL", NOT_STARTED: "TODO", ERROR: "ERROR"}
 
-
-def shown_path(path: Path) -> str:
-    """``path`` relative to the current directory when it is below it."""
+def grade_many(items, seconds: float | None = None, jobs: int | None = None):
+    """Grade several files; ``items`` are (exercise, path) pairs. Yields their Reports in that order,
+    each as soon as it is ready (``list(grade_many(...))`` for all). With the fork server they are
+    graded one after the other; otherwise ``jobs`` fresh interpreters at a time (default: one per CPU
+    core, at most 8). Stopping early (Ctrl-C, or not reading on) stops the children."""
+    items = list(items)
+    if FORK_SERVER:
+        runner = _ForkServer()
+        try:
+            for exercise, path in items:
+                yield _grade(exercise, path, seconds, runner)
+        finally:
+            runner.close()
+        return
+    runner = _Spawner()
+    pool = concurrent.futures.ThreadPoolExecutor(max(1, min(jobs or min(_cpus(), 8), len(items) or 1)))
+    futures = [pool.submit(_grade, exercise, path, seconds, runner) for exercise, path in items]
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+        for future in futures:
+            yield future.result()
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        runner.stop()                              # their threads see the children end, and return at once
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
-
-def _indent(text: str, prefix: str) -> str:
-    return "\n".join(prefix + line for line in text.splitlines())
-
-
-def format_report(report: Report, verbose: bool = False) -> str:
-    """The report of one exercise: each check with PASS/FAIL/TODO/ERROR, the messages, hints."""
-    ex = report.exercise
-    status = report.status
-    head = f"{ex.name} — {ex.title} (chapter {ex.chapter}: {ex.chapter_title})"
-    lines = [head, f"  file: {shown_path(report.path)}"]
-    if status == MISSING:
-        lines.append(f"  missing: {report.load_error}. Restore the stub (git checkout {shown_path(report.path)}) "
-                     "or pass --file PATH.")
-        return "\n".join(lines)
-    if status == BROKEN:
-        lines.append("  the file could not be loaded:")
-        lines.append(_indent(report.load_error, "    "))
-        if verbose:
-            lines.append(_indent(report.load_traceback.rstrip(), "    "))
-        return "\n".join(lines)
-    for r in report.results:
-        lines.append(f"  {_MARK[r.outcome]:<5} {r.description}")
-        if r.outcome in (FAIL, ERROR):
-            lines.append(_indent(r.message, "          "))
-            if r.where:
-                lines.append(f"          at {r.where}")
-        if verbose and r.outcome in (FAIL, ERROR):
-            lines.append(_indent(r.traceback.rstrip(), "          | "))
-    if status == NOT_STARTED:
-        lines.append(f"  -> not started: open {shown_path(report.path)}, read its docstring, and replace the "
-                     "`raise NotImplementedError(...)` lines with your code.")
-    elif status == IN_PROGRESS:
-        lines.append(f"  -> in progress ({report.counts}; the rest are not started yet)")
-    elif status == FAILED:
-        lines.append(f"  -> failed ({report.counts})")
-        lines.extend(f"     hint: {hint}" for hint in ex.hints)
-        if not verbose:
-            lines.append("     (run with --verbose for full tracebacks)")
-    else:
-        lines.append(f"  -> passed ({report.counts})")
-    return "\n".join(lines)
-
-
-def format_overview(reports: dict, titles: bool = False) -> str:
-    """Every exercise by chapter with its status; ``reports`` maps exercise name -> Report (or a
-    string status). ``titles`` adds each exercise's title and what it teaches (for --list)."""
-    lines = []
-    for chapter, chapter_title in CHAPTERS.items():
-        exercises = [e for e in EXERCISES if e.chapter == chapter]
-        if not exercises:
-            continue
-        lines.append(f"Chapter {chapter}: {chapter_title}")
-        for e in exercises:
-            report = reports.get(e.name)
-            status = report if isinstance(report, str) else report.status if report else "-"
-            if titles:
-                lines.append(f"  {e.name:<25} {status:<12}  {e.title}")
-                lines.append(f"      {e.teaches}")
-                continue
-            if isinstance(report, Report) and status in (FAILED, IN_PROGRESS):
-                status += f" ({report.counts})"
-            lines.append(f"  {e.name:<25} {status}")
-    return "\n".join(lines)

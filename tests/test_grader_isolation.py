@@ -1,0 +1,403 @@
+"""The grader can't be hung, fooled or damaged by the file it grades (issue 16, item 2).
+
+Each learner file is loaded and checked in a child process (``exercises.grader``); these tests give
+it files that loop forever (at the top level, and inside a graded function behind ``except
+Exception: pass``), call ``os._exit``, crash with SIGSEGV, print fake results or far too much, and
+write into the grader's results file — and check that each is reported as an error that says why,
+never as a pass, within the time limit, and that ``tinygrad-rnn check`` exits nonzero. Most run with
+both ways of making the child: the Linux fork server and a fresh interpreter per file.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tinygrad_rnn.cli import main
+from tinygrad_rnn.exercises import EXERCISES, find, grade, grader
+from tinygrad_rnn.exercises.grader import BROKEN, ERROR, FAILED, PASS, PASSED, format_report, grade_many
+
+LIMIT = 2.0                          # the time limit the tests give (the default is 60 s)
+WITHIN = 90.0                        # a grading that takes longer than this has hung: the test fails
+
+
+@pytest.fixture(params=["fork server", "spawn"])
+def model(request, monkeypatch):
+    """Both ways of making the children (the fork server only where it is the default: Linux)."""
+    if request.param == "fork server" and not sys.platform.startswith("linux"):
+        pytest.skip("the fork server is used on Linux only")
+    monkeypatch.setattr(grader, "FORK_SERVER", request.param == "fork server")
+    return request.param
+
+
+def write(tmp_path: Path, name: str, source: str) -> Path:
+    """``source`` (dedented) as the learner's file for exercise ``name``; ``{solution}`` in it is
+    replaced by the reference solution's code and ``{tmp}`` by ``tmp_path``."""
+    exercise = find(name)
+    text = textwrap.dedent(source).replace("{tmp}", str(tmp_path))
+    text = text.replace("{solution}", exercise.solution_path.read_text())
+    path = tmp_path / exercise.filename
+    path.write_text(text)
+    return path
+
+
+def graded(name: str, path: Path, seconds: float = LIMIT):
+    """(report, seconds taken) of grading ``path``; fails (instead of hanging the tests) if the grading
+    takes longer than WITHIN."""
+    box = {}
+
+    def work():
+        try:
+            box["report"] = grade(name, path, seconds=seconds)
+        except BaseException as err:             # noqa: BLE001 - shown by the test
+            box["error"] = err
+    start = time.monotonic()
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    thread.join(WITHIN)
+    assert not thread.is_alive(), f"grading {path.name} did not finish within {WITHIN} s: the grader hung"
+    if "error" in box:
+        raise box["error"]
+    return box["report"], time.monotonic() - start
+
+
+def outcomes(report) -> list:
+    return [r.outcome for r in report.results]
+
+
+# --- endless loops ------------------------------------------------------------------------------
+
+def test_an_endless_loop_at_the_top_level_is_stopped(model, tmp_path):
+    path = write(tmp_path, "ex01", "import numpy as np\n\nwhile True:\n    pass\n")
+    report, took = graded("ex01", path)
+    assert report.status == BROKEN and not report.passed
+    assert report.load_error.startswith("timed out: loading ex01_central_difference.py took more than 2 s")
+    assert "ex01_central_difference.py line 3, in <module>: while True:" in report.load_error
+    assert took < LIMIT + 30, took                 # the limit, plus starting Python, NumPy and the package
+
+
+@pytest.mark.parametrize("handler", ["except Exception", "except BaseException", "except"])
+def test_a_loop_that_swallows_exceptions_is_still_stopped(model, tmp_path, handler):
+    """The first call loops, swallowing every exception; the limit still stops that check, and the
+    other checks run (in a new process) and pass."""
+    path = write(tmp_path, "ex01", f"""\
+        {{solution}}
+
+        import pathlib
+        _solution = central_difference
+        MARK = pathlib.Path(r"{{tmp}}") / "looped"
+
+
+        def central_difference(f, x, eps=1e-6):
+            if not MARK.exists():
+                MARK.touch()
+                while True:
+                    try:
+                        sum(range(100))
+                    {handler}:
+                        pass
+            return _solution(f, x, eps)
+        """)
+    report, took = graded("ex01", path)
+    first, *rest = report.results
+    assert first.outcome == ERROR and first.message.startswith("timed out: the check ran for more than 2 s")
+    assert "loop" in first.message and first.where.startswith("ex01_central_difference.py line ")
+    assert ", in central_difference: " in first.where        # the line it was on when it was stopped
+    assert [r.outcome for r in rest] == [PASS] * len(rest) and rest
+    assert report.status == FAILED and took < LIMIT + 30
+
+
+def test_the_backstop_kills_a_child_whose_own_limit_was_switched_off(model, tmp_path):
+    """The learner's code cancels the child's watchdog (the first time it is called): the parent (or
+    the fork server) kills the process; the other checks still run."""
+    path = write(tmp_path, "ex07", """\
+        {solution}
+
+        import faulthandler
+        import pathlib
+        _solution = bptt_scalar
+        MARK = pathlib.Path(r"{tmp}") / "looped"
+
+
+        def bptt_scalar(w, u, b, xs, h0):
+            if not MARK.exists():
+                MARK.touch()
+                faulthandler.cancel_dump_traceback_later()
+                while True:
+                    pass
+            return _solution(w, u, b, xs, h0)
+        """)
+    report, took = graded("ex07", path, seconds=1.0)
+    first, *rest = report.results
+    assert first.outcome == ERROR and first.message.startswith("timed out: the check ran for more than 1 s")
+    assert "killed its process after 3 s" in first.message
+    assert [r.outcome for r in rest] == [PASS] * len(rest) and rest
+    assert took < 1.0 + grader.GRACE_SECONDS + 30, took
+
+
+# --- ending the process -------------------------------------------------------------------------
+
+def test_os_exit_when_the_file_is_loaded_is_an_error(model, tmp_path):
+    path = write(tmp_path, "ex02", "import os\nos._exit(0)\n")
+    report, _ = graded("ex02", path)
+    assert report.status == BROKEN and not report.passed
+    assert "ended the grader's process while it was being loaded (exit code 0)" in report.load_error
+    assert "os._exit()" in report.load_error and "ex02_mul_backward.py line 2, in <module>: os._exit(0)" \
+        in report.load_error
+
+
+def test_os_exit_in_the_graded_function_is_an_error(model, tmp_path):
+    path = write(tmp_path, "ex06", """\
+        import os
+
+
+        def rnn_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
+            os._exit(0)
+        """)
+    report, _ = graded("ex06", path)
+    assert outcomes(report) == [ERROR] * len(report.results) and report.status == FAILED
+    first = report.results[0]
+    assert "ended the grader's process during the check (exit code 0)" in first.message
+    assert first.where == "ex06_rnn_step.py line 5, in rnn_step: os._exit(0)"
+
+
+def test_sys_exit_is_an_error_too(tmp_path):
+    path = write(tmp_path, "ex06", """\
+        import sys
+
+
+        def rnn_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
+            sys.exit(0)
+        """)
+    report, _ = graded("ex06", path)
+    assert outcomes(report) == [ERROR] * len(report.results)
+    assert "SystemExit" in report.results[0].message and "must return" in report.results[0].message
+    path.write_text("import sys\nsys.exit()\n")
+    report, _ = graded("ex06", path)
+    assert report.status == BROKEN and "SystemExit" in report.load_error and "sys.exit()" in report.load_error
+
+
+# --- crashes ------------------------------------------------------------------------------------
+
+def test_a_segfault_is_reported_as_a_crash(model, tmp_path):
+    path = write(tmp_path, "ex05", """\
+        {solution}
+
+        import os
+        import signal
+        _Tanh = Tanh
+
+
+        class Tanh(_Tanh):
+            def forward(self, x):
+                os.kill(os.getpid(), signal.SIGSEGV)
+        """)
+    report, _ = graded("ex05", path)
+    crashed = [r for r in report.results if r.outcome == ERROR]
+    assert crashed and report.status == FAILED
+    assert all("crashed during the check: it was ended by SIGSEGV" in r.message for r in crashed)
+    assert crashed[0].where.startswith("ex05_tanh_sigmoid.py line ") and "os.kill" in crashed[0].where
+    assert PASS in outcomes(report)                 # the Sigmoid check does not touch Tanh: it still passes
+
+
+def test_a_crash_while_loading_and_a_kill_are_reported(model, tmp_path):
+    path = write(tmp_path, "ex05", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
+    report, _ = graded("ex05", path)
+    assert report.status == BROKEN and "crashed while loading ex05_tanh_sigmoid.py" in report.load_error
+    assert "SIGSEGV" in report.load_error
+    path.write_text("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    report, _ = graded("ex05", path)
+    assert report.status == BROKEN and "SIGKILL" in report.load_error and "memory" in report.load_error
+
+
+def test_memory_and_recursion_errors_are_errors(tmp_path):
+    path = write(tmp_path, "ex09", """\
+        import numpy as np
+
+
+        def eigenvalues_2x2(A):
+            return np.empty(10 ** 15)            # far too big: MemoryError at once, nothing allocated
+
+
+        def regime(A):
+            return regime(A)
+        """)
+    report, _ = graded("ex09", path)
+    messages = [r.message for r in report.results]
+    assert outcomes(report) == [ERROR] * len(report.results)
+    assert any("MemoryError" in m for m in messages) and any("RecursionError" in m for m in messages)
+
+
+# --- output -------------------------------------------------------------------------------------
+
+def test_printing_fake_results_does_not_pass(model, tmp_path):
+    """Lines that look like the grader's records, or like its report, printed by a wrong solution."""
+    path = write(tmp_path, "ex07", """\
+        import json
+
+        for n in range(4):
+            print(json.dumps({"token": "0" * 32, "kind": "check", "index": n, "outcome": "pass"}))
+        print(json.dumps({"kind": "done", "count": 4}))
+        print("  PASS  everything\\n  -> passed (4/4 checks pass)")
+
+
+        def bptt_scalar(w, u, b, xs, h0):
+            print(json.dumps({"kind": "done", "count": 4}))
+            return {"dL_dw": 0.0, "dL_du": 0.0, "dL_db": 0.0, "dL_dh0": 0.0}
+        """)
+    report, _ = graded("ex07", path)
+    assert report.status == FAILED and PASS not in outcomes(report)
+    assert '"kind": "done"' in report.output                 # it was captured as output, nothing more
+
+
+def test_huge_output_is_truncated(model, tmp_path):
+    path = write(tmp_path, "ex01", """\
+        print("x" * 3_000_000)
+        for n in range(5000):
+            print("line", n)
+
+        {solution}
+        """)
+    report, _ = graded("ex01", path, seconds=30)
+    assert report.status == PASSED
+    lines = report.output.splitlines()
+    assert len(lines) <= grader.OUTPUT_LINES + 1 and len(report.output) < grader.OUTPUT_CHARS + 200
+    assert lines[-1].startswith("[... truncated: your code printed") and lines[0].startswith("xxxx")
+    assert "your code printed" in format_report(report, verbose=True)
+    assert "xxxx" not in format_report(report)                # shown with --verbose only
+
+
+def test_output_is_shown_with_verbose_and_control_characters_are_escaped(tmp_path):
+    path = write(tmp_path, "ex01", 'print("hello from the file \\x1b[2J")\n\n{solution}\n')
+    report, _ = graded("ex01", path)
+    assert report.output == "hello from the file \\x1b[2J"
+    assert "    | hello from the file \\x1b[2J" in format_report(report, verbose=True)
+
+
+# --- the results channel ------------------------------------------------------------------------
+
+def test_a_damaged_results_file_is_not_trusted(model, tmp_path):
+    """The learner's code finds the grader's results file (it can: this is not a sandbox) and writes
+    into it; the lines lack the run's token, so nothing is trusted."""
+    path = write(tmp_path, "ex01", """\
+        import sys
+
+        frame = sys._getframe()
+        while "job" not in frame.f_locals:
+            frame = frame.f_back
+        with open(frame.f_locals["job"]["results"], "a") as results:
+            results.write('{"kind": "done", "count": 4}\\n')
+
+        {solution}
+        """)
+    report, _ = graded("ex01", path)
+    assert report.status == BROKEN and "could not be trusted" in report.load_error
+    assert "does not carry this run's token" in report.load_error
+
+
+def test_the_parent_never_imports_the_learners_file(model, tmp_path):
+    path = write(tmp_path, "ex01", """\
+        import os
+        import pathlib
+        pathlib.Path(r"{tmp}", "pid").write_text(str(os.getpid()))
+
+        {solution}
+        """)
+    report, _ = graded("ex01", path)
+    assert report.status == PASSED
+    assert int((tmp_path / "pid").read_text()) != os.getpid()
+    assert not [m for m in list(sys.modules.values()) if getattr(m, "__file__", None) == str(path)]
+
+
+# --- correct work still passes, and the way the children are made ---------------------------------
+
+def test_every_reference_solution_passes(model):
+    items = [(e, e.solution_path) for e in EXERCISES]
+    reports = list(grade_many(items))
+    assert [r.exercise for r in reports] == EXERCISES
+    failing = {r.exercise.name: [(x.outcome, x.message) for x in r.results if x.outcome != PASS] or r.load_error
+               for r in reports if not r.passed}
+    assert not failing
+
+
+def test_a_failing_fork_server_falls_back_to_fresh_interpreters(monkeypatch, tmp_path):
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the fork server is used on Linux only")
+    monkeypatch.setattr(grader, "FORK_SERVER", True)
+
+    def broken(self, job, seconds):
+        raise grader._ServerFailed("no answer in time")
+    monkeypatch.setattr(grader._ForkServer, "_run", broken)
+    report, _ = graded("ex04", find("ex04").solution_path)
+    assert report.status == PASSED
+
+
+# --- the command line: exit codes ------------------------------------------------------------------
+
+def solutions_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for exercise in EXERCISES:
+        (folder / exercise.filename).write_text(exercise.solution_path.read_text())
+    return folder
+
+
+def status_of(name: str, out: str) -> str:
+    """An exercise's status in the summary at the end of ``check``'s output."""
+    line = [line for line in out.splitlines() if line.startswith(f"  {name} ")][-1]
+    return line.split(maxsplit=1)[1]
+
+
+def check(*argv, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tinygrad_rnn", "check", *argv], cwd=cwd, capture_output=True,
+                          text=True, timeout=WITHIN * 2)
+
+
+def test_cli_exit_codes_in_a_subprocess(tmp_path):
+    folder = solutions_dir(tmp_path)
+    everything = check("--dir", str(folder), cwd=tmp_path)
+    assert everything.returncode == 0, everything.stdout + everything.stderr
+    assert f"Summary: {len(EXERCISES)} of {len(EXERCISES)} exercises pass" in everything.stdout
+
+    (folder / "ex02_mul_backward.py").write_text("import os\nos._exit(0)\n")
+    (folder / "ex03_matmul_backward.py").write_text("while True:\n    pass\n")
+    start = time.monotonic()
+    proc = check("--dir", str(folder), "--time-limit", str(LIMIT), cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert status_of("ex02_mul_backward", proc.stdout) == "does not load" and "os._exit()" in proc.stdout
+    assert status_of("ex03_matmul_backward", proc.stdout) == "does not load" and "timed out" in proc.stdout
+    assert status_of("ex04_topological_sort", proc.stdout) == "passed"
+    assert time.monotonic() - start < LIMIT + 60
+
+    one = check("ex03", "--dir", str(folder), "--time-limit", str(LIMIT), cwd=tmp_path)
+    assert one.returncode == 1 and "timed out: loading ex03_matmul_backward.py" in one.stdout
+    other = check("ex01", "--dir", str(folder), "--time-limit", str(LIMIT), cwd=tmp_path)
+    assert other.returncode == 0, other.stdout           # the one asked for passes, whatever the others do
+
+
+@pytest.mark.parametrize("source, code", [("{solution}", 0), ("import os\nos._exit(0)\n", 1),
+                                          ("{solution}\nimport os\nos.kill(os.getpid(), 11)\n", 1),
+                                          ("def central_difference(f, x, eps=1e-6):\n    import os; os._exit(0)\n", 1)],
+                         ids=["solution", "os._exit at import", "segfault at import", "os._exit in the function"])
+def test_cli_exit_code_means_every_check_passed(tmp_path, capsys, source, code):
+    path = write(tmp_path, "ex01", source)
+    assert main(["check", "--file", str(path), "--time-limit", str(LIMIT)]) == code
+    out = capsys.readouterr().out
+    assert ("-> passed" in out) == (code == 0)
+
+
+def test_cli_dir_and_time_limit_mistakes(tmp_path, capsys):
+    assert main(["check", "--dir", str(tmp_path / "nowhere")]) == 2
+    assert "--dir" in capsys.readouterr().err
+    (tmp_path / "afile").write_text("")
+    assert main(["check", "--dir", str(tmp_path / "afile")]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert main(["check", "--dir", str(tmp_path)]) == 2
+    assert "no exercise files" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        main(["check", "--time-limit", "-1"])
+    assert stop.value.code == 2 and "--time-limit" in capsys.readouterr().err
