@@ -270,3 +270,152 @@ def test_backward_of_an_op_with_several_outputs():
     message = str(info.value)
     assert "backward of '_twooutputs'" in message and "its 2 outputs was finite" in message
     assert "input 0 'x' (shape (3,), float64)" in message and "Inf (3 of 3 values)" in message
+
+
+# --- NaN/Inf that come in with an input (issue 16 item 3) ------------------------------------------
+
+def _sequence_with_nan(T=100, B=2, I=3, bad_step=37):
+    x = np.random.default_rng(0).standard_normal((T, B, I)).astype(np.float32)
+    x[bad_step - 1, 1, 2] = np.nan          # step t reads x[t - 1]
+    return x
+
+
+def _assert_entry_message(message, op=None, step=37):
+    op_pattern = op or r"\w+"
+    assert re.search(rf"'{op_pattern}' at time step {step} read input \d", message), message
+    assert "'x' (shape (100, 2, 3), float32)" in message                 # names the input it came with
+    assert "the input already contained nan/inf: check your data (np.isfinite(x).all())" in message
+    assert "0 * Inf" not in message and "0 × Inf" not in message
+    assert "test_anomaly.py:" in message                                 # the user's line
+
+
+def test_nan_in_the_input_of_an_lstm_cell_loop_names_its_step():
+    tg.manual_seed(0)
+    cell = tg.nn.LSTMCell(3, 4)
+    x = tg.Tensor(_sequence_with_nan(), name="x")
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        h, c = tg.zeros(2, 4), tg.zeros(2, 4)
+        for t in range(1, 101):
+            with tg.time_step(t):
+                h, c = cell(x[t - 1], (h, c))
+        h.sum().backward()
+    _assert_entry_message(str(info.value))
+    assert "through 'getitem'" in str(info.value)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_nan_in_the_input_of_nn_lstm_names_its_step(fused):
+    tg.manual_seed(0)
+    lstm = tg.nn.LSTM(3, 4, fused=fused)
+    x = tg.Tensor(_sequence_with_nan(), name="x")
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        out, _ = lstm(x)
+        out.sum().backward()
+    _assert_entry_message(str(info.value), op="lstm_step" if fused else None)
+
+
+def test_nan_in_a_parameter_names_the_parameter():
+    tg.manual_seed(0)
+    cell = tg.nn.LSTMCell(3, 4)
+    cell.weight_hh.data[2, 1] = np.nan
+    x = tg.Tensor(np.ones((5, 2, 3), np.float32), name="x")
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        h, c = tg.zeros(2, 4), tg.zeros(2, 4)
+        for t in range(1, 6):
+            with tg.time_step(t):
+                h, c = cell(x[t - 1], (h, c))
+    message = str(info.value)
+    assert "at time step 1 read input" in message
+    assert "'weight_hh' (shape (16, 4), float32)" in message and "NaN (1 of 64 values)" in message
+    assert "the input already contained nan/inf" in message
+
+
+def test_inf_in_a_constant_made_inside_a_time_step_names_that_step():
+    h = tg.Tensor(np.ones(3, np.float32), requires_grad=True, name="h")
+    with detect_anomaly():
+        with tg.time_step(5):
+            scale = tg.Tensor(np.array([1.0, np.inf, 2.0], np.float32), name="scale")
+        with pytest.raises(AnomalyError) as info:
+            h * scale                    # made outside the scope: the constant's own step counts
+    message = str(info.value)
+    assert message.startswith("detect_anomaly: 'mul' at time step 5 read input 1, 'scale' (step 5, shape (3,), "
+                              "float32)")
+    assert "Inf (1 of 3 values)" in message and "the input already contained nan/inf" in message
+
+
+def test_a_parameter_is_scanned_once_per_session(monkeypatch):
+    from tinygrad_rnn.core import anomaly
+    w = tg.Tensor(np.ones((4, 4), np.float32), requires_grad=True, name="w")
+    scanned = []
+    real = anomaly._all_finite
+    monkeypatch.setattr(anomaly, "_all_finite", lambda a: scanned.append(a is w.data) or real(a))
+    with detect_anomaly():
+        h = tg.ones(1, 4)
+        for t in range(1, 21):
+            with tg.time_step(t):
+                h = (h @ w).tanh()
+        with tg.no_grad():
+            w.data = np.full((4, 4), np.nan, np.float32)     # a new array: scanned again, and caught
+        with pytest.raises(AnomalyError, match="'w'"):
+            h @ w
+    assert sum(scanned) == 2
+
+
+def test_log_of_zero_at_step_37_still_names_the_log():
+    x = np.abs(np.random.default_rng(1).standard_normal((100, 3)).astype(np.float32)) + 0.5
+    x[36, 1] = 0.0
+    x = tg.Tensor(x, name="x")
+    w = tg.Tensor(np.ones(3, np.float32), requires_grad=True, name="w")
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        for t in range(1, 101):
+            with tg.time_step(t):
+                (x[t - 1] * w).log()
+    message = str(info.value)
+    assert message.startswith("detect_anomaly: 'log' at time step 37 produced Inf (1 of 3 values)")
+    assert "clamp" in message and "already contained" not in message
+
+
+def test_nan_seed_of_backward_is_reported_as_the_seed():
+    x = tg.Tensor(np.ones(3, np.float32), requires_grad=True, name="x")
+    with detect_anomaly():
+        y = x * 2
+        y.name = "y"
+        with pytest.raises(AnomalyError) as info:
+            y.backward(gradient=np.array([1.0, np.nan, 1.0], np.float32))
+    message = str(info.value)
+    assert "the gradient given to backward(gradient=...) for 'y'" in message and "NaN (1 of 3 values)" in message
+    assert "0 * Inf" not in message
+
+
+def test_nan_input_read_outside_any_time_step_is_reported_by_backward():
+    x = tg.Tensor(np.array([[1.0, np.nan]], np.float32), name="x")
+    w = tg.Tensor(np.ones((2, 2), np.float32), requires_grad=True, name="w")
+    with detect_anomaly():
+        loss = (x @ w).tanh().sum()          # no step to name: noted, not raised, in the forward pass
+        with pytest.raises(AnomalyError) as info:
+            loss.backward()
+    message = str(info.value)
+    assert message.startswith("detect_anomaly: 'matmul' read input 0, 'x' (shape (1, 2), float32)")
+    assert "Reported by backward()" in message and "0 * Inf" not in message
+
+
+def test_no_anomaly_no_error_and_the_same_gradients():
+    def run():
+        tg.manual_seed(3)
+        lstm = tg.nn.LSTM(3, 4)
+        cell = tg.nn.LSTMCell(3, 4)
+        x = tg.Tensor(np.random.default_rng(2).standard_normal((20, 2, 3)).astype(np.float32), name="x")
+        out, _ = lstm(x)
+        h, c = tg.zeros(2, 4), tg.zeros(2, 4)
+        for t in range(1, 21):
+            with tg.time_step(t):
+                h, c = cell(x[t - 1], (h, c))
+        (out.sum() + h.sum()).backward()
+        return [p.grad.copy() for p in list(lstm.parameters()) + list(cell.parameters())]
+
+    plain = run()
+    with detect_anomaly():
+        checked = run()
+    assert len(plain) == len(checked) == 8
+    for a, b in zip(plain, checked):
+        np.testing.assert_array_equal(a, b)

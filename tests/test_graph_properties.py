@@ -248,3 +248,113 @@ def test_reusing_a_node_in_a_second_loss_adds_only_that_losss_gradients(program,
         np.testing.assert_allclose(g, g1 + g2, rtol=1e-12, atol=1e-12)
         if detach or i not in above_k:   # the second loss cannot reach leaf i
             np.testing.assert_allclose(g, g1, rtol=1e-12, atol=1e-12)
+
+
+# --- 4. in-place writes between forward and backward (version counters) ---------------------------
+# After the forward pass, one node (or a detached copy of it, which shares its memory) is written in
+# place: through the Tensor API, by an optimizer step, or by assigning its .data. Then backward either
+# raises the version error, exactly when the write reached an array some node saved for backward,
+# or gives exactly the gradients of a fresh graph on the values the forward pass saw. After the
+# error, running the forward pass again gives the gradients at the new values.
+
+from hypothesis import event  # noqa: E402
+
+from tinygrad_rnn import optim  # noqa: E402
+from tinygrad_rnn.core.function import SavedTensorModifiedError  # noqa: E402
+
+IN_PLACE_WRITES = {
+    "add_": lambda t: t.add_(0.25),
+    "mul_": lambda t: t.mul_(1.5),
+    "fill_": lambda t: t.fill_(0.3),
+    "setitem": lambda t: t.__setitem__(Ellipsis, -t.data),
+    "sub_ (an update)": lambda t: t.sub_(np.full(t.shape, 0.1)),
+    "data -=": lambda t: setattr(t, "data", t.data.__isub__(0.1)),
+    "data = (new memory)": lambda t: setattr(t, "data", t.data + 0.5),
+}
+
+
+def sgd_step(leaf):
+    leaf.grad = np.ones(leaf.shape)
+    optim.SGD([leaf], lr=0.1).step()
+    leaf.grad = None
+
+
+def evaluate_mixed(program, leaves, weights, products):
+    """As ``evaluate``, but node n enters the loss as sum(w_n * node_n) (a product: it saves the node)
+    only where ``products[n]``, else as sum(node_n) (which saves nothing)."""
+    shapes, steps, _, _ = program
+    nodes = list(leaves)
+    for op, args, option in steps:
+        nodes.append(_apply(op, [nodes[a] for a in args], option))
+    terms = ((node * w).sum() if product else node.sum() for node, w, product in zip(nodes, weights, products))
+    return nodes, sum(terms, tg.Tensor(np.array(0.0)))
+
+
+def graph_nodes(root):
+    """(node, its output tensor) for every node below ``root``."""
+    found, seen, stack = [], set(), [root]
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) in seen or tensor._ctx is None:
+            continue
+        seen.add(id(tensor))
+        found.append((tensor._ctx, tensor))
+        stack.extend(tensor._ctx.parents)
+    return found
+
+
+def write_should_raise(root, victim, kind, old_array) -> bool:
+    """Did the write reach a saved array? An in-place write changes ``old_array``'s memory: any saved
+    array sharing it no longer holds what the forward pass saw. ``x.data = new`` changes no memory;
+    it counts as a write to that tensor, so it matters where a node saved the old array as the
+    victim's own (the victim is one of its inputs or its output)."""
+    for fn, output in graph_nodes(root):
+        saved = [a for a in (fn.saved or ()) if isinstance(a, np.ndarray)]
+        if kind != "data = (new memory)":
+            if any(np.shares_memory(a, old_array) for a in saved):
+                return True
+        elif any(t is victim for t in fn.parents + (output,)) and any(np.shares_memory(a, old_array) for a in saved):
+            return True
+    return False
+
+
+@given(programs(), st.data())
+def test_in_place_writes_between_forward_and_backward_raise_or_leave_the_gradients_exact(program, data):
+    shapes, steps, _, _ = program
+    n_nodes = len(shapes) + len(steps)
+    values, weights = leaf_values(program)
+    products = data.draw(st.lists(st.booleans(), min_size=n_nodes, max_size=n_nodes), label="weighted nodes")
+    k = data.draw(st.integers(0, n_nodes - 1), label="written node")
+    through = data.draw(st.sampled_from(["the node", "a detached copy"]), label="written through")
+    kinds = sorted(IN_PLACE_WRITES) + (["optimizer step"] if k < len(shapes) and through == "the node" else [])
+    kind = data.draw(st.sampled_from(kinds), label="write")
+
+    leaves = make_leaves(values)
+    nodes, loss = evaluate_mixed(program, leaves, weights, products)
+    assume(bounded(nodes))
+    victim = nodes[k] if through == "the node" else nodes[k].detach()
+    expect_error = write_should_raise(loss, victim, kind, victim.data)
+    with tg.no_grad():
+        if kind == "optimizer step":
+            sgd_step(victim)
+        else:
+            IN_PLACE_WRITES[kind](victim)
+    assert victim._version >= 1
+
+    event("the write reached a saved array" if expect_error else "it reached no saved array")
+    try:
+        loss.backward()
+    except SavedTensorModifiedError as error:
+        assert expect_error, f"raised although the write reached no saved array: {error}"
+        for x in leaves:                       # (the failed pass may have filled some .grad already)
+            x.grad = None
+        current = [x.data.copy() for x in leaves]
+        evaluate_mixed(program, leaves, weights, products)[1].backward()     # forward again: fine
+        fresh = make_leaves(current)
+        evaluate_mixed(program, fresh, weights, products)[1].backward()
+    else:
+        assert not expect_error, "a write reached a saved array, but backward did not raise"
+        fresh = make_leaves(values)            # the values the forward pass saw
+        evaluate_mixed(program, fresh, weights, products)[1].backward()
+    for g, g_fresh in zip(grads(leaves), grads(fresh)):
+        np.testing.assert_allclose(g, g_fresh, rtol=1e-12, atol=1e-12)

@@ -69,6 +69,8 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, inputs=
     those tensors are returned instead, in order (``None`` where nothing flowed).
     This is what ``autograd.grad`` and ``jacobian`` use.
     """
+    if _anomaly._enabled:
+        _anomaly.check_seed(root, gradient)     # a NaN seed, or a NaN loss fed by a NaN input
     wanted = None if inputs is None else {id(t): None for t in inputs}
     order = topological_order(root)
     grads = {id(root): gradient}            # running dL/d(tensor), keyed by tensor identity
@@ -91,9 +93,12 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, inputs=
                 continue
         elif grad is None and not fn.backward_without_grad:
             continue                        # nothing flowed here (e.g. a tensor that does not affect root)
-        parent_grads = fn.run_backward(grad)
         if _anomaly._enabled:
+            _anomaly.check_saved(fn, tensor)            # checksums of the saved arrays, if it took them
+            parent_grads = fn.run_backward(grad, tensor)
             _anomaly.check_backward(fn, tensor, grad, parent_grads)
+        else:
+            parent_grads = fn.run_backward(grad, tensor)    # checks the saved tensors' versions first
         for parent, parent_grad in zip(fn.parents, parent_grads):
             if parent_grad is None or not parent._requires_grad:
                 continue

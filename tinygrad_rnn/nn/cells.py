@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import functional as F
 from ..core import Tensor, zeros
+from ..core.checks import check_dtype_kind
 from .linear import as_input, check_sizes, dtype_mismatch, resolve_dtype, resolve_generator, uniform_parameter
 from .module import Module
 
@@ -133,6 +134,7 @@ def check_state(owner: str, label: str, state, expected: tuple, input_shape: tup
             hint = (" (only LSTMCell/LSTM take a tuple (h, c))" if isinstance(state, (tuple, list)) else "")
             raise TypeError(f"{owner}: {label} must be a Tensor of shape {expected}, got {describe(state)}{hint}. "
                             f"Fix: pass one tensor, or leave it out to start from zeros.")
+        check_dtype_kind(owner, state, name=label)        # complex, object ... are refused, not cast
         state = Tensor(state, dtype=dtype)
     if dtype is not None and state.dtype != dtype:
         raise dtype_mismatch(owner, label, label, state.dtype, dtype)

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import functional as F
 from ..core import Tensor
+from ..core.checks import check_dtype_kind, describe
 from ..core.creation import default_generator
 from .module import Module, Parameter
 
@@ -52,8 +53,15 @@ def uniform_parameter(shape, bound: float, dtype, generator=None, owner: str = "
 
 
 def dtype_mismatch(owner: str, what: str, name: str, got, weights) -> TypeError:
-    """The error for a tensor whose float dtype differs from the weights': convert one of them."""
+    """The error for a tensor whose float dtype differs from the weights': convert one of them.
+
+    Only float32 and float64 modules exist (``module.float()``/``.double()``), so for a float16 (or other)
+    tensor the one fix is to convert the tensor."""
     cast = lambda dt: "double" if dt == np.float64 else "float"          # noqa: E731
+    if np.dtype(got) not in (np.float32, np.float64):
+        return TypeError(f"{owner}: {what} is {got} but the weights are {weights}. Fix: convert it to the weights' "
+                         f"dtype, e.g. {name}.{cast(weights)}() for a Tensor or {name}.astype(np.{weights}) for "
+                         f"an array")
     return TypeError(f"{owner}: {what} is {got} but the weights are {weights}. Fix: convert one of them, e.g. "
                      f"{name}.{cast(weights)}() or module.{cast(got)}()")
 
@@ -71,10 +79,18 @@ def as_input(x, owner: str, dtype) -> Tensor:
         if x.dtype != dtype:
             raise dtype_mismatch(owner, "the input", "x", x.dtype, dtype)
         return x
+    if isinstance(x, (np.ndarray, np.generic)):
+        check_dtype_kind(owner, x, name="the input")         # complex, object, str ... are refused, not cast
+    elif isinstance(x, (list, tuple)):
+        try:
+            check_dtype_kind(owner, np.asarray(x), name="the input")
+        except ValueError:                                    # ragged: reported below
+            pass
     try:
         return Tensor(x, dtype=dtype)
     except (TypeError, ValueError):
-        raise TypeError(f"{owner}: expected a Tensor as input, got {type(x).__name__}") from None
+        raise TypeError(f"{owner}: expected a Tensor (or an array of numbers) as input, got {describe(x)}. Fix: "
+                        f"pass tinygrad_rnn.tensor(x) of shape (batch, features)") from None
 
 
 class Linear(Module):

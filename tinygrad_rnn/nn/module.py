@@ -166,9 +166,13 @@ class Module:
                                 f"({type(state_dict[name]).__name__})")
             elif value.shape != p.shape:
                 problems.append(f"'{name}': shape {value.shape} in the state dict, {p.shape} in the module")
-            elif value.dtype != p.dtype:
+            elif value.dtype != p.dtype and value.dtype.kind == "f" and value.dtype in (np.float32, np.float64):
                 problems.append(f"'{name}': dtype {value.dtype} in the state dict, {p.dtype} in the module "
                                 f"(convert the module with .to(np.{value.dtype}) or the array with .astype)")
+            elif value.dtype != p.dtype:          # int, bool, float16: a module can't be converted to those
+                problems.append(f"'{name}': dtype {value.dtype} in the state dict, {p.dtype} in the module "
+                                f"(a module's parameters are float32 or float64; convert the array to the "
+                                f"module's dtype: state['{name}'] = state['{name}'].astype(np.{p.dtype}))")
         if problems:
             fixes = []
             if strict and (missing or unexpected):
@@ -181,6 +185,7 @@ class Module:
         for name, value in given.items():
             if name in own:
                 own[name].data[...] = value
+                own[name]._bump_version()        # a graph that saved the old values must not backprop them
         return _IncompatibleKeys(missing, unexpected)
 
     # --- printing -------------------------------------------------------

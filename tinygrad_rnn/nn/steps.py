@@ -40,7 +40,9 @@ class RecurrentWeight(Function):
     each step hands its (dgates_t, h_(t-1)) to this node (``collect``); this node's backward runs
     after every step's (they all read its output) and multiplies them stacked, D^T H with
     D (T*B, G*H) and H (T*B, H): the same sum, as one large product, which BLAS does faster.
-    Forward passes the weight through unchanged (the same array).
+    Forward passes the weight through unchanged (a view of the same memory, so that the output
+    shares W_hh's version counter: an optimizer step on W_hh before backward is caught by the
+    steps, which save this array).
     """
 
     name = "recurrent_weight"
@@ -48,7 +50,7 @@ class RecurrentWeight(Function):
 
     def forward(self, weight_hh):
         self.parts = []
-        return weight_hh
+        return weight_hh.view()
 
     def collect(self, dgates_rows, h_rows) -> None:
         self.parts.append((dgates_rows, h_rows))

@@ -1,7 +1,10 @@
 """Gradient clipping, with PyTorch's ``nn.utils`` names and numbers.
 
 Call between ``loss.backward()`` and ``optimizer.step()``; both functions change each
-parameter's ``.grad`` array in place and skip parameters whose ``.grad`` is None.
+parameter's ``.grad`` array in place and skip parameters whose ``.grad`` is None. They leave
+``.data`` alone, so no parameter's version (``Tensor._version``) changes: no op saves a ``.grad``
+for backward, so clipping cannot spoil a later ``backward(retain_graph=True)`` pass. (PyTorch bumps
+the version of the ``.grad`` tensor itself; here ``.grad`` is a plain NumPy array.)
 
 - ``clip_grad_norm_``: if all the gradients together, seen as one long vector g, are longer
   than ``max_norm``, shrink them all by the same factor. The direction of g is kept, only its

@@ -22,11 +22,11 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
 
     def _check_hyperparameters(self, group):
-        self._require(group, "lr", lambda v: v >= 0, ">= 0 (typical value: 1e-2)")
-        self._require(group, "lr_decay", lambda v: v >= 0, ">= 0")
-        self._require(group, "weight_decay", lambda v: v >= 0, ">= 0 (0 means no L2 penalty)")
-        self._require(group, "initial_accumulator_value", lambda v: v >= 0, ">= 0")
-        self._require(group, "eps", lambda v: v >= 0, ">= 0 (typical value: 1e-10)")
+        self._require(group, "lr", 0, example=1e-2)
+        self._require(group, "lr_decay", 0, example=0)
+        self._require(group, "weight_decay", 0, example=0)
+        self._require(group, "initial_accumulator_value", 0, example=0)
+        self._require(group, "eps", 0, example=1e-10)
 
     def _state_keys(self, group):
         return {"sum"}, {"step"}

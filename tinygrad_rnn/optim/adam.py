@@ -1,6 +1,7 @@
 """Adam: momentum on the gradient plus a per-entry step size from its running mean square."""
 import numpy as np
 
+from ..core.checks import describe
 from .optimizer import Optimizer
 
 
@@ -24,16 +25,17 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
 
     def _check_hyperparameters(self, group):
-        self._require(group, "lr", lambda v: v >= 0, ">= 0 (typical value: 1e-3)")
-        self._require(group, "eps", lambda v: v >= 0, ">= 0 (typical value: 1e-8)")
-        self._require(group, "weight_decay", lambda v: v >= 0, ">= 0 (0 means no L2 penalty)")
+        self._require(group, "lr", 0, example=1e-3)
+        self._require(group, "eps", 0, example=1e-8)
+        self._require(group, "weight_decay", 0, example=0)
+        self._require_flag(group, "amsgrad")
         betas = group["betas"]
         if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
-            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), e.g. (0.9, 0.999), got {betas!r}")
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), e.g. (0.9, 0.999), got {describe(betas)}")
         for i, beta in enumerate(betas):
-            if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)) \
+            if isinstance(beta, (bool, np.bool_)) or not isinstance(beta, (int, float, np.integer, np.floating)) \
                     or not 0.0 <= float(beta) < 1.0:
-                raise ValueError(f"Adam: invalid beta parameter at index {i}: {beta}; each beta must be in "
+                raise ValueError(f"Adam: invalid beta parameter at index {i}: {describe(beta)}; each beta must be in "
                                  f"[0, 1) (typical: betas=(0.9, 0.999))")
 
     def _state_keys(self, group):

@@ -10,6 +10,9 @@ An optimizer holds the parameters it updates, in *parameter groups* (each a dict
 
 ``step()`` changes each parameter's ``.data`` array in place and records no graph.
 Parameters whose ``.grad`` is None are skipped (their state does not advance either).
+Each updated parameter's version (``p._version``) goes up by one, as in PyTorch, so that a
+``backward()`` through a graph built before the step raises instead of mixing the old
+activations with the new weights (run the forward pass again after ``step()``).
 
 ``state_dict()`` / ``load_state_dict()`` use PyTorch's layout, with parameters numbered
 0, 1, 2, ... in the order of ``param_groups``::
@@ -18,10 +21,10 @@ Parameters whose ``.grad`` is None are skipped (their state does not advance eit
      "param_groups": [{"lr": 0.01, ..., "params": [0, 1, 2]}, ...]}
 """
 import collections.abc
-import math
 
 import numpy as np
 
+from ..core.checks import check_grad, check_real_number, describe
 from ..core.grad_mode import enable_grad
 from ..core.tensor import Tensor
 
@@ -113,11 +116,19 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        index = -1
         for group in self.param_groups:
             for p in group["params"]:
+                index += 1
                 if p.grad is None:
                     continue
+                if type(p.grad) is not np.ndarray or p.grad.shape != p.shape or p.grad.dtype.kind != "f":
+                    label = f"parameter {index}" + (f" ({p.name!r})" if p.name else "") + f" of shape {p.shape}"
+                    check_grad(f"{self._name}.step", label, p.grad, p.shape)
+                version = p._version
                 self._update(p, p.grad, self.state.setdefault(p, {}), group)
+                if p._version == version:    # an _update that wrote into p.data's array by hand
+                    p._bump_version()        # still counts as one write (`p.data -= ...` counted itself)
         return loss
 
     # --- saving and restoring -------------------------------------------------
@@ -253,18 +264,23 @@ class Optimizer:
         return set(), set()
 
     def _update(self, param: Tensor, grad, state: dict, group: dict) -> None:
-        """Change ``param.data`` in place using ``grad`` (an ndarray of the same shape)."""
+        """Change ``param.data`` in place using ``grad`` (an ndarray of the same shape). ``step()``
+        bumps ``param._version`` afterwards unless this did (``param.data -= ...`` does)."""
         raise NotImplementedError
 
-    def _require(self, group: dict, name: str, ok, rule: str) -> None:
-        """Raise a clear ValueError unless ``ok(group[name])``."""
-        value = group[name]
-        try:
-            good = ok(float(value)) and math.isfinite(float(value))
-        except (TypeError, ValueError):
-            good = False
-        if not good:
-            raise ValueError(f"{self._name}: invalid {name}={value!r}; it must be {rule}")
+    def _require(self, group: dict, name: str, minimum=0, *, low_open=False, maximum=None, high_open=False,
+                 example=None) -> None:
+        """Raise a clear ValueError unless ``group[name]`` is a finite real number (not a str, not a bool)
+        within the bounds (``checks.check_real_number``; ValueError for a wrong kind too, as PyTorch's
+        "Invalid learning rate")."""
+        check_real_number(self._name, name, group[name], minimum=minimum, low_open=low_open, maximum=maximum,
+                          high_open=high_open, example=example, type_error=ValueError)
+
+    def _require_flag(self, group: dict, name: str) -> None:
+        """``group[name]`` must be True or False (``nesterov="no"`` would be truthy)."""
+        if not isinstance(group[name], (bool, np.bool_)):
+            raise TypeError(f"{self._name}: {name} must be True or False, got {describe(group[name])}. Fix: "
+                            f"pass {name}=True or {name}=False")
 
     def __repr__(self):
         lines = [f"{self._name} ("]

@@ -22,10 +22,11 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov))
 
     def _check_hyperparameters(self, group):
-        self._require(group, "lr", lambda v: v >= 0, ">= 0 (typical values: 1e-3 to 1e-1)")
-        self._require(group, "momentum", lambda v: v >= 0, ">= 0 (typical value: 0.9)")
-        self._require(group, "dampening", lambda v: True, "a finite number (usually 0)")
-        self._require(group, "weight_decay", lambda v: v >= 0, ">= 0 (0 means no L2 penalty)")
+        self._require(group, "lr", 0, example=0.01)
+        self._require(group, "momentum", 0, maximum=1, high_open=True, example=0.9)   # 1 or more never decays
+        self._require(group, "dampening", 0, maximum=1, example=0)
+        self._require(group, "weight_decay", 0, example=0)
+        self._require_flag(group, "nesterov")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(f"SGD: nesterov=True requires momentum > 0 and dampening = 0, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}. Fix: e.g. "

@@ -1,6 +1,7 @@
 """Reductions over some axes (``dim``; all of them when ``None``), optionally keeping them as size 1."""
 import numpy as np
 
+from ..checks import check_dim
 from ..function import Function
 
 
@@ -8,12 +9,12 @@ def _normalize_dims(dim, ndim: int, op: str):
     """``dim`` (None, int or tuple, negatives allowed) as a sorted tuple of axes."""
     if dim is None:
         return tuple(range(ndim))
+    if not isinstance(dim, (int, np.integer, tuple, list)):
+        check_dim(op, dim, ndim)               # a TypeError naming the op and the value
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     out = []
     for d in dims:
-        if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimension(s); "
-                             f"use a dim in [{-ndim}, {ndim - 1}]")
+        check_dim(op, d, ndim)                 # an int in range, or an error naming the op
         if d % max(ndim, 1) in out:
             raise ValueError(f"{op}: dim {d} appears more than once in dim={dim}")
         out.append(d % max(ndim, 1))

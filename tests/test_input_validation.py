@@ -1,0 +1,186 @@
+"""Input validation that a row of test_errors_table.py can't express: no NumPy warning escapes, a refused
+``step()`` changes nothing, what is still accepted, messages that survive hostile values, and random junk
+for the numeric arguments (Hypothesis) either works or raises an error that names the function."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_rnn as tg
+from tinygrad_rnn import nn, optim
+from tinygrad_rnn.core import checks
+
+
+class BadRepr:
+    """A value whose repr (and everything else) raises: a message must still be built."""
+
+    def __repr__(self):
+        raise RuntimeError("repr exploded")
+
+    __str__ = __repr__
+
+
+def param(*shape):
+    return nn.Parameter(np.ones(shape))
+
+
+# --- complex data: refused, and NumPy's ComplexWarning never escapes ---------------------------------------
+@pytest.mark.parametrize("make", [
+    lambda: tg.tensor(np.ones(3, dtype=complex)),
+    lambda: tg.Tensor(np.ones(3, dtype=complex), dtype=np.float32),
+    lambda: nn.RNNCell(3, 4)(np.ones((2, 3), dtype=complex)),
+    lambda: nn.Linear(3, 4)(np.ones((2, 3), dtype=np.complex64)),
+    lambda: tg.ones(3) + np.ones(3, dtype=complex),
+    lambda: tg.ones(3) == np.ones(3, dtype=complex),
+], ids=["tensor", "Tensor with dtype", "cell", "Linear", "add", "eq"])
+def test_complex_is_refused_without_a_numpy_warning(make):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(TypeError, match="complex") as info:
+            make()
+    assert not caught, [str(w.message) for w in caught]
+    assert "x.real" in str(info.value)
+
+
+def test_an_object_array_never_turns_none_into_nan():
+    cell = nn.GRUCell(3, 4)
+    with pytest.raises(TypeError, match="GRUCell.*object"):
+        cell(np.array([[1.0, None, 2.0]], dtype=object))
+
+
+# --- what keeps working ---------------------------------------------------------------------------------
+def test_bool_and_int_arrays_keep_their_dtype():
+    assert tg.tensor(np.array([True, False])).dtype == np.bool_
+    assert tg.tensor(np.array([1, 2], dtype=np.int32)).dtype == np.int32
+    assert tg.tensor([1, 2]).dtype == np.int64
+    assert tg.tensor([1.0, 2.0]).dtype == np.float32
+    assert tg.tensor([1, 2], dtype=np.float64).dtype == np.float64
+    mask = tg.ones(3) > 0
+    assert mask.dtype == np.bool_ and mask.data.all()
+    with pytest.raises(TypeError, match=r"RNNCell.*int64.*x\.float\(\)"):      # a layer still wants floats
+        nn.RNNCell(3, 4)(tg.tensor(np.ones((2, 3), dtype=np.int64)))
+
+
+def test_numbers_of_every_real_kind_are_accepted():
+    p = param(2)
+    for lr in (0.1, 1, np.float32(0.1), np.int64(1), 0):
+        optim.SGD([p], lr=lr)
+    assert tg.arange(np.int64(3)).shape == (3,)
+    assert tg.zeros(np.int64(2), 3).shape == (2, 3)
+    assert tg.ones(2, 3).argmax(dim=np.int64(1)).shape == (2,)
+
+
+# --- step(): each .grad must be an ndarray of its parameter's shape ------------------------------------
+def test_a_grad_of_another_shape_is_refused_and_nothing_moves():
+    a, b = param(3), param(3)
+    a.grad, b.grad = np.ones(3), np.ones(1)         # b's (1,) grad would move all three entries of b
+    opt = optim.SGD([a, b], lr=0.5, momentum=0.9)
+    with pytest.raises(ValueError, match=r"SGD\.step: the \.grad of parameter 1 of shape \(3,\) has shape \(1,\)"):
+        opt.step()
+    np.testing.assert_array_equal(b.data, np.ones(3))
+    assert b._version == 0
+
+
+@pytest.mark.parametrize("make", [optim.SGD, optim.Adam, optim.Adagrad])
+def test_every_optimizer_checks_the_grad(make):
+    p = param(2, 3)
+    p.grad = np.ones((3, 2))
+    with pytest.raises(ValueError, match=rf"{make.__name__}\.step: .*\(3, 2\).*\(2, 3\)"):
+        make([p], lr=0.1).step()
+    p.grad = np.ones((2, 3))
+    make([p], lr=0.1).step()                      # the right shape steps as before
+    assert not np.array_equal(p.data, np.ones((2, 3)))
+
+
+# --- the fix is right for the case ----------------------------------------------------------------------
+def test_a_float16_input_is_told_to_convert_the_input_not_the_module():
+    with pytest.raises(TypeError) as info:
+        nn.Linear(2, 3)(tg.tensor(np.ones((1, 2), dtype=np.float16)))
+    assert "module.float()" not in str(info.value) and "x.float()" in str(info.value)
+
+
+def test_int_weights_in_load_state_dict_are_not_told_to_convert_the_module():
+    layer = nn.Linear(2, 3)
+    state = dict(layer.state_dict(), weight=np.ones((3, 2), dtype=np.int64))
+    with pytest.raises(ValueError) as info:
+        layer.load_state_dict(state)
+    assert ".to(np.int64)" not in str(info.value) and ".astype(np.float32)" in str(info.value)
+
+
+# --- a message never fails to build ---------------------------------------------------------------------
+@pytest.mark.parametrize("value", [BadRepr(), np.ones((2, 0)), object(), float("nan"), "x" * 1000, None])
+def test_describe_never_raises(value):
+    assert isinstance(checks.describe(value), str) and len(checks.describe(value)) < 200
+
+
+@pytest.mark.parametrize("make", [
+    lambda: optim.SGD([param(2)], lr=BadRepr()),
+    lambda: optim.Adam([param(2)], betas=(BadRepr(), 0.9)),
+    lambda: tg.zeros(BadRepr()),
+    lambda: tg.ones(2).argmax(dim=BadRepr()),
+    lambda: tg.tensor(BadRepr()),
+    lambda: tg.ones(2) < BadRepr(),
+    lambda: nn.Linear(2, 3)(BadRepr()),
+], ids=["lr", "betas", "zeros", "argmax", "tensor", "lt", "Linear"])
+def test_an_unprintable_value_gets_a_message_not_a_crash(make):
+    with pytest.raises((TypeError, ValueError)) as info:
+        make()
+    assert "repr exploded" not in str(info.value)
+
+
+# --- random junk: it works, or the error names the function ---------------------------------------------
+junk = st.one_of(
+    st.none(), st.booleans(), st.integers(-10, 10), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=4), st.lists(st.integers(0, 2), max_size=2), st.tuples(st.integers(0, 2)),
+    st.complex_numbers(max_magnitude=2), st.just(BadRepr()), st.just(np.float32(0.5)), st.just(np.array([0.1])),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(lr=junk, momentum=junk)
+def test_sgd_hyperparameters_work_or_name_sgd(lr, momentum):
+    p = param(3)
+    try:
+        opt = optim.SGD([p], lr=lr, momentum=momentum)
+    except (TypeError, ValueError) as err:
+        assert str(err).startswith("SGD: "), err
+        return
+    assert math.isfinite(float(lr)) and float(lr) >= 0 and 0 <= float(momentum) < 1
+    p.grad = np.ones(3)
+    opt.step()
+    assert np.isfinite(p.data).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(dim=junk, method=st.sampled_from(["argmax", "sum", "mean", "amax", "split", "chunk", "unbind",
+                                         "squeeze", "unsqueeze", "size", "transpose", "cat", "stack"]))
+def test_dims_work_or_name_the_function(dim, method):
+    x = tg.ones(2, 3)
+    calls = {
+        "argmax": lambda: x.argmax(dim=dim), "sum": lambda: x.sum(dim=dim), "mean": lambda: x.mean(dim=dim),
+        "amax": lambda: x.amax(dim=dim), "split": lambda: x.split(1, dim=dim), "chunk": lambda: x.chunk(2, dim=dim),
+        "unbind": lambda: x.unbind(dim), "squeeze": lambda: x.squeeze(dim), "unsqueeze": lambda: x.unsqueeze(dim),
+        "size": lambda: x.size(dim), "transpose": lambda: x.transpose(dim, 0),
+        "cat": lambda: tg.cat([x, x], dim=dim), "stack": lambda: tg.stack([x, x], dim=dim),
+    }
+    name = {"amax": "max", "squeeze": "squeeze"}.get(method, method)
+    try:
+        calls[method]()
+    except (TypeError, ValueError, IndexError) as err:   # IndexError: a dim out of range, as PyTorch
+        assert str(err).startswith(f"{name}"), err
+        assert "repr exploded" not in str(err)
+
+
+@settings(max_examples=100, deadline=None)
+@given(size=junk)
+def test_creation_sizes_work_or_name_the_function(size):
+    for make in (tg.zeros, tg.ones, tg.randn, tg.rand):
+        try:
+            out = make(size)
+        except (TypeError, ValueError) as err:
+            assert str(err).startswith(f"{make.__name__}: "), err
+        else:
+            assert isinstance(out, tg.Tensor)
