@@ -1,8 +1,13 @@
 """Training checkpoints (train/checkpoint.py) and the optimizers' state_dict / load_state_dict:
 PyTorch's layout, exact round trips, crash-safe saves, and loads that refuse bad files while
 leaving the model, the optimizer and the random generator exactly as they were."""
+import errno
 import json
 import os
+import subprocess
+import sys
+import threading
+import time
 import zipfile
 
 import numpy as np
@@ -365,3 +370,108 @@ def test_restore_into_a_model_of_another_size_changes_nothing(tmp_path):
                                          r"float32 in the checkpoint, \(12, 2\) and float32 in the model"):
         load_checkpoint(tmp_path).restore(model, optimizer, {"train": rng})
     assert _snapshot(model, optimizer, rng) == before
+
+
+# --- loading limits, full disks, and two writers in one folder ---------------------------------
+def test_load_checkpoint_has_loads_size_limit(tmp_path):
+    model, optimizer, rng = _trained()
+    _save(tmp_path, model, optimizer, rng)
+    with pytest.raises(ValueError) as error:
+        load_checkpoint(tmp_path, max_bytes=64)
+    message = str(error.value)
+    assert "max_bytes=64" in message and "load_checkpoint(path, max_bytes=" in message and "model-" in message
+    assert load_checkpoint(tmp_path, max_bytes=None).iteration == 5
+    with pytest.raises(TypeError, match="load_checkpoint: max_bytes must be a number of bytes"):
+        load_checkpoint(tmp_path, max_bytes="1GB")
+
+
+def test_a_full_disk_during_a_checkpoint_save_names_the_file_and_keeps_the_old_checkpoint(tmp_path, monkeypatch):
+    model, optimizer, rng = _trained()
+    _save(tmp_path, model, optimizer, rng, iteration=1)
+    before = _files(tmp_path)
+
+    def savez_on_a_full_disk(file, *args, **kwds):
+        file.write(b"half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(np, "savez", savez_on_a_full_disk)
+    with pytest.raises(OSError) as error:
+        _save(tmp_path, model, optimizer, rng, iteration=2)
+    monkeypatch.undo()
+    message = str(error.value)
+    assert message.startswith(f"[Errno {errno.ENOSPC}] save_checkpoint: could not write '{tmp_path / 'model-000002-'}")
+    assert error.value.errno == errno.ENOSPC and "Fix: free disk space" in message
+    assert _files(tmp_path) == before and load_checkpoint(tmp_path).iteration == 1
+
+
+def test_a_folder_that_cant_be_created_is_named(tmp_path, monkeypatch):
+    model, optimizer, rng = _trained()
+
+    def denied(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+
+    monkeypatch.setattr(ckpt.os, "makedirs", denied)
+    with pytest.raises(PermissionError, match=r"save_checkpoint: could not create the folder '.*run'.*"
+                                              r"no permission to write in .*Fix:.*nothing was written"):
+        _save(tmp_path / "run", model, optimizer, rng)
+
+
+def _dead_pid():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _plant(directory, pid, age_seconds=0.0, host=None):
+    """A temporary file and an unnamed data file as another process ``pid`` would leave them."""
+    host = host or serialization._writer_tag()[:8]
+    writer = f"{host}{pid:08x}"
+    names = [f".model-000009-{writer}abcd0123.npz.{writer}0123456789ab.tmp", f"optimizer-000009-{writer}abcd0123.npz",
+             f".checkpoint.json.{writer}ba9876543210.tmp"]
+    for name in names:
+        (directory / name).write_bytes(b"being written")
+        then = time.time() - age_seconds
+        os.utime(directory / name, (then, then))
+    return names
+
+
+def test_a_save_never_deletes_the_files_another_writer_is_still_writing(tmp_path):
+    model, optimizer, rng = _trained()
+    _save(tmp_path, model, optimizer, rng, iteration=1)
+    alive = _plant(tmp_path, os.getppid(), age_seconds=7200)      # a live process: kept however old
+    recent = _plant(tmp_path, _dead_pid())                        # gone, but too recent to be sure
+    elsewhere = _plant(tmp_path, _dead_pid(), age_seconds=7200, host="0badc0de")   # another host's
+    old_style = [".model-000003-0123abcd.npz.0123456789ab.tmp"]  # no writer in the name
+    (tmp_path / old_style[0]).write_bytes(b"?")
+    _save(tmp_path, model, optimizer, rng, iteration=2)
+    left = set(os.listdir(tmp_path))
+    assert set(alive + recent + elsewhere + old_style) <= left
+    assert load_checkpoint(tmp_path).iteration == 2 and len(left) == 3 + 10
+
+
+def test_a_save_removes_what_a_killed_writer_left(tmp_path):
+    model, optimizer, rng = _trained()
+    abandoned = _plant(tmp_path, _dead_pid(), age_seconds=7200)
+    _save(tmp_path, model, optimizer, rng, iteration=1)
+    assert not set(abandoned) & set(os.listdir(tmp_path)) and len(os.listdir(tmp_path)) == 3
+
+
+def test_two_writers_saving_into_one_folder_dont_break_each_other(tmp_path):
+    errors = []
+
+    def run(seed):
+        try:
+            model, optimizer, rng = _trained(seed=seed)
+            for iteration in range(1, 9):
+                _save(tmp_path, model, optimizer, rng, iteration=iteration)
+        except BaseException as error:           # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(seed,)) for seed in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert load_checkpoint(tmp_path).iteration == 8            # the last JSON written names complete files
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]

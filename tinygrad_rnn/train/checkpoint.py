@@ -18,31 +18,55 @@ Why a crash can't leave a broken checkpoint: each save writes its two ``.npz`` f
 names (the tag is random), each atomically, and only then replaces ``checkpoint.json``
 atomically. Until that rename the old JSON names the old, untouched files; after it, the new
 JSON names new, complete ones. Only then are the older files deleted. If the save fails, the
-files it wrote are removed and the previous checkpoint is byte-for-byte what it was.
+files it wrote are removed and the previous checkpoint is byte-for-byte what it was (a full disk
+or a folder without write permission is reported with the file's path and a fix).
 
-Loading reads with ``allow_pickle=False`` and checks everything (file names, format
+Two processes saving into the same folder don't break each other: a save deletes only the files
+named by the checkpoint.json it replaced, and files (temporary ones included) left by a writer
+that is gone (``serialization._abandoned``: this host, a process that no longer exists, more than
+an hour old). Data file tags and temporary names carry the writer (``_writer_tag()``), so a
+file another process is still writing is never deleted. (The last checkpoint.json written wins.)
+
+Loading never unpickles, refuses ``.npz`` files declaring more than ``max_bytes`` of arrays
+(``tinygrad_rnn.load``'s limit, 1 GiB per file by default), and checks everything (file names, format
 version, every array's name, shape and dtype, the optimizer's groups and state, the random
 generators' states) before ``restore`` changes anything: if something is wrong, a ValueError
 says what and the model, optimizer and generators are left as they were.
+
+Two *runs* writing into one folder would still interleave their logs and checkpoints, so a run
+holds its folder's lock, ``<out>/.lock`` (``lock_run_folder``), for as long as it writes: an OS lock
+(``fcntl.flock``), which the OS drops when the process ends, however it ends, so a crash never
+leaves a stale lock. A second run on the folder fails at once with ``RunFolderBusy`` naming the
+holder's pid (the lock file holds it). Limitation: without ``fcntl`` (Windows) there is no lock.
 """
 import collections
+import contextlib
 import dataclasses
 import json
 import os
 import re
 import secrets
+import threading
+import time
+
+try:
+    import fcntl
+except ImportError:                   # Windows: no run-folder lock (see lock_run_folder)
+    fcntl = None
 
 import numpy as np
 
-from ..serialization import atomic_write, load, save
+from ..serialization import DEFAULT_MAX_BYTES, _abandoned, _load, _save, _write_error, _writer_tag, atomic_write
 
-__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "FORMAT_VERSION", "CHECKPOINT_SUBDIR"]
+__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "FORMAT_VERSION", "CHECKPOINT_SUBDIR",
+           "lock_run_folder", "RunFolderBusy", "LOCK_FILE"]
 
 FORMAT_VERSION = 1
 CHECKPOINT_JSON = "checkpoint.json"
 CHECKPOINT_SUBDIR = "checkpoint"      # ``train`` keeps the checkpoint of a run in <out>/checkpoint/
-_DATA_FILE = re.compile(r"(model|optimizer)-\d+-[0-9a-f]+\.npz")
-_TEMP_FILE = re.compile(r"\.((model|optimizer)-\d+-[0-9a-f]+\.npz|checkpoint\.json)\.[0-9a-f]+\.tmp")
+LOCK_FILE = ".lock"                   # <out>/.lock: held by the run writing into <out> (lock_run_folder)
+_DATA_FILE = re.compile(r"(model|optimizer)-\d+-([0-9a-f]+)\.npz")             # group 2: the tag
+_TEMP_FILE = re.compile(r"\.((model|optimizer)-\d+-[0-9a-f]+\.npz|checkpoint\.json)\.([0-9a-f]+)\.tmp")  # 3
 _OPTIMIZER_PREFIX = "optimizer.state."
 
 
@@ -98,8 +122,11 @@ def save_checkpoint(directory, model, optimizer, *, iteration: int, config: dict
     without ever leaving a broken one (see the module docstring). ``config`` and ``extra``
     must be JSON-serializable dicts."""
     directory = os.fspath(directory)
-    os.makedirs(directory, exist_ok=True)
-    tag = f"{int(iteration):06d}-{secrets.token_hex(4)}"
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as error:
+        raise _write_error("save_checkpoint", directory, error, "create the folder") from None
+    tag = f"{int(iteration):06d}-{_writer_tag()}{secrets.token_hex(4)}"   # whose file it is, and a random part
     model_file, optimizer_file = f"model-{tag}.npz", f"optimizer-{tag}.npz"
     optimizer_arrays, optimizer_json = _flatten_optimizer_state(optimizer.state_dict())
     document = {"format_version": FORMAT_VERSION, "iteration": int(iteration), "model": model_file,
@@ -107,9 +134,10 @@ def save_checkpoint(directory, model, optimizer, *, iteration: int, config: dict
                 "rngs": {name: rng.bit_generator.state for name, rng in rngs.items()}, "extra": extra or {}}
     text = (json.dumps(document, indent=1, default=_json_default) + "\n").encode("utf-8")   # fails before any write
     written = []
+    replaced = _named_files(directory)      # the checkpoint this save replaces: its files go afterwards
     try:
         for name, arrays in ((model_file, model.state_dict()), (optimizer_file, optimizer_arrays)):
-            save(arrays, os.path.join(directory, name))
+            _save(arrays, os.path.join(directory, name), "save_checkpoint")
             written.append(name)
         atomic_write(os.path.join(directory, CHECKPOINT_JSON), lambda f: f.write(text), "save_checkpoint")
     except BaseException:
@@ -118,17 +146,22 @@ def save_checkpoint(directory, model, optimizer, *, iteration: int, config: dict
             if name not in keep:
                 _remove(os.path.join(directory, name))
         raise
-    keep = _named_files(directory)
-    for name in os.listdir(directory):      # files of older checkpoints, and temporary files of killed saves
-        if (_DATA_FILE.fullmatch(name) and name not in keep) or _TEMP_FILE.fullmatch(name):
-            _remove(os.path.join(directory, name))
+    keep = _named_files(directory)          # (another process may have replaced the JSON since)
+    for name in os.listdir(directory):
+        data, temp = _DATA_FILE.fullmatch(name), _TEMP_FILE.fullmatch(name)
+        if name in keep or not (data or temp):
+            continue
+        path = os.path.join(directory, name)
+        if (data and name in replaced) or _abandoned(path, data.group(2) if data else temp.group(3)):
+            _remove(path)                   # the older checkpoint's files; what killed writers left
 
 
-def load_checkpoint(path) -> Checkpoint:
+def load_checkpoint(path, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Checkpoint:
     """Read and check the checkpoint in ``path``: a checkpoint directory, or a run folder written by
     ``train(TrainConfig(out=...))`` (its checkpoint is in ``<out>/checkpoint/``). Nothing is
     pickled; a missing, damaged or inconsistent file raises a ValueError (FileNotFoundError for a
-    missing checkpoint) that says which and why."""
+    missing checkpoint) that says which and why. ``max_bytes``: the most bytes of arrays each of
+    its two ``.npz`` files may declare (as for ``tinygrad_rnn.load``; ``None``: no limit)."""
     directory = _find_directory(path)
     json_path = os.path.join(directory, CHECKPOINT_JSON)
     try:
@@ -138,8 +171,8 @@ def load_checkpoint(path) -> Checkpoint:
         raise ValueError(f"load_checkpoint: '{json_path}' is damaged (it is not valid JSON: {error}). Fix: "
                          f"resume from another checkpoint, or start the run again") from None
     _check_document(document, json_path)
-    model_state = load(os.path.join(directory, document["model"]))
-    optimizer_arrays = load(os.path.join(directory, document["optimizer"]))
+    model_state = _load(os.path.join(directory, document["model"]), max_bytes, "load_checkpoint")
+    optimizer_arrays = _load(os.path.join(directory, document["optimizer"]), max_bytes, "load_checkpoint")
     optimizer_state = _unflatten_optimizer_state(document["optimizer_state"], optimizer_arrays,
                                                  os.path.join(directory, document["optimizer"]))
     return Checkpoint(directory, document["iteration"], document["config"], model_state, optimizer_state,
@@ -266,3 +299,70 @@ def _unflatten_optimizer_state(saved: dict, arrays, npz_path) -> dict:
         raise ValueError(f"load_checkpoint: the optimizer state in '{npz_path}' is damaged:\n  "
                          + "\n  ".join(problems))
     return {"state": state, "param_groups": saved["param_groups"]}
+
+
+# --- one run per folder ----------------------------------------------------------------------
+class RunFolderBusy(OSError):
+    """Another process holds the run folder's lock: it is writing into that folder right now."""
+
+
+_held = threading.local()             # .folders: {real path: how many nested lock_run_folder hold it}
+
+
+@contextlib.contextmanager
+def lock_run_folder(folder, owner: str = "train"):
+    """Hold ``folder``'s lock, ``<folder>/.lock`` (the folder is made if missing), while the block runs.
+
+    The lock is ``fcntl.flock`` on that file, which the OS releases when the file is closed or the
+    process ends in any way (kill -9 and crashes included): a stale lock can't outlive its run. The
+    holder writes its pid into the file. If another process (or another thread) holds it,
+    ``RunFolderBusy`` is raised at once: "another run is writing to 'DIR' (pid N); ...". Nested calls
+    for the same folder in the same thread just go on holding it (the CLI takes the lock before
+    reading a checkpoint, then ``train`` takes it again). Without ``fcntl`` (Windows), or on a file
+    system that does not support ``flock``, nothing is locked."""
+    folder = os.fspath(folder)
+    key = os.path.realpath(folder)
+    held = _held.__dict__.setdefault("folders", {})
+    if key in held or fcntl is None:
+        held[key] = held.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            held[key] -= 1
+            if not held[key]:
+                del held[key]
+        return
+    os.makedirs(folder, exist_ok=True)
+    fd = os.open(os.path.join(folder, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            locked = True
+        except BlockingIOError:
+            raise RunFolderBusy(f"{owner}: another run is writing to '{folder}' (pid {_lock_holder(fd)}); "
+                                f"wait for it, or use another --out") from None
+        except OSError:               # e.g. ENOLCK, EOPNOTSUPP: a file system without flock
+            locked = False
+        if locked:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        held[key] = 1
+        try:
+            yield
+        finally:
+            del held[key]
+            if locked:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, 0)   # no pid of a finished run is left in the file
+    finally:
+        os.close(fd)                  # closing the file releases the lock
+
+
+def _lock_holder(fd) -> str:
+    """The pid the holder wrote into the lock file ("unknown" if it has not written it yet)."""
+    for _ in range(20):               # the holder writes its pid just after taking the lock
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        if text.isdigit():
+            return text
+        time.sleep(0.01)
+    return "unknown"
