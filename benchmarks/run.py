@@ -4,11 +4,13 @@
     python3 benchmarks/run.py --quick              # a subset, about 1-2 minutes
     python3 benchmarks/run.py --only lstm          # LSTM training configs (and the memory section)
     python3 benchmarks/run.py --only overhead,scaling
+    python3 benchmarks/run.py --only truncation    # TBPTT time per sequence and per update against full BPTT
     python3 benchmarks/run.py --threads both       # 1 BLAS thread, then the libraries' defaults
 
 Sections: ``training`` (a training step of RNN/LSTM/GRU in five variants over a grid of H, T, B),
 ``overhead`` (µs per op against raw NumPy and a minimal autograd), ``scaling`` (backward time
-against graph size), ``memory`` (peak memory of TBPTT against full BPTT). Timing is
+against graph size), ``memory`` (peak memory of TBPTT against full BPTT), ``truncation`` (time
+per sequence and per update of TBPTT(k) for several k, as ratios to full BPTT). Timing is
 interleaved and reported as medians and ratios of one run; the headline targets are printed
 at the end and everything is written to ``--json`` (default benchmarks/results.json).
 PyTorch's columns appear when torch can be imported.
@@ -28,10 +30,10 @@ import numpy as np
 import tinygrad_rnn
 from tinygrad_rnn.serialization import atomic_write
 
-from suite import measure, memory, overhead, report, training
+from suite import measure, memory, overhead, report, training, truncation
 
 HERE = pathlib.Path(__file__).resolve().parent
-SECTIONS = ("training", "overhead", "scaling", "memory")
+SECTIONS = ("training", "overhead", "scaling", "memory", "truncation")
 CELLS = ("rnn", "lstm", "gru")
 
 
@@ -53,16 +55,22 @@ class Plan:
     memory_H: int = 32
     memory_B: int = 8
     memory_repeats: int = 3
+    truncation_T: int = 400           # the lecture's setting: text task, tanh RNN, H 32, B 8
+    truncation_windows: tuple = (1, 10, 20, 50, 100, 400)   # 1: the per-window overhead at its largest
+    truncation_H: int = 32
+    truncation_B: int = 8
+    truncation_repeats: int = 5
 
 
 PLANS = {
     "full": Plan(),
     "quick": Plan(Hs=(32, 128), Ts=(100,), min_sample_seconds=0.03, overhead_repeats=9, scaling_repeats=2,
-                  memory_lengths=(200, 1000), memory_repeats=1),
+                  memory_lengths=(200, 1000), memory_repeats=1, truncation_repeats=3),
     # tiny sizes through the same code path, for the test that the suite runs end to end
     "smoke": Plan(Hs=(4,), Ts=(3,), Bs=(2,), repeats=1, min_sample_seconds=0.0, chain_ops=20, overhead_repeats=1,
                   scaling_sizes=(10, 100), scaling_repeats=1, memory_lengths=(20, 40), memory_k=10, memory_H=4,
-                  memory_B=2, memory_repeats=1),
+                  memory_B=2, memory_repeats=1, truncation_T=12, truncation_windows=(1, 3, 12), truncation_H=4,
+                  truncation_B=2, truncation_repeats=1),
 }
 
 
@@ -136,6 +144,10 @@ def run_sections(plan: Plan, sections: tuple, torch) -> dict:
         result["memory"] = memory.tbptt_memory(cell, plan.memory_lengths, plan.memory_k, plan.memory_H,
                                                plan.memory_B, plan.memory_repeats)
         say(report.memory_table(result["memory"]) + "\n")
+    if "truncation" in sections:
+        result["truncation"] = truncation.tbptt_time("rnn", plan.truncation_T, plan.truncation_windows,
+                                                     plan.truncation_H, plan.truncation_B, plan.truncation_repeats)
+        say(report.truncation_table(result["truncation"]) + "\n")
     result["headline"] = report.headline(result["training"] or [], result["overhead"])
     say(report.headline_table(result["headline"]))
     return result
@@ -161,7 +173,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a subset (H 32 and 128, T 100, B 1 and 32), "
                         "about 1-2 minutes")
     parser.add_argument("--only", metavar="FILTERS", help="comma-separated sections (training, overhead, "
-                        "scaling, memory), cells (rnn, lstm, gru) and sizes (H=128, T=100, B=32)")
+                        "scaling, memory, truncation), cells (rnn, lstm, gru) and sizes (H=128, T=100, B=32)")
     parser.add_argument("--json", metavar="PATH", type=pathlib.Path, default=HERE / "results.json",
                         help="where to write the results (default: benchmarks/results.json)")
     parser.add_argument("--threads", choices=["1", "default", "both"], default="1",

@@ -53,6 +53,18 @@ def test_smoke_run_writes_the_promised_json(tmp_path):
     assert [r["T"] for r in memory["rows"]] == [20, 40]
     # full BPTT keeps the whole graph: twice the length, more memory than TBPTT(k=10) needs
     assert memory["rows"][1]["peak_mib"]["full"] > memory["rows"][1]["peak_mib"]["tbptt_k10"]
+    truncation = only_run["truncation"]
+    assert truncation["T"] == 12 and [r["window"] for r in truncation["rows"]] == [1, 3, 12]
+    by_window = {r["window"]: r for r in truncation["rows"]}
+    assert [by_window[k]["updates"] for k in (1, 3, 12)] == [12, 4, 1]
+    # the same work per sequence, within one node per window; per update, it grows with the window
+    assert all(abs(r["backward_nodes"] - by_window[12]["backward_nodes"]) <= r["updates"] for r in by_window.values())
+    assert by_window[1]["update_nodes"] < by_window[3]["update_nodes"] < by_window[12]["update_nodes"]
+    assert by_window[12]["ratio"] == by_window[12]["ratio_per_update"] == 1
+    for r in truncation["rows"]:
+        assert r["ratio"] == pytest.approx(r["seconds"] / by_window[12]["seconds"])
+        assert r["seconds_per_update"] == pytest.approx(r["seconds"] / r["updates"])
+    assert "Truncated BPTT, one pass over T=12" in done.stdout
     assert [h["name"] for h in only_run["headline"]] == HEADLINES
     for t in only_run["headline"]:
         assert t["met"] is None if t["value"] is None else t["met"] == (t["value"] <= t["target"])

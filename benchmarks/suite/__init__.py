@@ -6,6 +6,8 @@
 - ``overhead``: per-op cost of the engine against raw NumPy and a minimal autograd, and
   backward time against graph size
 - ``memory``:   peak memory of truncated against full BPTT
+- ``truncation``: time per sequence and per update of truncated BPTT against full BPTT, beside
+  the exact work (graph nodes) of each window
 - ``report``:   the printed tables and the headline targets
 
 Only the public API of tinygrad_rnn is used.

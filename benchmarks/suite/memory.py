@@ -37,9 +37,10 @@ def one_pass(cell: str, T: int, k: int | None, H: int, B: int, trace: bool) -> f
         tracemalloc.start()
     start = time.perf_counter()
     try:
-        for _ in truncation.run(model, inputs, step_loss):
+        for _window, loss in truncation.run(model, inputs, step_loss):
             optimizer.step()
             optimizer.zero_grad()
+            del loss        # kept, it would keep this window's whole graph alive while the next one runs
         return tracemalloc.get_traced_memory()[1] if trace else time.perf_counter() - start
     finally:
         if trace:

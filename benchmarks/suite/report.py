@@ -67,6 +67,24 @@ def memory_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def truncation_table(result: dict) -> str:
+    T = result["T"]
+    lines = [f"Truncated BPTT, one pass over T={T} ({result['cell']} H={result['H']} B={result['B']}, text task, a loss "
+             f"at every step), median CPU ms of {result['repeats']} interleaved repeats; ratios to full BPTT",
+             f"  {'window':>7} {'updates':>7} {'nodes':>6} {'nodes/upd':>9} {'ms/seq':>8} {'/full':>6} "
+             f"{'ms/upd':>8} {'/full':>6} {'µs/node':>7}"]
+    for row in result["rows"]:
+        name = "full" if row["window"] >= T else str(row["window"])
+        lines.append(f"  {name:>7} {row['updates']:>7} {row['backward_nodes']:>6} {row['update_nodes']:>9} "
+                     f"{row['seconds'] * 1e3:>8.1f} {row['ratio']:>6.3f} {row['seconds_per_update'] * 1e3:>8.2f} "
+                     f"{row['ratio_per_update']:>6.3f} {row['us_per_node']:>7.1f}")
+    if result["us_per_extra_window"] is not None:
+        lines.append(f"  each extra window (backward call) costs {result['us_per_extra_window']:.0f} µs, "
+                     f"{result['extra_window_in_steps']:.2f} of a step's time (window {result['rows'][0]['window']} "
+                     f"against full BPTT)")
+    return "\n".join(lines)
+
+
 # --- headline ----------------------------------------------------------------------------------------
 
 def _target(name: str, value, target: float, **extra) -> dict:

@@ -9,7 +9,8 @@
 - ``gradflow``: ||∂h_T/∂h_(T-d)|| and ||∂L/∂h_(T-d)|| for d = 1..T, across inits and cells.
 - ``plots``: those as matplotlib figures (the ``plots`` extra), or a text table.
 - ``curves``: training curves and sweeps side by side (``Panel``, ``curves_figure``).
-- ``truncation_cost``: what one truncation window costs (backward calls, time, peak memory).
+- ``truncation_cost``, ``time_truncation``: what a truncation window costs (updates, work counted in
+  graph nodes, peak memory) and how long it takes against full BPTT (interleaved medians).
 """
 from .curves import Panel, curves_figure
 from .gradflow import GATE_NAMES, GradientFlow, compare_gradient_flow, gradient_flow
@@ -20,7 +21,7 @@ from .plots import format_table, gradient_flow_figure, have_matplotlib, plot_eig
 from .spectrum import (DERIVATIVE_BOUND, PascanuCondition, Spectrum, eigenvalue_regime, eigvals,
                        pascanu_condition, power_norms, regime, singular_values, spectral_radius, spectrum,
                        transient_growth_example)
-from .truncation_cost import TruncationCost, truncation_cost
+from .truncation_cost import TruncationCost, TruncationTiming, time_truncation, truncation_cost
 from .unrolled import INITS, NONLINEARITIES, Unrolled, init_weight_hh_, linear_rnn_cell, unroll
 
 __all__ = ["DERIVATIVE_BOUND", "PascanuCondition", "Spectrum", "eigenvalue_regime", "eigvals",
@@ -32,4 +33,5 @@ __all__ = ["DERIVATIVE_BOUND", "PascanuCondition", "Spectrum", "eigenvalue_regim
            "unroll", "Unrolled", "init_weight_hh_", "linear_rnn_cell", "INITS", "NONLINEARITIES",
            "gradient_flow", "compare_gradient_flow", "GradientFlow", "GATE_NAMES",
            "plot_gradient_flow", "plot_eigenvalues", "gradient_flow_figure", "format_table", "have_matplotlib",
-           "Panel", "curves_figure", "TruncationCost", "truncation_cost"]
+           "Panel", "curves_figure", "TruncationCost", "TruncationTiming", "time_truncation",
+           "truncation_cost"]

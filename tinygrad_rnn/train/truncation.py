@@ -116,16 +116,22 @@ class TBPTT:
         Yields ``(window, loss)`` after each window, with that window's gradients in
         ``.grad`` (step the optimizer there); ``loss`` is ``None`` for a window without
         loss steps. ``self.final_state`` is then the (detached) state after the last step.
+        Keep ``loss.item()``, not ``loss``: while ``loss`` is referenced, its window's whole graph
+        stays alive during the next window (``del loss`` in the loop body), nearly doubling the
+        memory a short window holds.
         """
         if not hasattr(inputs, "__len__") or not hasattr(inputs, "__getitem__"):
             raise TypeError(f"TBPTT.run: inputs must be an array or Tensor of shape (T, B, I), indexed by step, got "
                             f"{type(inputs).__name__}. Fix: pass batch.inputs")
         T = len(inputs)
         loss_steps = None if loss_steps is None else {int(t) for t in loss_steps}
+        overlap = self.k2 - self.k1   # a window starts this many steps before its loss steps
         carried = {0: state}          # detached state entering step t, kept while a later cut may need it
         for window in self._iter_windows(T):
             state = carried[window.cut]
-            wanted = [t for t in range(window.loss_start, window.stop) if loss_steps is None or t in loss_steps]
+            wanted = {t for t in range(window.loss_start, window.stop) if loss_steps is None or t in loss_steps}
+            # later windows start at or after this window's stop - overlap: only those states are carried
+            first_carried = max(window.loss_start + 1, window.stop - overlap)
             total = None
             with contextlib.nullcontext() if wanted else no_grad():
                 for t in range(window.cut, window.stop):
@@ -137,11 +143,11 @@ class TBPTT:
                                             f"loss of step t), got {_describe(loss_t)} at t={t}. Fix: return "
                                             f"e.g. F.mse_loss(y_t, target_t), not .item() of it")
                         total = loss_t if total is None else total + loss_t
-                    if t >= window.loss_start:     # a new step: carry its value on (steps before were
-                        carried[t + 1] = detach_state(state)  # recomputed for the overlap only)
+                    if t + 1 >= first_carried:     # a new step a later window may start from (steps before
+                        carried[t + 1] = detach_state(state)  # loss_start were recomputed for the overlap only)
             if total is not None:
                 total.backward()
-            next_cut = window.stop - (self.k2 - self.k1)
+            next_cut = window.stop - overlap
             for t in [t for t in carried if t < next_cut]:
                 del carried[t]
             yield window, total
