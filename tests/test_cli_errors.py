@@ -36,6 +36,11 @@ CASES = [
     ("train task too short", ["train", "--task", "copy", "--seq-len", "5", "--iters", "1"], ["seq_len", "21"]),
     ("train out in /proc", ["train", *TINY_TRAIN, "--out", "/proc/forbidden"], ["/proc/forbidden"]),
     ("train out is a file", ["train", *TINY_TRAIN, "--out", "{tmp}/afile"], ["afile", "not a folder"]),
+    ("train tbptt 0", ["train", *TINY_TRAIN, "--tbptt", "0"], ["--tbptt", "'0'", "full BPTT"]),
+    ("train k1 0 with k2", ["train", *TINY_TRAIN, "--k1", "0", "--k2", "5"], ["--k1", "'0'", "Fix"]),
+    ("train k2 0", ["train", *TINY_TRAIN, "--k1", "2", "--k2", "0"], ["--k2", "'0'", "--k1"]),
+    ("train lr nan", ["train", *TINY_TRAIN, "--lr", "nan"], ["--lr", "nan", "Fix"]),
+    ("train negative seed", ["train", *TINY_TRAIN, "--seed", "-1"], ["--seed", "'-1'", ">= 0"]),
     # eig
     ("eig ragged rows", ["eig", "1 2; 3"], ["different lengths", "[2, 1]"]),
     ("eig not a number", ["eig", "1 x; 2 3"], ["'x'", "not a number", '"1 1; 1 1"']),

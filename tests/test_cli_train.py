@@ -1,14 +1,26 @@
 """``tinygrad-rnn train``: options, JSON output, checkpoint and log files, clean interruption."""
 import json
+import math
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import tinygrad_rnn as tg
 from tinygrad_rnn.cli import main
+from tinygrad_rnn.tasks import AddingTask, TextTask
 from tinygrad_rnn.train import SequenceModel, TrainConfig, train
 from tinygrad_rnn.train.checkpoint import load_checkpoint
+
+HELD_OUT_SEED = 0 + 1_000_003          # train's held-out batch: rng = seed + 1_000_003, eval_batch 256
+
+
+def adding_held_out_trivial_mse(seq_len):
+    """MSE of always predicting 1 on train's held-out adding batch (seed 0), computed here."""
+    sums = AddingTask(seq_len).batch(256, rng=HELD_OUT_SEED).targets[-1, :, 0].astype(np.float64)
+    return float(np.mean((sums - 1.0) ** 2))
 
 
 def run_json(capsys, *argv):
@@ -18,10 +30,21 @@ def run_json(capsys, *argv):
 
 def test_json_has_the_documented_keys(capsys):
     out = run_json(capsys, "--iters", "3", "--seq-len", "8", "--batch", "4", "--log-every", "2")
-    for key in ("task", "metric", "value", "baseline", "iters", "seconds"):
+    for key in ("task", "metric", "value", "baseline", "baseline_expected", "iters", "seconds", "forget_bias"):
         assert key in out
     assert out["task"] == "adding" and out["metric"] == "mse" and out["iters"] == 3
-    assert out["baseline"] == pytest.approx(1 / 6)
+    assert out["baseline"] == pytest.approx(adding_held_out_trivial_mse(8), rel=1e-12)
+    assert out["baseline_expected"] == pytest.approx(1 / 6)
+    assert out["forget_bias"] is None
+
+
+def test_the_final_line_shows_the_measured_and_the_expected_baseline(capsys):
+    assert main(["train", "--iters", "2", "--seq-len", "50", "--hidden", "4", "--batch", "4"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    measured = adding_held_out_trivial_mse(50)
+    assert f"(trivial predictor on the same batch {measured:.4g}; its expectation 1/6 = 0.1667)" in line, line
+    assert f"{measured:.4g}" == "0.1898"                       # the number the README quotes
+    assert line.startswith("done: 2 iterations in ") and "Held-out MSE " in line
 
 
 @pytest.mark.parametrize("task,metric", [("copy", "loss"), ("agreement", "accuracy"), ("text", "loss")])
@@ -38,10 +61,15 @@ def test_text_file_option(tmp_path, capsys):
     path.write_text("abcabcabcabcabcabcabcabcabcabc abc abc abc\n" * 5)
     out = run_json(capsys, "--task", "text", "--text", str(path), "--iters", "2", "--seq-len", "10",
                    "--batch", "2")
-    # the baseline is the unigram entropy of this text: 4 symbols, a b c equally likely
-    counts = np.array([path.read_text().count(ch) for ch in sorted(set(path.read_text()))], float)
+    # the expected baseline is the unigram entropy of this text
+    text = path.read_text()
+    vocab = sorted(set(text))
+    counts = np.array([text.count(ch) for ch in vocab], float)
     p = counts / counts.sum()
-    assert out["baseline"] == pytest.approx(float(-(p * np.log(p)).sum()))
+    assert out["baseline_expected"] == pytest.approx(float(-(p * np.log(p)).sum()))
+    # the measured one: the unigram predictor's cross-entropy on the held-out characters
+    targets = TextTask(text, 10).batch(256, rng=HELD_OUT_SEED).targets.ravel()
+    assert out["baseline"] == pytest.approx(float(-np.mean(np.log(p[targets]))), rel=1e-12)
 
 
 def test_out_dir_has_checkpoint_config_and_metrics(tmp_path, capsys):
@@ -121,3 +149,42 @@ def test_ctrl_c_stops_cleanly_after_saving(tmp_path, interrupt_training):
     leftovers = [name for folder in (out_dir, out_dir / "checkpoint") for name in os.listdir(folder)
                  if name.endswith(".tmp")]
     assert not leftovers                                     # no temporary file of an atomic write is left
+
+
+# --- --forget-bias ------------------------------------------------------------------------------
+def test_forget_bias_flag_runs_as_a_command():
+    command = [sys.executable, "-m", "tinygrad_rnn", "train", "--cell", "lstm", "--forget-bias", "1", "--iters", "2",
+               "--seq-len", "5", "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["forget_bias"] == 1.0 and summary["cell"] == "lstm" and math.isfinite(summary["value"])
+
+
+def test_forget_bias_is_where_the_model_starts(tmp_path, capsys):
+    # one SGD step of lr 1e-12 leaves the initial biases as they were (to float32 precision)
+    run_json(capsys, "--forget-bias", "1.5", "--hidden", "3", "--iters", "1", "--seq-len", "5", "--batch", "2",
+             "--optim", "sgd", "--lr", "1e-12", "--out", str(tmp_path))
+    saved = tg.load(tmp_path / "model.npz")
+    np.testing.assert_allclose(saved["cell.bias_ih"][3:6], 1.5, atol=1e-6)
+    np.testing.assert_allclose(saved["cell.bias_hh"][3:6], 0.0, atol=1e-6)
+    assert json.loads((tmp_path / "config.json").read_text())["forget_bias"] == 1.5
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+def test_forget_bias_with_another_cell_is_one_line_and_exit_2(cell, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--cell", cell, "--forget-bias", "1", "--iters", "1"])
+    assert stop.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "--forget-bias" in lines[0] and f"cell '{cell}'" in lines[0], lines
+    assert "--cell lstm" in lines[0]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "one"])
+def test_forget_bias_must_be_a_finite_number(value, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--forget-bias", value, "--iters", "1"])
+    assert stop.value.code == 2
+    error = capsys.readouterr().err
+    assert "argument --forget-bias: must be a finite number" in error and repr(value) in error, error

@@ -240,6 +240,89 @@ def test_argument_errors_name_the_function():
         init.normal_(_param(2), generator=42)
 
 
+# --- forget_gate_bias_ -------------------------------------------------------------------
+def _biases(module):
+    return {name: p.data.copy() for name, p in module.named_parameters()}
+
+
+@pytest.mark.parametrize("value", [1.0, -2, 0.0, np.float32(3.5)])
+def test_forget_gate_bias_sets_the_forget_rows_and_nothing_else(value):
+    cell = tg.nn.LSTMCell(3, 5, generator=np.random.default_rng(0))
+    before, arrays = _biases(cell), {name: p.data for name, p in cell.named_parameters()}
+    assert init.forget_gate_bias_(cell, value) is cell
+    after = _biases(cell)
+    forget = np.zeros(20, dtype=bool)
+    forget[5:10] = True                                  # gates i, f, g, o: f is rows [H:2H]
+    np.testing.assert_array_equal(after["bias_ih"][forget], np.full(5, float(value), np.float32))
+    np.testing.assert_array_equal(after["bias_hh"][forget], np.zeros(5, np.float32))
+    for name in ("bias_ih", "bias_hh"):
+        np.testing.assert_array_equal(after[name][~forget], before[name][~forget])
+    for name in ("weight_ih", "weight_hh"):
+        np.testing.assert_array_equal(after[name], before[name])
+    assert all(p.data is arrays[name] and p.dtype == np.float32 for name, p in cell.named_parameters())
+
+
+def test_forget_gate_bias_sets_every_layer_of_an_lstm():
+    layer = tg.nn.LSTM(3, 4, num_layers=3, dtype=np.float64, generator=np.random.default_rng(1))
+    before = _biases(layer)
+    init.forget_gate_bias_(layer)
+    after = _biases(layer)
+    for name in before:
+        expected = before[name].copy()
+        if name.startswith("bias_ih_l"):
+            expected[4:8] = 1.0
+        elif name.startswith("bias_hh_l"):
+            expected[4:8] = 0.0
+        np.testing.assert_array_equal(after[name], expected, err_msg=name)
+    assert {name for name in after if name.startswith("bias")} == \
+        {f"bias_{kind}_l{k}" for kind in ("ih", "hh") for k in range(3)}
+
+
+def _forget_gate_at_rest(cell):
+    """f_1 for x = 0, h_0 = 0, read off the cell's output: c_1 = f_1 * c_0 + i_1 * g_1, so running
+    from c_0 = 1 and from c_0 = 0 and subtracting leaves f_1 (B = 2, every unit)."""
+    x, h0 = tg.tensor(np.zeros((2, 3))), tg.tensor(np.zeros((2, cell.hidden_size)))
+    _, c_from_one = cell(x, (h0, tg.tensor(np.ones((2, cell.hidden_size)))))
+    _, c_from_zero = cell(x, (h0, tg.tensor(np.zeros((2, cell.hidden_size)))))
+    return c_from_one.data - c_from_zero.data
+
+
+def test_forget_gate_at_rest_is_sigmoid_of_the_bias():
+    cell = tg.nn.LSTMCell(3, 6, dtype=np.float64, generator=np.random.default_rng(2))
+    default = _forget_gate_at_rest(cell)
+    # with zero input and state the pre-activation is the bias sum alone: f = sigmoid(b_ih_f + b_hh_f)
+    H = 6
+    np.testing.assert_allclose(default[0], 1 / (1 + np.exp(-(cell.bias_ih.data[H:2 * H] + cell.bias_hh.data[H:2 * H]))),
+                               rtol=1e-12)
+    np.testing.assert_allclose(_forget_gate_at_rest(init.forget_gate_bias_(cell, 0.0)), 0.5, rtol=1e-12)
+    at_one = _forget_gate_at_rest(init.forget_gate_bias_(cell, 1.0))
+    np.testing.assert_allclose(at_one, 1 / (1 + math.exp(-1.0)), rtol=1e-12)   # 0.7311 for every unit
+    assert at_one.mean() > default.mean()
+
+
+@pytest.mark.parametrize("module, error, match", [
+    (tg.nn.GRUCell(2, 3), TypeError, "GRUCell has no forget gate.*update gate z.*no_grad\\(\\): bias_ih\\[H:2\\*H\\]"),
+    (tg.nn.RNNCell(2, 3), TypeError, "RNNCell has no gates.*weight_hh, 'orthogonal'"),
+    (tg.nn.Linear(2, 3), TypeError, "expected an nn.LSTMCell or nn.LSTM, got Linear"),
+    (tg.nn.LSTM(2, 3, bias=False), ValueError, "LSTM\\(2, 3, bias=False\\) has no biases.*bias=True"),
+])
+def test_forget_gate_bias_refuses_other_modules(module, error, match):
+    before = _biases(module)
+    with pytest.raises(error, match=match):
+        init.forget_gate_bias_(module)
+    assert all(np.array_equal(v, _biases(module)[k]) for k, v in before.items())
+
+
+@pytest.mark.parametrize("value, error", [(True, TypeError), ("1", TypeError), (None, TypeError),
+                                          (float("nan"), ValueError), (-float("inf"), ValueError)])
+def test_forget_gate_bias_refuses_bad_values_and_changes_nothing(value, error):
+    cell = tg.nn.LSTMCell(2, 3)
+    before = _biases(cell)
+    with pytest.raises(error, match="forget_gate_bias_: value"):
+        init.forget_gate_bias_(cell, value)
+    assert all(np.array_equal(v, _biases(cell)[k]) for k, v in before.items())
+
+
 # --- PyTorch parity ---------------------------------------------------------------------
 @pytest.fixture
 def torch():
@@ -269,3 +352,40 @@ def test_xavier_uniform_bound_matches_torch(torch):
     for values in (theirs, ours):
         assert np.abs(values).max() <= bound
         assert np.abs(values).max() > 0.99 * bound
+
+
+def _copy_into_torch(torch, ours, theirs):
+    with torch.no_grad():
+        for name, p in ours.named_parameters():
+            getattr(theirs, name).copy_(torch.from_numpy(p.data))
+
+
+def test_forget_gate_bias_cell_matches_torch(torch):
+    """Our LSTMCell with b_f = 1, copied into torch.nn.LSTMCell, computes the same (h', c')."""
+    ours = init.forget_gate_bias_(tg.nn.LSTMCell(3, 4, dtype=np.float64, generator=np.random.default_rng(3)), 1.0)
+    theirs = torch.nn.LSTMCell(3, 4, dtype=torch.float64)
+    _copy_into_torch(torch, ours, theirs)
+    rng = np.random.default_rng(4)
+    x, h, c = rng.normal(size=(5, 3)), rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
+    h_ours, c_ours = ours(tg.tensor(x), (tg.tensor(h), tg.tensor(c)))
+    h_theirs, c_theirs = theirs(torch.from_numpy(x), (torch.from_numpy(h), torch.from_numpy(c)))
+    np.testing.assert_allclose(h_ours.data, h_theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(c_ours.data, c_theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+    # and torch sees the same forget gate at rest: sigmoid(1) for every unit
+    with torch.no_grad():
+        zeros = torch.zeros(1, 4, dtype=torch.float64)
+        forget = theirs(torch.zeros(1, 3, dtype=torch.float64), (zeros, zeros + 1))[1] - \
+            theirs(torch.zeros(1, 3, dtype=torch.float64), (zeros, zeros))[1]
+    np.testing.assert_allclose(forget.numpy(), 1 / (1 + math.exp(-1.0)), rtol=1e-12)
+
+
+def test_forget_gate_bias_layer_matches_torch(torch):
+    ours = init.forget_gate_bias_(tg.nn.LSTM(3, 4, num_layers=2, dtype=np.float64,
+                                             generator=np.random.default_rng(5)), 1.5)
+    theirs = torch.nn.LSTM(3, 4, num_layers=2, dtype=torch.float64)
+    _copy_into_torch(torch, ours, theirs)
+    x = np.random.default_rng(6).normal(size=(6, 2, 3))
+    out_ours, (h_ours, c_ours) = ours(tg.tensor(x))
+    out_theirs, (h_theirs, c_theirs) = theirs(torch.from_numpy(x))
+    for a, b in ((out_ours, out_theirs), (h_ours, h_theirs), (c_ours, c_theirs)):
+        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-10, atol=1e-12)

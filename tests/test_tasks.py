@@ -467,3 +467,95 @@ def test_text_baseline_by_the_unigram_predictor_on_a_large_sample():
     n = len(task.text)
     first = collections.Counter(task.text)[task.text[0]] / n
     assert everything == pytest.approx((n * unigram_entropy(task.text) + math.log(first)) / (n - 1), rel=1e-9)
+
+
+# --- the trivial predictor on one batch (trivial_metric) -----------------------------------------
+# baseline() is the trivial predictor's expected metric; trivial_metric(batch) is what it scores on
+# one batch, through evaluate. On a large batch the two agree up to sampling noise; on a small one
+# trivial_metric equals the metric worked out by hand from the batch's inputs.
+
+def test_adding_trivial_metric_is_predicting_one():
+    task = AddingTask(4)
+    batch = task.batch(3, rng=0)
+    values, markers = batch.inputs[..., 0], batch.inputs[..., 1]            # (4, 3) each
+    errors = []
+    for b in range(3):                                                    # the two marked values, by hand
+        total = sum(float(values[t, b]) for t in range(4) if markers[t, b] == 1.0)
+        errors.append((total - 1.0) ** 2)
+    assert task.trivial_metric(batch) == pytest.approx(sum(errors) / 3, rel=1e-6)
+
+
+def test_adding_trivial_metric_on_a_large_batch_is_one_sixth():
+    # (S - 1)^2 has standard deviation sqrt(1/15 - 1/36) ≈ 0.198: over 200k samples the standard
+    # error is ≈ 0.00044, and 0.003 is ~7 of them
+    batch = AddingTask(8).batch(200_000, rng=np.random.default_rng(11))
+    assert AddingTask(8).trivial_metric(batch) == pytest.approx(1 / 6, abs=0.003)
+
+
+@pytest.mark.parametrize("delay, n_symbols, copy_length", [(2, 3, 2), (30, 8, 10), (1, 2, 1)])
+def test_copy_trivial_metric_is_the_baseline_on_every_batch(delay, n_symbols, copy_length):
+    task = CopyTask(delay, n_symbols, copy_length)
+    # by hand: per sample, the first T + N steps cost -ln 1 = 0, the last N cost ln(n_symbols) each
+    by_hand = copy_length * math.log(n_symbols) / (delay + 2 * copy_length)
+    for seed in range(3):
+        batch = task.batch(2 if seed else 500, rng=seed)
+        assert task.trivial_metric(batch) == pytest.approx(by_hand, rel=1e-12)
+    assert task.baseline() == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_agreement_trivial_metric_is_the_share_of_singular_subjects():
+    task = AgreementTask(distractor=(0, 3))
+    batch = task.batch(7, rng=3)
+    subjects = [next(w for w in words if w != "<pad>") for words in words_of(task, batch.inputs)]
+    singular = sum(s in ("boy", "girl", "dog") for s in subjects)         # read from the inputs, by hand
+    assert task.trivial_metric(batch) == pytest.approx(singular / 7)
+
+
+def test_agreement_trivial_metric_on_a_large_batch_is_chance():
+    # a fair coin per sample: standard error 0.5 / sqrt(40000) = 0.0025; 0.0125 is 5 of them
+    task = AgreementTask(distractor=6)
+    assert task.trivial_metric(task.batch(40_000, rng=np.random.default_rng(4))) == pytest.approx(0.5, abs=0.0125)
+
+
+def test_agreement_trivial_predictor_does_not_peek_at_the_labels():
+    """A batch with only plural subjects: the constant guess "is" is wrong on all of them (the best
+    constant in hindsight would score 1.0)."""
+    task = AgreementTask(distractor=2)
+    batch = task.batch(400, rng=0)
+    plural = batch.targets[-1] == 1
+    only_plural = Batch(batch.inputs[:, plural], batch.targets[:, plural], batch.mask[:, plural])
+    assert task.trivial_metric(only_plural) == 0.0
+
+
+def test_text_trivial_metric_is_the_unigram_cross_entropy():
+    task = TextTask("aab" * 5, seq_len=3)                                 # p(a) = 2/3, p(b) = 1/3
+    batch = task.batch(4, rng=2)
+    characters = [task.vocab[i] for i in batch.targets.ravel()]
+    by_hand = -sum(math.log(2 / 3 if c == "a" else 1 / 3) for c in characters) / len(characters)
+    assert task.trivial_metric(batch) == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_text_trivial_metric_on_a_large_batch_is_the_unigram_entropy():
+    task = TextTask(None, seq_len=32)                 # the edge effect and the noise: far below 0.05 nats
+    assert task.trivial_metric(task.batch(4000, rng=np.random.default_rng(8))) == \
+        pytest.approx(unigram_entropy(task.text), abs=0.05)
+
+
+@pytest.mark.parametrize("name", ALL_TASKS)
+def test_trivial_metric_is_evaluate_of_the_trivial_outputs(name):
+    task = make_task(name, 24 if name == "copy" else 10)
+    batch = task.batch(5, rng=1)
+    outputs = task.trivial_outputs(batch)
+    assert outputs.shape == (task.seq_len, 5, task.output_size)
+    assert task.trivial_metric(batch) == task.evaluate(outputs, batch)
+    scrambled = Batch(batch.inputs, np.zeros_like(batch.targets), batch.mask)   # the predictor ignores targets
+    assert np.array_equal(task.trivial_outputs(scrambled), outputs)
+
+
+def test_trivial_metric_refuses_a_window_or_a_tuple():
+    task = AddingTask(5)
+    batch = task.batch(2, rng=0)
+    with pytest.raises(ValueError, match=r"AddingTask.trivial_metric: the batch has 4 steps.*seq_len=5.*whole batch"):
+        task.trivial_metric(batch.window(1, 5))
+    with pytest.raises(TypeError, match=r"AddingTask.trivial_metric: expected a Batch.*tuple"):
+        task.trivial_metric(tuple(batch))

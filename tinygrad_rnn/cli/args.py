@@ -6,7 +6,8 @@ traceback::
     tinygrad-rnn graph: error: argument --steps: must be an int >= 1, got '0'
 
 - ``Parser``: argparse's parser with a one-line ``error`` (argparse prints a usage block otherwise).
-- ``positive_int``, ``nonnegative_float``, ``finite_float``: ``type=`` functions for numbers.
+- ``positive_int``, ``nonnegative_float``, ``finite_float``: ``type=`` functions for numbers;
+  ``int_at_least(low, fix)``: an int >= low whose error names the right fix for that option.
 - ``output_file(*suffixes)``, ``output_dir``: ``type=`` functions that check, before any work is
   done, that a file can be written there (the folder exists, is a folder, and is writable).
 - ``CommandError``: raise it from a command for a problem the user can fix; ``main`` reports it.
@@ -74,12 +75,36 @@ def _number(text: str, kind, rule: str):
     return value
 
 
+def _int_at_least(text: str, low: int, fix: str = "") -> int:
+    """``text`` as an int >= ``low``, or argparse's error (ending in ``Fix: <fix>`` when one is given)."""
+    rule = f"an int >= {low}"
+    tail = f". Fix: {fix}" if fix else ""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {rule}, got {text!r}{tail}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be {rule}, got {text!r}{tail}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """An int >= 1 (time steps, sizes, iterations)."""
-    value = _number(text, int, "an int >= 1")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an int >= 1, got {text!r}")
-    return value
+    return _int_at_least(text, 1)
+
+
+def int_at_least(low: int, fix: str):
+    """A ``type=`` for an int >= ``low`` whose error message ends in ``Fix: <fix>``, the fix that fits
+    the option (``int_at_least(1, "--tbptt 50, or leave --tbptt out for full BPTT")``)."""
+    def check(text: str) -> int:
+        return _int_at_least(text, low, fix)
+    check.__name__ = f"int >= {low}"
+    return check
+
+
+def seed_int(text: str) -> int:
+    """A seed: an int >= 0 (NumPy's generators take no negative seeds)."""
+    return _int_at_least(text, 0)
 
 
 def finite_float(text: str) -> float:

@@ -4,11 +4,17 @@ Progress goes to stderr (a bar when stderr is a terminal, and a line every ``--l
 iterations); the final result goes to stdout, as text or, with ``--json``, as one JSON
 object. Ctrl-C stops after the current iteration, writes the checkpoint and reports (exit
 status 130); a second Ctrl-C aborts at once (the checkpoint keeps the last saved iteration).
+SIGTERM (``kill``, ``timeout``, batch schedulers) does the same, with one line on stderr saying
+where the checkpoint is and how to continue, and exit status 143 (128 + 15). Both handlers are
+installed only while ``train`` runs, and the previous ones put back afterwards.
+A run holds its folder's lock (``DIR/.lock``, see ``train/checkpoint.py``): a second run writing
+into the same --out (or --resume) folder fails at once (exit status 2).
 ``--resume DIR`` continues the run saved in DIR: options left out are taken from its
 checkpoint, options given must agree with it (except --iters, --log-every, --out).
 A non-finite loss or gradient norm stops training with one line on stderr (exit status 1).
 """
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -18,12 +24,19 @@ import sys
 from ..nn.cells import CELLS
 from ..tasks import TASKS
 from ..train import INITS, TrainConfig, train
-from ..train.checkpoint import CHECKPOINT_SUBDIR, load_checkpoint
-from ..train.loop import OPTIMIZERS, build_task
-from .args import report
+from ..train.checkpoint import CHECKPOINT_SUBDIR, load_checkpoint, lock_run_folder
+from ..train.loop import OPTIMIZERS, build_task, resume_folder
+from .args import PROG, finite_float, int_at_least, report, seed_int
+
+EXIT_TERMINATED = 128 + int(signal.SIGTERM)     # 143: what shells report for a process ended by SIGTERM
 
 # The options that are TrainConfig fields (argparse's dest = the field name).
 _CONFIG_FIELDS = [field.name for field in dataclasses.fields(TrainConfig)]
+
+# The truncation windows: a length of 0 is not "no truncation" (leave the option out for that).
+_WINDOW = int_at_least(1, "--tbptt K with K >= 1 steps (e.g. --tbptt 50), or leave --tbptt out for full BPTT")
+_K1 = int_at_least(1, "--k1 K1 with K1 >= 1 steps (e.g. --k1 20 --k2 40), or leave --k1 and --k2 out for full BPTT")
+_K2 = int_at_least(1, "--k2 K2 with K2 >= --k1 (e.g. --k1 20 --k2 40), or leave --k2 out (k2 = k1)")
 
 
 def add_parser(sub):
@@ -36,17 +49,17 @@ def add_parser(sub):
     p.add_argument("--text", metavar="FILE", help="text file for --task text (default: a bundled text)")
     p.add_argument("--cell", choices=list(CELLS), help="the recurrent cell (default lstm)")
     p.add_argument("--nonlinearity", choices=["tanh", "relu"], help="for --cell rnn (default tanh)")
-    p.add_argument("--hidden", type=int, help="hidden size H (default 32)")
-    p.add_argument("--seq-len", type=int, help="time steps per sequence (default 50)")
-    p.add_argument("--batch", type=int, help="batch size (default 32)")
-    p.add_argument("--iters", type=int, help="training iterations in all, those before a --resume included "
-                                             "(default 1000)")
+    p.add_argument("--hidden", type=int_at_least(1, "--hidden 32"), help="hidden size H (default 32)")
+    p.add_argument("--seq-len", type=int_at_least(1, "--seq-len 50"), help="time steps per sequence (default 50)")
+    p.add_argument("--batch", type=int_at_least(1, "--batch 32"), help="batch size (default 32)")
+    p.add_argument("--iters", type=int_at_least(1, "--iters 1000"),
+                   help="training iterations in all, those before a --resume included (default 1000)")
     p.add_argument("--optim", choices=list(OPTIMIZERS), help="the optimizer (default adam)")
     p.add_argument("--lr", type=float, help="learning rate (default 1e-2)")
-    p.add_argument("--tbptt", type=int, metavar="K", help="truncated BPTT with windows of K steps "
-                                                          "(default: full BPTT)")
-    p.add_argument("--k1", type=int, help="TBPTT(k1, k2): backpropagate every k1 steps ...")
-    p.add_argument("--k2", type=int, help="... through the last k2 steps (default k1)")
+    p.add_argument("--tbptt", type=_WINDOW, metavar="K", help="truncated BPTT with windows of K >= 1 steps "
+                                                              "(default: full BPTT)")
+    p.add_argument("--k1", type=_K1, help="TBPTT(k1, k2): backpropagate every k1 steps ...")
+    p.add_argument("--k2", type=_K2, help="... through the last k2 steps (default k1)")
     p.add_argument("--random-truncation", action="store_true",
                    help="draw each window's length at random around K (Tallec & Ollivier 2017)")
     p.add_argument("--clip", type=float, metavar="NORM", help="clip the gradient norm to NORM")
@@ -55,11 +68,14 @@ def add_parser(sub):
     p.add_argument("--init-scale", type=float,
                    help="orthogonal/identity: gain (default 1); normal: std (default 1/sqrt(H)); spectral: the "
                         "spectral radius (default 1); default: a factor on PyTorch's init")
-    p.add_argument("--seed", type=int, help="seed of the run's random generator (default 0)")
+    p.add_argument("--forget-bias", type=finite_float, metavar="B",
+                   help="--cell lstm: set the forget-gate bias to B (b_ih[H:2H] = B, b_hh[H:2H] = 0; Jozefowicz "
+                        "et al. 2015 use 1) (default: PyTorch's init)")
+    p.add_argument("--seed", type=seed_int, help="seed of the run's random generator (default 0)")
     p.add_argument("--out", metavar="DIR", help="write config.json, metrics.jsonl, model.npz and the checkpoint "
                                                 "(checkpoint/) here")
-    p.add_argument("--log-every", type=int, metavar="N", help="log, evaluate and save the checkpoint every N "
-                                                              "iterations (default 50)")
+    p.add_argument("--log-every", type=int_at_least(1, "--log-every 50"), metavar="N",
+                   help="log, evaluate and save the checkpoint every N iterations (default 50)")
     p.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR (its --out folder) up to --iters "
                                                    "iterations in all; it ends as if never interrupted")
     p.add_argument("--json", action="store_true", help="print the final evaluation as one JSON object")
@@ -78,18 +94,34 @@ def config_from_args(args) -> TrainConfig:
     return TrainConfig(**{**saved, "out": os.path.dirname(checkpoint.directory) or ".", **given})
 
 
-class _StopOnInterrupt:
-    """First Ctrl-C: ask the loop to stop after this iteration. Second: the usual KeyboardInterrupt."""
+class _StopOnSignal:
+    """The first Ctrl-C (SIGINT) or SIGTERM asks the loop to stop after this iteration (``signum``
+    says which came); a second one of either aborts at once (a KeyboardInterrupt in the loop)."""
 
     def __init__(self):
-        self.requested = False
+        self.signum = None
+
+    @property
+    def requested(self) -> bool:
+        return self.signum is not None
 
     def __call__(self, signum, frame):
-        if self.requested:
+        if self.signum is not None:
             raise KeyboardInterrupt
-        self.requested = True
-        print("\ninterrupted: stopping after this iteration and saving (Ctrl-C again to abort)",
-              file=sys.stderr, flush=True)
+        self.signum = signum
+        if signum == signal.SIGINT:          # SIGTERM: one line at the end (no one may be watching now)
+            print("\ninterrupted: stopping after this iteration and saving (Ctrl-C again to abort)",
+                  file=sys.stderr, flush=True)
+
+    @contextlib.contextmanager
+    def installed(self):
+        """Handle SIGINT and SIGTERM while the block runs; then put the previous handlers back."""
+        previous = {signum: signal.signal(signum, self) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
 
 def _progress_bar(total):
@@ -114,40 +146,91 @@ def _log_line(metric):
     return log
 
 
+#: the trivial predictor's expectation (task.baseline()) as a formula, where it has a short one
+_EXPECTATIONS = {"adding": "1/6", "agreement": "1/2"}
+_METRIC_NAMES = {"mse": "MSE", "accuracy": "accuracy", "loss": "cross-entropy (nats)"}
+
+
+def final_line(result) -> str:
+    """``Held-out MSE 0.0021 (trivial predictor on the same batch 0.1898; its expectation 1/6 = 0.1667)``."""
+    formula = _EXPECTATIONS.get(result.task)
+    expected = f"{formula} = {result.baseline_expected:.4f}" if formula else f"{result.baseline_expected:.4g}"
+    return (f"Held-out {_METRIC_NAMES.get(result.metric, result.metric)} {result.value:.4g} (trivial predictor "
+            f"on the same batch {result.baseline:.4g}; its expectation {expected})")
+
+
 def run(args):
-    config = config_from_args(args).check()     # ValueError/OSError: cli.main prints them as one line
     resume = getattr(args, "resume", None)
+    if resume is None:
+        config = config_from_args(args).check()     # ValueError/OSError: cli.main prints them as one line
+        folder = config.out
+    else:                                       # the checkpoint is read once the folder is locked
+        config, folder = None, getattr(args, "out", None) or resume_folder(resume)
+    with lock_run_folder(folder, "train") if folder else contextlib.nullcontext():
+        if config is None:
+            config = config_from_args(args).check()
+        return _train_and_report(args, config, resume)
+
+
+def _train_and_report(args, config, resume):
     task = build_task(config)
-    stopper = _StopOnInterrupt()
-    previous = signal.signal(signal.SIGINT, stopper)
-    try:
-        result = train(config, on_log=_log_line(task.metric), on_iter=_progress_bar(config.iters),
-                       should_stop=lambda: stopper.requested, task=task, resume=resume)
-    finally:
-        signal.signal(signal.SIGINT, previous)
     out = config.out
+    checkpoint = os.path.join(out, CHECKPOINT_SUBDIR) if out else None
+    stopper = _StopOnSignal()
+    try:
+        with stopper.installed():
+            result = train(config, on_log=_log_line(task.metric), on_iter=_progress_bar(config.iters),
+                           should_stop=lambda: stopper.requested, task=task, resume=resume)
+    except KeyboardInterrupt:
+        if stopper.signum != signal.SIGTERM:
+            raise                                   # a Ctrl-C: cli.main reports it (exit status 130)
+        _end_progress_bar()                         # a second SIGTERM after training, while saving or scoring
+        print(f"{PROG} train: stopped by SIGTERM twice, before the run was wrapped up; "
+              + (f"the checkpoint in {checkpoint} holds the last saved iteration; continue with: {PROG} train "
+                 f"--resume {out}" if checkpoint else "nothing was saved (no --out)"), file=sys.stderr, flush=True)
+        return EXIT_TERMINATED
     summary = result.summary()
     summary.update({"cell": config.cell, "seq_len": config.seq_len, "hidden": config.hidden,
-                    "tbptt": config.tbptt or config.k1, "clip": config.clip, "init": config.init,
-                    "seed": config.seed})
+                    "tbptt": next((k for k in (config.tbptt, config.k1) if k is not None), None), "clip": config.clip,
+                    "init": config.init, "forget_bias": config.forget_bias, "seed": config.seed})
     if getattr(args, "json", False):
         print(json.dumps(summary))
-    checkpoint = os.path.join(out, CHECKPOINT_SUBDIR) if out else None
     kept = (f"; the checkpoint in {checkpoint} still holds iteration {result.checkpoint_iteration}"
             if checkpoint and result.checkpoint_iteration is not None else "")
     if result.stopped is not None and not result.interrupted:     # a non-finite loss, gradient or parameter
-        if sys.stderr.isatty():
-            print(file=sys.stderr)                                  # end the progress bar's line
+        _end_progress_bar()
         report("train", f"training stopped: {result.stopped}{kept}. Fix: a smaller --lr, gradient clipping "
                         f"(--clip 1), or find the first nan/inf with tinygrad_rnn.autograd.detect_anomaly()")
         return 1
     if not getattr(args, "json", False):
         state = "stopped early" if result.interrupted else "done"
-        print(f"{state}: {result.iters} iterations in {result.seconds:.1f} s. Held-out {result.metric}: "
-              f"{result.value:.4g} (trivial baseline {result.baseline:.4g})")
+        print(f"{state}: {result.iters} iterations in {result.seconds:.1f} s. {final_line(result)}")
         if checkpoint:
             print(f"checkpoint: {checkpoint} (iteration {result.checkpoint_iteration}; continue with --resume "
                   f"{out}), model: {os.path.join(out, 'model.npz')}, log: {os.path.join(out, 'metrics.jsonl')}")
+    if stopper.signum == signal.SIGTERM and result.interrupted:
+        _end_progress_bar()
+        print(_terminated_line(result, checkpoint, out), file=sys.stderr, flush=True)
+        return EXIT_TERMINATED
     if result.stopped is not None:                                  # a second Ctrl-C, in the middle of an iteration
         print(f"{result.stopped}: that iteration was not saved{kept}", file=sys.stderr)
     return 130 if result.interrupted else 0
+
+
+def _terminated_line(result, checkpoint, out) -> str:
+    """The one line on stderr after a SIGTERM: what was done, where the checkpoint is, how to go on."""
+    if result.stopped is not None:              # a second SIGTERM, in the middle of an iteration
+        what = f"stopped by SIGTERM {result.stopped.replace('aborted ', '')} (that iteration was not saved)"
+    else:
+        what = f"stopped by SIGTERM after iteration {result.iters}"
+    if not checkpoint:
+        return f"{PROG} train: {what}; nothing was saved (give --out DIR to keep a checkpoint)"
+    if result.checkpoint_iteration is None:
+        return f"{PROG} train: {what}; no checkpoint was written yet, so start again"
+    return (f"{PROG} train: {what}; the checkpoint in {checkpoint} holds iteration {result.checkpoint_iteration}; "
+            f"continue with: {PROG} train --resume {out}")
+
+
+def _end_progress_bar():
+    if sys.stderr.isatty():
+        print(file=sys.stderr)                  # end the progress bar's line

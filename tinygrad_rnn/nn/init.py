@@ -3,7 +3,8 @@
 Every function fills a tensor **in place** and returns it, so ``init.orthogonal_(cell.weight_hh)``
 and ``w = init.zeros_(w)`` both work. They write straight into ``tensor.data`` (the NumPy
 array), which records nothing in the autodiff graph — the same effect as PyTorch running its
-init functions under ``torch.no_grad()``. The array object is kept, only its values change.
+init functions under ``torch.no_grad()``. The array object is kept, only its values change,
+and the tensor's version (``_version``) goes up, so a graph that saved the old values raises.
 
 Random draws come from ``generator`` (a ``np.random.Generator``) if you pass one, otherwise
 from the library's global generator (``tinygrad_rnn.manual_seed(n)`` makes them repeatable).
@@ -20,6 +21,9 @@ Helpers PyTorch does not have, for the recurrent weight ``W_hh``:
   LSTM (4H, H) or GRU (3H, H) ``weight_hh``.
 - ``init_weight_hh_(weight_hh, name, scale, gates)``: the initialisations the lecture compares
   (``RECURRENT_INITS``: default, normal, orthogonal, identity, spectral), by name, per gate.
+
+And one for the LSTM's biases: ``forget_gate_bias_(lstm, value=1.0)`` sets the forget-gate bias
+(Jozefowicz et al. 2015), in an ``LSTMCell`` or in every layer of an ``LSTM``.
 """
 import math
 
@@ -30,7 +34,7 @@ from ..core.tensor import Tensor
 
 __all__ = ["uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_", "xavier_uniform_", "orthogonal_",
            "spectral_radius", "scale_to_spectral_radius_", "orthogonal_per_gate_", "init_weight_hh_",
-           "RECURRENT_INITS"]
+           "RECURRENT_INITS", "forget_gate_bias_"]
 
 
 # --- small shared checks ------------------------------------------------------------
@@ -68,6 +72,7 @@ def _generator(generator) -> np.random.Generator:
 def _fill(tensor: Tensor, values) -> Tensor:
     """Write ``values`` into ``tensor.data`` in place (cast to the tensor's dtype) and return ``tensor``."""
     tensor.data[...] = values
+    tensor._bump_version()         # a write into .data's array: count it (see Tensor._version)
     return tensor
 
 
@@ -303,6 +308,7 @@ def init_weight_hh_(weight_hh: Tensor, init_name: str, scale: float | None = Non
     blocks = [weight_hh.data[k * H:(k + 1) * H] for k in range(gates)]     # views into weight_hh
     if init_name == "default":
         weight_hh.data[...] *= 1.0 if scale is None else scale
+        weight_hh._bump_version()
     elif init_name == "normal":
         normal_(weight_hh, 0.0, 1 / np.sqrt(H) if scale is None else scale, generator=generator)
     elif init_name == "orthogonal":
@@ -310,10 +316,72 @@ def init_weight_hh_(weight_hh: Tensor, init_name: str, scale: float | None = Non
     elif init_name == "identity":
         for block in blocks:
             block[...] = (1.0 if scale is None else scale) * np.eye(H)
+        weight_hh._bump_version()
     elif init_name == "spectral":
         for block in blocks:
             block_tensor = Tensor._wrap(block)                               # shares the memory
             scale_to_spectral_radius_(block_tensor, 1.0 if scale is None else scale)
+        weight_hh._bump_version()                                            # the blocks are its memory
     else:
         raise ValueError(f"init_weight_hh_: init must be one of {', '.join(RECURRENT_INITS)}, got {init_name!r}")
     return weight_hh
+
+
+def forget_gate_bias_(module, value: float = 1.0):
+    """Set the forget-gate bias b_f of an ``nn.LSTMCell``, or of every layer of an ``nn.LSTM``, to
+    ``value`` in place; returns ``module``. Jozefowicz, Zaremba & Sutskever (2015) use 1.0.
+
+    Where b_f lives: PyTorch's gate order is (i, f, g, o), so the forget gate owns rows [H:2H]
+    of ``bias_ih`` and of ``bias_hh`` (each (4H,); ``bias_ih_l0, bias_hh_l0, bias_ih_l1, ...`` in a
+    layer). The pre-activation adds both, a_f = x W_if^T + b_if + h W_hf^T + b_hf, so the
+    effective forget bias is their sum b_if + b_hf. This sets ``bias_ih[H:2H] = value`` and
+    ``bias_hh[H:2H] = 0``: the sum is exactly ``value``, and the same numbers copied into
+    ``torch.nn.LSTMCell`` give the same gates. No other entry changes.
+
+    Why: with PyTorch's U(-1/sqrt(H), 1/sqrt(H)) biases, f_t = sigmoid(a_f) starts near
+    sigmoid(0) = 0.5, so the cell path dc_T/dc_0 = f_T * ... * f_1 shrinks like 0.5^T. A bias of 1
+    starts f_t near sigmoid(1) ≈ 0.73: the cell keeps more of c_{t-1}, and its gradient fades
+    more slowly while the net learns what to remember.
+    """
+    from .cells import GRUCell, LSTMCell, RNNCell          # here: nn.cells is built on this package
+    from .recurrent import GRU, LSTM, RNN
+
+    fn = "forget_gate_bias_"
+    if isinstance(module, LSTMCell):
+        names = [("bias_ih", "bias_hh")]
+    elif isinstance(module, LSTM):
+        names = [(f"bias_ih_l{k}", f"bias_hh_l{k}") for k in range(module.num_layers)]
+    elif isinstance(module, (GRUCell, GRU)):
+        bias = "bias_ih" if isinstance(module, GRUCell) else "bias_ih_l0"
+        raise TypeError(f"{fn}: a {type(module).__name__} has no forget gate. Its gates are r (reset), z (update) "
+                        f"and n (candidate), with h_t = (1 - z_t) * n_t + z_t * h_(t-1): the update gate z decides "
+                        f"how much of h_(t-1) is kept. Fix: use an nn.LSTMCell or nn.LSTM; or, for the GRU's "
+                        f"counterpart, raise the update-gate bias yourself: with no_grad(): {bias}[H:2*H] = 1.0 (rows [H:2H] "
+                        f"are z)")
+    elif isinstance(module, (RNNCell, RNN)):
+        weight = "weight_hh" if isinstance(module, RNNCell) else "weight_hh_l0"
+        raise TypeError(f"{fn}: an {type(module).__name__} has no gates at all (h_t = tanh(x W_ih^T + b_ih + "
+                        f"h W_hh^T + b_hh)), so no forget gate. Fix: use an nn.LSTMCell or nn.LSTM (cell 'lstm'); "
+                        f"for an RNN, shape W_hh instead, e.g. init_weight_hh_(rnn.{weight}, 'orthogonal')")
+    elif isinstance(module, Tensor):
+        raise TypeError(f"{fn}: expected an nn.LSTMCell or nn.LSTM, got a {type(module).__name__} of shape "
+                        f"{module.shape}. Fix: pass the module that owns the biases, e.g. {fn}(model.cell); it "
+                        f"sets rows [H:2H] of both bias_ih and bias_hh")
+    else:
+        raise TypeError(f"{fn}: expected an nn.LSTMCell or nn.LSTM, got {type(module).__name__}. Fix: pass the "
+                        f"LSTM itself, e.g. {fn}(nn.LSTMCell(3, 8)) or {fn}(model.cell)")
+    if not module.bias:
+        raise ValueError(f"{fn}: {module!r} has no biases, so there is no forget-gate bias to set. Fix: build it "
+                         f"with bias=True (the default)")
+    value = _check_number(fn, "value", value)
+    if not math.isfinite(value):
+        raise ValueError(f"{fn}: value must be a finite number, got {value}. Fix: pass e.g. value=1.0 "
+                         f"(sigmoid(1) ≈ 0.73 keeps most of c_(t-1) at the start)")
+    H = module.hidden_size
+    for ih, hh in names:
+        for name, fill in ((ih, value), (hh, 0.0)):
+            bias = getattr(module, name)
+            values = bias.data.copy()
+            values[H:2 * H] = fill
+            _fill(bias, values)
+    return module

@@ -48,9 +48,12 @@ Every task has
 ``name``, ``seq_len`` (T), ``input_size`` (I), ``output_size`` (O), ``metric``
 ("mse" | "accuracy" | "loss" = mean cross-entropy in nats), ``loss`` ("mse" | "cross_entropy"),
 ``batch(batch_size, rng=None) -> Batch``, ``baseline() -> float`` (the trivial predictor's
-metric) and ``from_seq_len(seq_len, **options)``. ``rng`` is a ``np.random.Generator`` (each
-call draws a new batch), an int seed (that seed's batch, every time), or None (the library's
-default generator, which ``tinygrad_rnn.manual_seed`` resets).
+expected metric), ``trivial_outputs(batch)`` (that predictor's outputs (T, B, O)),
+``trivial_metric(batch) -> float`` (what it scores on that batch, through ``evaluate``: compare
+a model with this on the batch the model is scored on) and ``from_seq_len(seq_len, **options)``.
+``rng`` is a ``np.random.Generator`` (each call draws a new batch), an int seed (that seed's
+batch, every time), or None (the library's default generator, which ``tinygrad_rnn.manual_seed``
+resets).
 
 ``make_task(name, seq_len, **options)`` builds a task from the registry ``TASKS`` so that
 ``inputs.shape[0] == seq_len`` for every task (for copy this is the paper's T + 20).

@@ -27,6 +27,12 @@ Target: class 0 = "is" (singular subject), 1 = "are" (plural), read at the last 
 Baseline 0.5. A predictor that has forgotten the subject sees inputs whose distribution
 is the same for both classes, so whatever it answers is right with probability P(class)
 = 1/2 per sample: expected accuracy 0.5 (chance).
+
+On one batch, ``trivial_metric(batch)`` scores the constant answer "is": the fraction of
+singular subjects in that batch, 0.5 up to noise of standard deviation 0.5 / sqrt(B). Any fixed
+answer chosen without looking at the labels has that expectation; the better of the two
+constant answers *on this batch* would have peeked at its labels (its accuracy, max(p, 1 - p),
+is above 0.5 on almost every batch), so it is not a fair yardstick.
 """
 import numpy as np
 
@@ -108,6 +114,13 @@ class AgreementTask(Task):
     def baseline(self) -> float:
         """Accuracy of any predictor that ignores the subject: 1/2 (balanced classes)."""
         return 0.5
+
+    def trivial_outputs(self, batch: Batch) -> np.ndarray:
+        """The chance predictor, as logits (T, B, 2): always answer "is" (class 0), a fixed guess
+        made without looking at the labels, whose expected accuracy is baseline() = 0.5."""
+        logits = np.zeros((batch.seq_len, batch.batch_size, self.output_size))
+        logits[..., self.verbs.index("is")] = 1.0
+        return logits
 
     def decode(self, inputs, targets=None):
         """Words of a sample: inputs (T, I) -> str, or a batch (T, B, I) -> list of B strs.

@@ -91,8 +91,9 @@ class Task:
         metric:      "mse" | "accuracy" | "loss" (mean cross-entropy in nats) — what to report
         loss:        "mse" | "cross_entropy" — what to train with
 
-    Methods to implement: ``from_seq_len``, ``batch``, ``baseline``.
-    ``evaluate``, ``compute_loss`` and ``step_loss`` work for every task, through ``Batch.mask``.
+    Methods to implement: ``from_seq_len``, ``batch``, ``baseline`` and ``trivial_outputs``.
+    ``evaluate``, ``trivial_metric``, ``compute_loss`` and ``step_loss`` work for every task,
+    through ``Batch.mask``.
     """
     name: str = ""
     seq_len: int
@@ -111,8 +112,32 @@ class Task:
         raise NotImplementedError
 
     def baseline(self) -> float:
-        """The ``metric`` of the trivial predictor (each task documents which and why)."""
+        """The ``metric`` of the trivial predictor (each task documents which and why), in
+        expectation over batches. ``trivial_metric(batch)`` is what it scores on one batch."""
         raise NotImplementedError
+
+    def trivial_outputs(self, batch: Batch) -> np.ndarray:
+        """The outputs (T, B, O) of the trivial predictor whose expected metric is ``baseline()``,
+        for ``batch`` (each task documents which predictor). It never looks at ``batch.targets``."""
+        raise NotImplementedError(f"trivial_outputs: {type(self).__name__} does not define its trivial predictor. "
+                                  f"Fix: implement trivial_outputs(batch) returning the (T, B, O) outputs of the "
+                                  f"predictor whose expected metric baseline() returns")
+
+    def trivial_metric(self, batch: Batch) -> float:
+        """The ``metric`` the trivial predictor scores on ``batch`` (a batch of this task, all
+        ``seq_len`` steps): ``evaluate(trivial_outputs(batch), batch)``, the same masked metric a
+        model gets. Its expectation over batches is ``baseline()``; on one batch it differs by
+        sampling noise, so compare a model with this, measured on the batch the model is scored on."""
+        fn = f"{type(self).__name__}.trivial_metric"
+        if not isinstance(batch, Batch):
+            raise TypeError(f"{fn}: expected a Batch (what task.batch(batch_size, rng) returns), got "
+                            f"{type(batch).__name__}. Fix: batch = task.batch(256, rng=0); "
+                            f"task.trivial_metric(batch)")
+        if batch.seq_len != self.seq_len:
+            raise ValueError(f"{fn}: the batch has {batch.seq_len} steps, but this task's batches have "
+                             f"seq_len={self.seq_len}. Fix: pass a whole batch drawn by this task's batch() "
+                             f"(not a window of one, nor a batch of another task)")
+        return self.evaluate(self.trivial_outputs(batch), batch)
 
     def __repr__(self):
         return f"{type(self).__name__}(seq_len={self.seq_len}, input_size={self.input_size}, " \

@@ -26,7 +26,9 @@ each, whatever the symbol). Averaged over all steps:
     N ln(n_symbols) / (T + 2N)        = 10 ln 8 / (T + 20) with the defaults.
 
 It shrinks as T grows — the task is "easy" on average — which is why a model stuck at this
-value has learnt the blanks and nothing about memory.
+value has learnt the blanks and nothing about memory. The targets' layout is the same in every
+batch and the predictor is uniform over the symbols, so ``trivial_metric(batch)`` equals this
+value on every batch (up to rounding), not just on average.
 """
 import math
 
@@ -83,3 +85,13 @@ class CopyTask(Task):
     def baseline(self) -> float:
         """Mean cross-entropy of the memoryless strategy: N ln(n_symbols) / (T + 2N)."""
         return self.copy_length * math.log(self.n_symbols) / self.seq_len
+
+    def trivial_outputs(self, batch: Batch) -> np.ndarray:
+        """The memoryless predictor as logits (T + 2N, B, n_symbols + 1): certain of blank for the
+        first T + N steps (logit 0 for blank, -inf for the rest), then uniform over the symbols for
+        the last N (logit 0 for each symbol, -inf for blank)."""
+        N, T = self.copy_length, self.delay
+        logits = np.full((batch.seq_len, batch.batch_size, self.output_size), -np.inf)
+        logits[:T + N, :, BLANK] = 0.0
+        logits[T + N:, :, 1:] = 0.0
+        return logits

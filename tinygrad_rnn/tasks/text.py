@@ -17,7 +17,8 @@ is ``-sum_c p_c ln q_c``, smallest at q = p (Gibbs' inequality), where it equals
 
 Sampled windows cover the positions of the text almost uniformly (the first and last
 ``seq_len`` characters slightly less often), so on random batches that predictor scores
-H(p) up to that small edge effect. A model that remembers anything at all (even the
+H(p) up to that small edge effect (and sampling noise: ``trivial_metric(batch)`` is that
+predictor's cross-entropy on one batch). A model that remembers anything at all (even the
 previous character) should go below it.
 """
 import collections
@@ -108,6 +109,13 @@ class TextTask(Task):
     def baseline(self) -> float:
         """The unigram entropy H(p) = -sum_c p_c ln p_c of the text, in nats per character."""
         return entropy(self.frequencies())
+
+    def trivial_outputs(self, batch: Batch) -> np.ndarray:
+        """The unigram predictor, as logits (T, B, V): ln p_c at every step, p = ``frequencies()``
+        (no character has p_c = 0: the vocabulary is the text's own characters). Its cross-entropy
+        on a batch is -mean ln p[target] over the batch's characters."""
+        log_p = np.log(self.frequencies())                               # (V,)
+        return np.broadcast_to(log_p, (batch.seq_len, batch.batch_size, self.output_size))
 
 
 def _looks_like_path(text: str) -> bool:

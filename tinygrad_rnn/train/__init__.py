@@ -6,9 +6,10 @@
 - ``checkpoint``: ``save_checkpoint``, ``load_checkpoint``, ``Checkpoint`` (model, optimizer, step, RNG)
 """
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from .loop import TrainConfig, TrainResult, evaluate, gradient_norm, train
+from .loop import TrainConfig, TrainResult, build_model, evaluate, gradient_norm, train
 from .model import INITS, SequenceModel
 from .truncation import TBPTT, Window, detach_state
 
 __all__ = ["TBPTT", "Window", "detach_state", "SequenceModel", "INITS", "TrainConfig",
-           "TrainResult", "train", "evaluate", "gradient_norm", "Checkpoint", "load_checkpoint", "save_checkpoint"]
+           "TrainResult", "build_model", "train", "evaluate", "gradient_norm", "Checkpoint", "load_checkpoint",
+           "save_checkpoint"]

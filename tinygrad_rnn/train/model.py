@@ -18,7 +18,9 @@ class SequenceModel(Module):
     and ``readout`` = Linear(hidden_size, output_size) applied to every h_t.
 
     ``init_scheme``/``init_scale`` set ``cell.weight_hh`` with ``nn.init.init_weight_hh_`` (one block
-    per gate; ``default`` keeps PyTorch's initialisation).
+    per gate; ``default`` keeps PyTorch's initialisation). ``forget_bias`` (cell "lstm" only) sets
+    the forget-gate bias b_f with ``nn.init.forget_gate_bias_`` (Jozefowicz et al. 2015 use 1.0);
+    None keeps PyTorch's initialisation.
 
     Parameters (state_dict names): ``cell.weight_ih``, ``cell.weight_hh``, ``cell.bias_ih``,
     ``cell.bias_hh``, ``readout.weight``, ``readout.bias``.
@@ -26,7 +28,7 @@ class SequenceModel(Module):
 
     def __init__(self, cell: str, input_size: int, hidden_size: int, output_size: int, *,
                  nonlinearity: str = "tanh", init_scheme: str = "default", init_scale: float | None = None,
-                 dtype=None, generator=None):
+                 forget_bias: float | None = None, dtype=None, generator=None):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"SequenceModel: cell must be one of {', '.join(CELLS)}, got {cell!r}")
@@ -34,11 +36,18 @@ class SequenceModel(Module):
             raise ValueError(f"SequenceModel: nonlinearity={nonlinearity!r} applies to the 'rnn' cell only; the "
                              f"{cell} cell's gates fix their own activations. Fix: leave nonlinearity out, or use "
                              "cell='rnn'.")
+        if forget_bias is not None and cell != "lstm":
+            raise ValueError(f"SequenceModel: forget_bias={forget_bias!r} applies to the 'lstm' cell only; the "
+                             f"{cell} cell has no forget gate"
+                             + (" (its update gate z decides how much of h_{t-1} is kept)" if cell == "gru" else "")
+                             + ". Fix: leave forget_bias out, or use cell='lstm'.")
         options = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
         self.kind = cell
         self.cell = CELLS[cell](input_size, hidden_size, dtype=dtype, generator=generator, **options)
         self.readout = Linear(hidden_size, output_size, dtype=dtype, generator=generator)
         init.init_weight_hh_(self.cell.weight_hh, init_scheme, init_scale, self.cell.gates, generator)
+        if forget_bias is not None:
+            init.forget_gate_bias_(self.cell, forget_bias)
 
     def hidden(self, state) -> Tensor:
         """h_t out of a state (the LSTM's state is (h_t, c_t))."""
