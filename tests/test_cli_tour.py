@@ -1,6 +1,7 @@
 """``tinygrad-rnn tour --quick``: every file it promises exists and is valid, summary.md says what
-summary.json says, and the numbers bear out the lecture's claims (checked against values derived
-by hand or from math here, never copied from a run)."""
+summary.json says, every claim comes with its verdict (and holds), and the numbers bear out the
+lecture (checked against values derived by hand or from math here, never copied from a run).
+The claims over seeds 0-4 are checked in ``test_lecture_claims.py``."""
 import contextlib
 import decimal
 import io
@@ -33,8 +34,13 @@ def run_tour(out: pathlib.Path):
 
 @pytest.fixture(scope="module")
 def tour(tmp_path_factory):
+    """One quick tour, run as a learner on Windows would see it: in a subprocess whose stdout and
+    stderr are cp1252 (Windows' Python when output is redirected), which has no λ, σ or ‖."""
     out = tmp_path_factory.mktemp("tour") / "tour-output"          # a folder the tour has to make
-    code, stdout, stderr = run_tour(out)
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "tour", "--quick", "--out", str(out)],
+                          capture_output=True, timeout=900, env={**os.environ, "PYTHONIOENCODING": "cp1252"})
+    code, stdout, stderr = proc.returncode, proc.stdout.decode("cp1252"), proc.stderr.decode("cp1252")
+    assert code == 0, stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     return {"out": out, "code": code, "stdout": stdout, "stderr": stderr, "summary": summary,
             "md": (out / "summary.md").read_text(encoding="utf-8"),
@@ -118,23 +124,55 @@ def test_settings_and_times_in_summary_md_match_summary_json(tour):
         block = md.split(f"## {section['number']}. {section['title']}\n", 1)[1].split("\n## ", 1)[0]
         assert f"took {section['seconds']} s." in block
         line = block.split("Settings: ", 1)[1].split("\n")[0]
-        settings = dict(re.findall(r"`(\w+)` = (.+?)(?=, `|\.$)", line))
+        settings = dict(re.findall(r"`([\w.]+)` = (.+?)(?=, `|\.$)", line))
         assert settings == {k: str(v) for k, v in section["settings"].items()}
 
 
-def test_each_item_names_a_claim_and_a_chapter_that_exists(tour):
-    for key, item in tour["items"].items():
-        assert item["claim"] and item["what"], key
-        chapter = REPO / item["chapter"]["path"]
-        assert chapter.is_file(), key
+def test_every_claim_has_a_verdict_a_chapter_that_exists_and_holds(tour):
+    summary = tour["summary"]
+    claims = summary["claims"]
+    assert claims == [c for section in summary["sections"] for c in section["claims"]]
+    assert len(claims) >= 15 and summary["claims_total"] == len(claims)
+    for claim in claims:
+        assert set(claim) >= {"claim", "holds", "lecture", "chapter", "values", "conditions", "margin"}, claim
+        assert claim["claim"] and claim["lecture"].startswith("§"), claim
+        chapter = REPO / claim["chapter"]["path"]
+        assert chapter.is_file(), claim
         headings = [line.lstrip("#").strip() for line in chapter.read_text(encoding="utf-8").splitlines()
                     if line.startswith("#")]
-        assert item["chapter"]["heading"] in headings, (key, item["chapter"])
-    # the links in summary.md lead to those chapters from wherever the folder is
+        assert claim["chapter"]["heading"] in headings, (claim["claim"], claim["chapter"])
+        assert claim["values"] and set(claim["values"]) <= set(tour["items"]), claim["claim"]
+        for key, used in claim["values"].items():
+            assert used == tour["items"][key]["value"], key
+        assert claim["holds"] == all(c["holds"] for c in claim["conditions"])
+        assert claim["holds"], f"a claim of the tour does not hold: {claim['claim']}: {claim['conditions']}"
+        assert claim["claim"] in tour["md"], claim["claim"]
+    assert summary["claims_hold"] == len(claims)
+    assert tour["md"].count("**Claim** (holds") == len(claims)
+    # the links in summary.md lead to the chapters from wherever the folder is
     links = re.findall(r"\]\(([^)#]+\.md)#[\w-]+\)", tour["md"])
     assert links
     for link in set(links):
         assert (tour["out"] / link).resolve().is_file(), link
+
+
+def test_a_claim_that_fails_is_shown_as_failing(tmp_path):
+    from tinygrad_rnn.cli.tour import summary
+    from tinygrad_rnn.lecture.claims import below
+    from tinygrad_rnn.lecture.result import Result
+
+    r = Result("demo", "Demo", lecture="§0", chapter="01-autograd.md", config=None)
+    r.add("x", 2.0, "a number")
+    r.claim("x is below 1", ("01-autograd.md", "Autograd"), below("x", 1.0))
+    verdict = r.verdicts[0]
+    assert verdict["holds"] is False and verdict["margin"] == pytest.approx(0.5)
+    section = {"number": 1, "key": "demo", "title": "Demo", "lecture": "§0", "chapter": "tutorials/01-autograd.md",
+               "seconds": 0.0, "settings": {}, "files": [], "items": [],
+               "claims": [summary._verdict(verdict, "demo")]}
+    text = summary.render_markdown({"mode": "quick", "version": "0", "seed": 0, "seconds": 0, "notes": [],
+                                    "files": [], "claims_hold": 0, "claims_total": 1, "sections": [section]},
+                                   tmp_path)
+    assert "**Claim** (**does not hold**" in text and "x is below 1" in text and "— fails" in text
 
 
 # --- what it prints ---------------------------------------------------------------------------------------
@@ -149,6 +187,12 @@ def test_it_ends_by_naming_the_folder_and_the_file_to_open_first(tour):
         assert f["name"] in listing
 
 
+def test_a_terminal_without_the_lecture_symbols_gets_them_spelled_in_ascii(tour):
+    # cp1252 has no ρ, ‖ or ∂: the headlines spell them ("ρ(W_hh) at the start" -> "rho(W_hh) at the start")
+    assert "rho(W_hh) at the start" in tour["stdout"] and "||dL/dh_(T-" in tour["stdout"]
+    assert "ρ" in (tour["out"] / "summary.md").read_text(encoding="utf-8")        # files stay UTF-8
+
+
 def test_progress_goes_to_stderr_part_by_part(tour):
     err = tour["stderr"]
     n = len(tour["summary"]["sections"])
@@ -159,7 +203,7 @@ def test_progress_goes_to_stderr_part_by_part(tour):
     assert "[1/5]" not in tour["stdout"]
 
 
-# --- the claims, in the numbers ---------------------------------------------------------------------------
+# --- the numbers, against the math ------------------------------------------------------------------------
 def test_eigenvalues_of_the_lecture_matrices(tour):
     # [[1, 1], [1, 1]]: det(A - λI) = (1 - λ)² - 1 = λ(λ - 2); Q = [[s, -s], [-s, -s]], s = 1/√2: λ² = 1
     assert (value(tour, "eigenvalues.lecture_A.lambda_1"), value(tour, "eigenvalues.lecture_A.lambda_2")) == (2, 0)
@@ -172,31 +216,25 @@ def test_eigenvalues_of_the_lecture_matrices(tour):
 def test_each_initialisation_lands_where_the_math_says(tour):
     # orthogonal: every |λ| = 1 and ||Q^T||_2 = 1 exactly
     assert value(tour, "eigenvalues.orthogonal.radius") == pytest.approx(1, abs=1e-9)
-    assert value(tour, "eigenvalues.orthogonal.regime") == "stable"
     assert value(tour, "eigenvalues.orthogonal.jacobian_T") == pytest.approx(1, abs=1e-9)
     # circular law: iid entries of variance v put the eigenvalues in a disc of radius sqrt(H v);
     # U(-1/√H, 1/√H) has v = 1/(3H), so ρ ≈ 1/√3 ≈ 0.58; N(0, 1.5²/H) gives ρ ≈ 1.5
     assert 0.4 < value(tour, "eigenvalues.default.radius") < 0.8
     assert value(tour, "eigenvalues.default.regime") == "vanish"
-    assert value(tour, "eigenvalues.default.jacobian_T") < 1e-3
     assert 1.2 < value(tour, "eigenvalues.normal_1_5.radius") < 1.9
     assert value(tour, "eigenvalues.normal_1_5.regime") == "explode"
-    assert value(tour, "eigenvalues.normal_1_5.jacobian_T") > 1e3
     # Gelfand: ||W^T||^(1/T) -> ρ
     for key in ("default", "normal", "normal_1_5", "orthogonal"):
         rho = value(tour, f"eigenvalues.{key}.radius")
-        assert value(tour, f"eigenvalues.{key}.per_step") == pytest.approx(rho, rel=0.1)
+        assert value(tour, f"eigenvalues.{key}.per_step") == pytest.approx(rho, rel=0.15)
 
 
-def test_tanh_vanishes_even_with_orthogonal_weights_and_so_does_an_untrained_lstm(tour):
-    T = tour["summary"]["sections"][1]["settings"]["T"]
-    for key in ("rnn_default", "rnn_orthogonal", "lstm_default"):
-        assert value(tour, f"gradient_flow.{key}.d{T}") < 0.1 * value(tour, f"gradient_flow.{key}.d1"), key
-        assert value(tour, f"gradient_flow.{key}.per_step") < 1
-    assert value(tour, "gradient_flow.rnn_orthogonal.radius") == pytest.approx(1, abs=1e-9)
-    # orthogonal W_hh loses less per step than the default one: only tanh' <= 1 is left to shrink it
-    assert value(tour, "gradient_flow.rnn_orthogonal.per_step") > value(tour, "gradient_flow.rnn_default.per_step")
-    assert value(tour, f"gradient_flow.rnn_default.d{T}") < 1e-3 * value(tour, "gradient_flow.rnn_default.d1")
+def test_the_forget_bias_sets_the_cell_paths_decay(tour):
+    # at initialisation f_t = σ(b_f + small terms): the cell path keeps about σ(b_f) per step
+    def sigmoid(x):
+        return 1 / (1 + math.exp(-x))
+    assert value(tour, "gradient_flow.lstm_bf0.per_step") == pytest.approx(sigmoid(0), rel=0.25)
+    assert value(tour, "gradient_flow.lstm_bf1.per_step") == pytest.approx(sigmoid(1), rel=0.25)
 
 
 def test_the_clipping_example_follows_pytorchs_rule(tour):
@@ -204,54 +242,39 @@ def test_the_clipping_example_follows_pytorchs_rule(tour):
     assert value(tour, "clipping.example_large.norm") == pytest.approx(100)
     assert value(tour, "clipping.example_large.clipped_0") == pytest.approx(80 * 10 / (100 + 1e-6), rel=1e-12)
     assert value(tour, "clipping.example_large.clipped_1") == pytest.approx(60 * 10 / (100 + 1e-6), rel=1e-12)
-    assert value(tour, "clipping.example_small.clipped_0") == pytest.approx(8 * 10 / (10 + 1e-6), rel=1e-12)
+    assert value(tour, "clipping.example_small.clipped_0") == pytest.approx(7.9999992, rel=1e-12)
+    assert value(tour, "clipping.example_small.clipped_1") == pytest.approx(5.9999994, rel=1e-12)
     assert value(tour, "clipping.example_value.clipped_0") == value(tour, "clipping.example_value.clipped_1") == 10
     assert value(tour, "clipping.example_value.angle_before") == pytest.approx(math.degrees(math.atan(0.75)))
     assert value(tour, "clipping.example_value.angle_after") == pytest.approx(45)
 
 
-def test_clipping_stops_the_explosion_but_does_not_teach_the_task(tour):
-    iters = tour["summary"]["sections"][2]["settings"]["iters"]
-    assert value(tour, "clipping.initial_radius") > 1                # it starts in the exploding regime
-    assert value(tour, "clipping.unclipped.blew_up") is True
-    assert value(tour, "clipping.unclipped.iterations") < iters
-    assert value(tour, "clipping.clipped.blew_up") is False
-    assert value(tour, "clipping.clipped.iterations") == iters
-    assert math.isfinite(value(tour, "clipping.clipped.final_radius"))
-    assert 0 < value(tour, "clipping.clipped.clip_fraction") <= 1
-    # adding problem: predicting 1 always scores Var(U1 + U2) = 2/12 = 1/6; the clipped RNN does no better
-    assert value(tour, "clipping.baseline_mse") == pytest.approx(1 / 6)
-    assert value(tour, "clipping.clipped.test_mse") > 0.1
+def test_the_cliff_run_starts_below_1_and_only_the_unclipped_run_dies(tour):
+    iters = tour["summary"]["sections"][2]["settings"]["cliff.iters"]
+    assert value(tour, "clipping.cliff.initial_radius") == pytest.approx(0.9, abs=1e-6)   # 0.9 × Q, float32
+    assert value(tour, "clipping.cliff.unclipped.iterations") < iters
+    assert value(tour, "clipping.cliff.clipped.iterations") == iters
+    assert 0 < value(tour, "clipping.cliff.clipped.clip_fraction") <= 1
 
 
-def test_truncation_costs_less_memory_and_cannot_learn_past_its_window(tour):
+def test_the_measured_baseline_is_predicting_1_on_the_held_out_batch(tour):
+    from tinygrad_rnn.tasks import make_task
+    settings = tour["summary"]["sections"][4]["settings"]
+    task = make_task("adding", settings["common.seq_len"])
+    held_out = task.batch(256, rng=settings["seed"] + 1_000_003)                  # train()'s held-out batch
+    target = held_out.targets[-1][held_out.mask[-1]]                              # the sum, at the last step
+    assert value(tour, "adding.baseline") == pytest.approx(float(((target - 1.0) ** 2).mean()), rel=1e-5)
+    assert value(tour, "adding.baseline_expected") == pytest.approx(1 / 6)
+    assert value(tour, "adding.rnn_over_lstm") == pytest.approx(value(tour, "adding.rnn.mse")
+                                                                / value(tour, "adding.lstm.mse"))
+
+
+def test_truncation_gives_one_update_per_window(tour):
     settings = tour["summary"]["sections"][3]["settings"]
-    T, windows = settings["cost_T"], [int(k) for k in settings["windows"].split(", ")]
+    T, windows = settings["cost.steps"], settings["cost.windows"]
     assert windows[-1] >= T                                          # the last one is full BPTT
-    full_peak = value(tour, f"truncation.window_{windows[-1]}.peak_mb")
     for k in windows:
         assert value(tour, f"truncation.window_{k}.updates") == math.ceil(T / k)   # one backward per window
-        if k < T:
-            assert value(tour, f"truncation.window_{k}.peak_mb") < full_peak
-    assert value(tour, "truncation.memory_full_over_smallest") > 1
-    window = settings["learn_window"]
-    lengths = [int(L) for L in settings["distractor_lengths"].split(", ")]
-    assert any(L + 2 > window for L in lengths) and any(L + 2 <= window for L in lengths)
-    assert value(tour, "truncation.agreement_chance") == 0.5
-    for L in lengths:
-        assert value(tour, f"truncation.agreement_L{L}.full") > 0.95
-        if L + 2 > window:                                           # subject and verb in different windows
-            assert value(tour, f"truncation.agreement_L{L}.window") < 0.65
-        else:
-            assert value(tour, f"truncation.agreement_L{L}.window") > 0.95
-
-
-def test_the_lstm_learns_the_adding_problem_and_the_rnn_does_not(tour):
-    rnn, lstm = value(tour, "adding.rnn.mse"), value(tour, "adding.lstm.mse")
-    assert value(tour, "adding.baseline_mse") == pytest.approx(1 / 6)
-    assert lstm < rnn
-    assert lstm < 0.05 < 0.1 < rnn
-    assert value(tour, "adding.rnn_over_lstm") == pytest.approx(rnn / lstm)
 
 
 # --- when things are missing or wrong ---------------------------------------------------------------------
@@ -268,6 +291,8 @@ def test_an_unwritable_out_is_one_line_and_exit_code_2(tmp_path):
 
 
 def test_without_dot_and_matplotlib_it_writes_dot_files_and_says_how_to_install(tmp_path, monkeypatch):
+    from tinygrad_rnn import lecture
+    monkeypatch.setattr(lecture, "EXPERIMENTS", lecture.EXPERIMENTS[:3])    # 3 graphs, and faster
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))                           # no `dot` anywhere on PATH
@@ -280,7 +305,7 @@ def test_without_dot_and_matplotlib_it_writes_dot_files_and_says_how_to_install(
     names = sorted(os.listdir(out))
     assert names == sorted(f["name"] for f in summary["files"])
     graphs = [name for name in names if name.endswith(".dot")]
-    assert len(graphs) >= 4 and not any(name.endswith((".svg", ".png")) for name in names)
+    assert len(graphs) >= 3 and not any(name.endswith((".svg", ".png")) for name in names)
     for name in graphs:
         assert (out / name).read_text(encoding="utf-8").lstrip().startswith("digraph"), name
     assert INSTALL_HINT in stdout and "matplotlib" in stdout

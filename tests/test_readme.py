@@ -70,9 +70,24 @@ def test_the_architecture_follows_the_data_flow():
     section = README.split("## Architecture", 1)[1].split("\n## ", 1)[0]
     steps = [row.split("|")[1].strip() for row in section.splitlines() if row.startswith("| ") and "---" not in row][1:]
     assert steps == ["Tensor", "ops", "backward", "nn", "truncation and training", "analysis and drawing",
-                     "command line"]
+                     "the lecture's experiments", "command line"]
     for folder in re.findall(r"`(tinygrad_rnn/[\w/.]+)`", section):
         assert (ROOT / folder).exists(), folder
+
+
+def test_imports_flow_one_way():
+    """A layer imports only from the layers before it: the core knows nothing of nn, analysis nothing of
+    the lecture's experiments, and nothing but the CLI imports the CLI."""
+    package = ROOT / "tinygrad_rnn"
+    later = {"core": ("nn", "train", "tasks", "analysis", "viz", "lecture", "cli"),
+             "analysis": ("lecture", "cli"), "viz": ("lecture", "cli"), "lecture": ("cli", "viz"),
+             "train": ("analysis", "viz", "lecture", "cli"), "nn": ("train", "analysis", "viz", "lecture", "cli")}
+    for layer, forbidden in later.items():
+        for path in (package / layer).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            for other in forbidden:
+                assert not re.search(rf"^\s*from \.\.+{other}\b|^\s*import tinygrad_rnn\.{other}\b|"
+                                     rf"^\s*from tinygrad_rnn\.{other}\b", text, re.M), (path, other)
 
 
 def pytorch_table():
@@ -119,3 +134,15 @@ def test_every_pytorch_name_in_the_table_exists_in_pytorch():
         assert theirs, concept
         for name in theirs:
             resolve(name, "torch", "torch")
+
+
+def test_the_layers_above_the_engine_are_attributes_of_the_package():
+    import subprocess
+    import sys
+    code = ("import tinygrad_rnn as tg; assert callable(tg.viz.draw_graph) and callable(tg.analysis.spectral_radius); "
+            "assert tg.lecture.EXPERIMENTS and tg.train.train and tg.tasks.make_task; "
+            "import sys; assert 'tinygrad_rnn.lecture' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    lazy = subprocess.run([sys.executable, "-c", "import sys, tinygrad_rnn; print('tinygrad_rnn.lecture' in sys.modules)"],
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert lazy.stdout.strip() == "False"                      # imported on first use only

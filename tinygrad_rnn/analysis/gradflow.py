@@ -6,7 +6,8 @@ d = 1, ..., T, ``gradient_flow`` measures
 - ``jacobian_norms[d-1]`` = ||∂h_T/∂h_(T-d)||_2, the spectral norm of the product of d step
   Jacobians: by how much, at most, a gradient arriving at h_T can be stretched on its way back
   to h_(T-d);
-- ``grad_norms[d-1]`` = ||∂L/∂h_(T-d)||: how much actually arrives there for this loss.
+- ``grad_norms[d-1]`` = ||∂L/∂h_(T-d)||: how much actually arrives there for this loss;
+- for the LSTM, ``cell_grad_norms[d-1]`` = ||∂L/∂c_(T-d)||: what travels along the cell path.
 
 Both come from the engine's reverse mode (``analysis.jacobians``, ``analysis.gradients``). With a
 linear activation and W_hh = λQ (Q orthogonal) the first is exactly λ^d: it vanishes for λ < 1,
@@ -42,6 +43,8 @@ class GradientFlow:
     jacobian_norms: np.ndarray     # (T,): ||∂h_T/∂h_(T-d)||_2 for d = 1..T
     grad_norms: np.ndarray         # (T,): ||∂L/∂h_(T-d)|| for d = 1..T
     eigenvalues: dict              # gate name -> eigenvalues of that H x H block of W_hh (complex, (H,))
+    forget_bias: float | None = None
+    cell_grad_norms: np.ndarray | None = None   # (T,): ||∂L/∂c_(T-d)|| for the LSTM, else None
 
     @property
     def distances(self) -> np.ndarray:
@@ -59,12 +62,13 @@ class GradientFlow:
         scale = "" if self.scale is None else (f" rho={self.scale:g}" if self.init == "spectral"
                                                else f" sigma={self.scale:g}" if self.init == "normal"
                                                else f" x{self.scale:g}")
-        return f"{self.cell}{activation}, {self.init}{scale}"
+        bias = "" if self.forget_bias is None else f", b_f={self.forget_bias:g}"
+        return f"{self.cell}{activation}, {self.init}{scale}{bias}"
 
     def settings(self) -> dict:
         return {"cell": self.cell, "init": self.init, "scale": self.scale, "nonlinearity": self.nonlinearity,
                 "steps": self.steps, "hidden_size": self.hidden_size, "seed": self.seed,
-                "loss": "sum(h_T)"}
+                "forget_bias": self.forget_bias, "loss": "sum(h_T)"}
 
     def as_dict(self) -> dict:
         """JSON-ready: the settings, ``distances`` d = 1..T, ``jacobian_norms``, ``grad_norms``, and
@@ -77,19 +81,21 @@ class GradientFlow:
 
 def gradient_flow(cell: str = "rnn", init: str = "default", scale: float | None = None,
                   nonlinearity: str = "tanh", steps: int = 30, hidden_size: int = 16, input_size: int = 4,
-                  seed: int = 0) -> GradientFlow:
+                  forget_bias: float | None = None, seed: int = 0) -> GradientFlow:
     """Unroll one setting (see ``unrolled.unroll`` for the arguments) and measure its gradient flow."""
     net = unroll(cell, steps, hidden_size, input_size, init=init, scale=scale, nonlinearity=nonlinearity,
-                 seed=seed)
+                 forget_bias=forget_bias, seed=seed)
     to_last = jacobians_to_last(net.hidden)             # [∂h_T/∂h_0, ..., ∂h_T/∂h_T]
     grads = all_gradients(net.loss)                     # {tensor: dL/dtensor}
     T = steps
     jacobian_norms = np.array([spectral_norm(to_last[T - d]) for d in range(1, T + 1)], dtype=np.float64)
     grad_norms = np.array([grad_norm(grads.get(net.hidden[T - d])) for d in range(1, T + 1)], dtype=np.float64)
+    cell_grad_norms = None if net.cell_states is None else np.array(
+        [grad_norm(grads.get(net.cell_states[T - d])) for d in range(1, T + 1)], dtype=np.float64)
     H = hidden_size
     blocks = {gate: eigvals(net.weight_hh[k * H:(k + 1) * H]) for k, gate in enumerate(GATE_NAMES[cell])}
     return GradientFlow(cell, init, scale, nonlinearity, steps, hidden_size, seed, jacobian_norms, grad_norms,
-                        blocks)
+                        blocks, forget_bias, cell_grad_norms)
 
 
 def compare_gradient_flow(settings, **common) -> list:

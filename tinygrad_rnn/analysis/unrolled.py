@@ -19,7 +19,7 @@ import numpy as np
 from ..core import Tensor, time_step, zeros
 from ..nn.cells import CELLS, gru_cell, lstm_cell, rnn_cell
 from ..nn.init import RECURRENT_INITS as INITS
-from ..nn.init import init_weight_hh_
+from ..nn.init import forget_gate_bias_, init_weight_hh_
 from ..nn.linear import check_sizes
 
 NONLINEARITIES = ("tanh", "relu", "linear")
@@ -60,13 +60,14 @@ class Unrolled:
 
 def unroll(cell: str = "rnn", steps: int = 5, hidden_size: int = 3, input_size: int = 2, *,
            init: str = "default", scale: float | None = None, nonlinearity: str = "tanh",
-           batch: int | None = None, cut_at: int | None = None, seed: int = 0, dtype=np.float64) -> Unrolled:
+           batch: int | None = None, cut_at: int | None = None, forget_bias: float | None = None, seed: int = 0,
+           dtype=np.float64) -> Unrolled:
     """Run ``cell`` ("rnn", "lstm", "gru") for ``steps`` steps on random inputs x_t ~ N(0, 1), from
     h_0 = 0 (and c_0 = 0), a leaf with ``requires_grad=True`` so that ∂h_T/∂h_0 exists.
 
     ``batch``: None for unbatched states (H,), else (batch, H). ``cut_at=k`` carries a ``detach()``-ed
     state from step k into step k+1, as truncated BPTT does (1 <= k < steps). ``init``, ``scale``: see
-    ``init_weight_hh_``. ``nonlinearity`` ("tanh", "relu", "linear") applies to the RNN only. The
+    ``init_weight_hh_``. ``forget_bias`` (LSTM only): set b_f with ``nn.init.forget_gate_bias_``. ``nonlinearity`` ("tanh", "relu", "linear") applies to the RNN only. The
     same ``seed`` gives the same weights and inputs.
     """
     if cell not in CELLS:
@@ -81,11 +82,16 @@ def unroll(cell: str = "rnn", steps: int = 5, hidden_size: int = 3, input_size: 
     check_sizes("unroll", steps=steps, hidden_size=hidden_size, input_size=input_size)
     if batch is not None:
         check_sizes("unroll", batch=batch)
+    if forget_bias is not None and cell != "lstm":
+        raise ValueError(f"unroll: forget_bias applies to the lstm cell only (the {cell} has no forget gate), "
+                         f"got cell={cell!r}. Fix: leave forget_bias out, or use cell='lstm'")
     if cut_at is not None and not 1 <= cut_at < steps:
         raise ValueError(f"unroll: cut_at must be a step between 1 and steps - 1 = {steps - 1}, got {cut_at}")
     rng = np.random.default_rng(seed)
     module = CELLS[cell](input_size, hidden_size, dtype=dtype, generator=rng)
     init_weight_hh_(module.weight_hh, init, scale, module.gates, generator=rng)
+    if forget_bias is not None:
+        forget_gate_bias_(module, forget_bias)
     params = {name: getattr(module, name) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
     weights = tuple(params.values())
 

@@ -5,7 +5,8 @@ Errors: a mistake the user can fix — a bad argument, a missing input file, a f
 written, or any ValueError / TypeError / OSError the library raises for what it was given — ends in
 one line on stderr, ``tinygrad-rnn <command>: error: <what and how to fix it>``, and exit code 2
 (Ctrl-C: exit code 130). Any other exception is a bug and keeps its traceback. Output piped into a
-program that stops reading early (``| head``) ends quietly.
+program that stops reading early (``| head``) ends quietly. A terminal that cannot show λ, σ or ‖
+gets them spelled in ASCII (``terminal.py``).
 """
 import errno
 import os
@@ -14,6 +15,7 @@ import sys
 from threadpoolctl import threadpool_limits
 
 from . import check, eig, figures, gradflow, graph, tour, train
+from .terminal import use_ascii_fallback
 from .args import EXIT_INTERRUPTED, PROG, CommandError, Failed, Parser, one_line, positive_int, report
 
 COMMANDS = {"tour": tour, "train": train, "eig": eig, "graph": graph, "gradflow": gradflow, "figures": figures, "check": check}
@@ -78,6 +80,8 @@ def _silence_stdout() -> None:
 def main(argv=None) -> int:
     """Run one command; returns its exit code. A user error is reported in one line on stderr and
     raises ``SystemExit(2)`` (``args.Failed``, whose ``str()`` is that line)."""
+    for stream in (sys.stdout, sys.stderr):    # cp1252 and other encodings without λ, σ, ‖
+        use_ascii_fallback(stream)
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)    # a usage error: one line, SystemExit(2)
     if extra:                                  # reported by the command's own parser, which names it

@@ -1,39 +1,29 @@
-"""``tinygrad-rnn tour``: the lecture's story in about a minute, every number measured on the spot.
+"""``tinygrad-rnn tour``: the lecture's story in well under a minute, every number measured on the spot.
 
-Five parts, one module each, each only composing library calls and returning a ``summary.Section``:
-
-1. ``eigenvalues``: W_hh's eigenvalues for several initialisations, the regime each is in, and a
-   linear RNN's gradient following it;
-2. ``gradient_flow``: ‖∂L/∂h_(T−d)‖ against d for a tanh RNN (default, orthogonal) and an LSTM;
-3. ``clipping``: the (80, 60) example, and an exploding run with and without clipping;
-4. ``truncation``: full BPTT vs windows — time, peak memory, and what each can learn;
-5. ``lstm``: a tanh RNN and an LSTM trained on the adding problem.
+The tour runs the lecture's experiments (``tinygrad_rnn.lecture``, one module per section:
+eigenvalues, gradient flow, clipping, truncation, RNN vs LSTM) and renders what they return:
+their measured values, their claims with a verdict each, their plots and graph drawings
+(``figures.py``). It computes nothing of its own.
 
 Everything goes into one folder (``--out``, default ``tour-output/``): graph drawings (SVG, or DOT
 text when Graphviz's ``dot`` is missing), plots (PNG, when matplotlib is installed), and
 ``summary.json`` / ``summary.md`` made from one dict (``summary.py``). Progress goes to stderr,
-the headline numbers and the list of files to stdout. ``--quick`` runs shorter sequences and
-trainings (about 10 seconds instead of about a minute). Seeded: the same numbers every run,
-except timings and memory peaks.
+the headline numbers, the verdicts and the list of files to stdout. ``--quick`` runs shorter
+versions of some experiments; ``--seed N`` reruns everything with another seed (the claims are
+worded to hold for any). The exit code is 0 when the tour ran, whatever the verdicts; a claim
+that does not hold is printed as such.
 """
+import os
 import pathlib
 
-from ..args import output_dir
-from . import clipping, eigenvalues, gradient_flow, lstm, summary, truncation
+from ... import lecture
+from ..args import output_dir, positive_int, seed_int
+from . import summary
+from .figures import FIGURES
 from .output import Output, Progress
+from .workers import run_all
 
-PARTS = (eigenvalues, gradient_flow, clipping, truncation, lstm)
 OPEN_AFTER = ("gradient_flow.png", "rnn_unrolled", "adding.png")   # what to look at after summary.md
-
-
-class Context:
-    """What a part gets: the output folder, the mode, and a way to report progress."""
-
-    def __init__(self, out: Output, quick: bool, progress: Progress):
-        self.out, self.quick, self.progress = out, quick, progress
-
-    def note(self, text: str) -> None:
-        self.progress.note(text)
 
 
 def add_parser(sub):
@@ -44,34 +34,43 @@ def add_parser(sub):
     p.add_argument("--out", type=output_dir, default=pathlib.Path("tour-output"), metavar="DIR",
                    help="folder to write into (default tour-output/; created if needed)")
     p.add_argument("--quick", action="store_true",
-                   help="a ~10-second version: shorter sequences and trainings, the same story")
+                   help="a shorter version: shorter sequences and trainings where the story allows it")
+    p.add_argument("--seed", type=seed_int, default=0, metavar="N",
+                   help="seed of every experiment (default 0); the claims hold for any seed")
+    p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                   help="experiments run side by side in N worker processes (default: 2, or 1 on a one-core "
+                        "machine); the numbers are the same for any N")
     return p
 
 
 def run(args):
     out = Output(args.out)              # a folder that can't be written: CommandError, one line, exit 2
-    progress = Progress(len(PARTS))
-    context = Context(out, args.quick, progress)
-    print(f"tinygrad-rnn tour ({'quick' if args.quick else 'full'}): the lecture's claims, measured. "
-          f"Writing to {out.folder}/")
+    progress = Progress(len(lecture.EXPERIMENTS))
+    jobs = args.jobs if args.jobs is not None else min(2, os.cpu_count() or 1)
+    print(f"tinygrad-rnn tour ({'quick' if args.quick else 'full'}, seed {args.seed}): the lecture's claims, "
+          f"measured. Writing to {out.folder}/")
     sections = []
-    for number, part in enumerate(PARTS, 1):
-        progress.start(number, part.TITLE)
-        section = part.run(context)
-        section.seconds = progress.done()
-        sections.append(section)
-        _print_headlines(number, section)
-    result = summary.build(sections, quick=args.quick, seconds=progress.elapsed(), output=out)
+    parts = run_all(lecture.EXPERIMENTS, seed=args.seed, quick=args.quick, jobs=jobs,
+                    blas_threads=getattr(args, "blas_threads", 1),
+                    on_start=lambda number, experiment: progress.start(number, experiment.TITLE),
+                    on_note=progress.note, on_done=progress.done)
+    for number, (_, result, seconds) in enumerate(parts, 1):
+        files = FIGURES[result.name](out, result)
+        sections.append(summary.section(result, number, seconds, files))
+        _print_headlines(sections[-1])
+    result = summary.build(sections, quick=args.quick, seed=args.seed, seconds=progress.elapsed(), output=out)
     summary.write(result, out)
     _print_files(out.folder, result)
     return 0
 
 
-def _print_headlines(number: int, section) -> None:
-    print(f"\n{number}. {section.title}")
-    for item in section.items:
+def _print_headlines(section: dict) -> None:
+    print(f"\n{section['number']}. {section['title']}")
+    for item in section["items"]:
         if item["headline"]:
             print(f"   {item['what']}: {item['shown']}" + (" (varies)" if item["varies"] else ""))
+    for claim in section["claims"]:
+        print(f"   {'holds' if claim['holds'] else 'DOES NOT HOLD'}: {claim['claim']}")
 
 
 def _print_files(folder: pathlib.Path, result: dict) -> None:
@@ -83,7 +82,8 @@ def _print_files(folder: pathlib.Path, result: dict) -> None:
         print(f"\nNote: {note}")
     names = [f["name"] for f in result["files"]]
     then = [name for wanted in OPEN_AFTER for name in names if name.startswith(wanted)]
-    print(f"\nOpen {folder / result['first_to_open']} first: each number, the lecture's claim it bears on, "
+    print(f"\n{result['claims_hold']} of {result['claims_total']} claims hold on this run.")
+    print(f"Open {folder / result['first_to_open']} first: each claim, its verdict and the numbers behind it, "
           "and the tutorial chapter that explains it.")
     if then:
         print("Then look at " + ", ".join(str(folder / name) for name in then) + ".")

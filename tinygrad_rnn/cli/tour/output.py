@@ -110,7 +110,10 @@ class Progress:
     def note(self, text: str) -> None:
         print(f"      {text}", file=self.stream, flush=True)
 
-    def done(self) -> float:
-        seconds = time.perf_counter() - self.section_start
+    def done(self, seconds: float | None = None) -> float:
+        """End the section: ``seconds`` it took (default: since ``start``; a part run in a worker
+        process says its own)."""
+        if seconds is None:
+            seconds = time.perf_counter() - self.section_start
         print(f"      done in {seconds:.1f} s ({self.elapsed():.1f} s so far)", file=self.stream, flush=True)
         return seconds

@@ -1,10 +1,14 @@
-"""The tour's results: one ``Section`` per part, then ``summary.json`` and ``summary.md`` from one dict.
+"""The tour's results: one section per lecture experiment, then ``summary.json`` and ``summary.md``
+from one dict.
 
-Each measured item has a key, the value (full precision in the JSON), ``shown`` (the text
-summary.md prints, made from the value by the item's format), what was measured, the lecture's
-claim it bears on, and the tutorial chapter and heading that explain it. summary.md is rendered
-from the same dict that is written as summary.json, so the two cannot disagree.
+Each section holds the experiment's measured items (key, value at full precision, ``shown``: the
+text summary.md prints, what was measured) and its claims with their verdicts (``lecture.claims``:
+the sentence, holds or not, the lecture section, the chapter and heading, each condition with the
+values it used, the margin). The top-level ``claims`` list has every claim of every section.
+summary.md is rendered from the same dict that is written as summary.json, so the two cannot
+disagree.
 """
+import dataclasses
 import json
 import math
 import os
@@ -12,73 +16,63 @@ import pathlib
 import re
 
 import tinygrad_rnn
+from ...lecture.result import shown
 
 TUTORIALS = pathlib.Path(tinygrad_rnn.__file__).resolve().parents[1] / "tutorials"
 FIRST_TO_OPEN = "summary.md"
 
 
-def shown(value, fmt: str) -> str:
-    """How summary.md prints ``value``: numbers by ``fmt`` (e.g. ".4g"), bools as yes/no, None as "—"."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            return str(value)                     # inf, -inf, nan
-        return format(value, fmt) if fmt else str(value)
-    return str(value)
-
-
-def json_number(value):
+def json_value(value):
     """JSON has no inf/nan: those become the strings "inf", "-inf", "nan"."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, dict):
+        return {k: json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
     return value
 
 
-class Section:
-    """The items one part of the tour measured, and the files it wrote."""
-
-    def __init__(self, key: str, title: str, lecture: str, chapter: str, settings: dict):
-        self.key, self.title, self.lecture, self.chapter = key, title, lecture, chapter
-        self.settings = settings
-        self.items, self.files, self.seconds = [], [], None
-
-    def add(self, key: str, value, what: str, claim: str, chapter: str, heading: str, fmt: str = ".4g",
-            headline: bool = False, varies: bool = False):
-        """Record one number (or text) the tour measured. ``chapter``: a file in tutorials/, ``heading``:
-        the section of it that explains the number. ``varies``: a timing or memory figure that changes
-        from run to run. ``headline``: also printed on stdout as the tour runs."""
-        if isinstance(value, float) and value == 0:
-            value = 0.0                           # no "-0"
-        self.items.append({"key": f"{self.key}.{key}", "value": value, "shown": shown(value, fmt),
-                           "what": what, "claim": claim,
-                           "chapter": {"path": f"tutorials/{chapter}", "heading": heading},
-                           "varies": varies, "headline": headline})
-        return value
-
-    def file(self, name):
-        if name is not None:
-            self.files.append(name)
-
-    def as_dict(self, number: int) -> dict:
-        return {"number": number, "key": self.key, "title": self.title, "lecture": self.lecture,
-                "chapter": f"tutorials/{self.chapter}", "seconds": round(self.seconds or 0.0, 2),
-                "settings": {k: json_number(v) for k, v in self.settings.items()}, "files": self.files,
-                "items": [{**item, "value": json_number(item["value"])} for item in self.items]}
+def settings_of(config) -> dict:
+    """An experiment's Config as plain JSON values (nested settings flattened as ``name.key``)."""
+    flat = {}
+    for key, value in dataclasses.asdict(config).items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return {k: json_value(list(v) if isinstance(v, tuple) else v) for k, v in flat.items()}
 
 
-def build(sections, *, quick: bool, seconds: float, output) -> dict:
-    """The summary dict: everything summary.json holds and summary.md shows."""
+def section(result, number: int, seconds: float, files) -> dict:
+    """One experiment's part of the summary: its settings, files, measured items and claims."""
+    return {"number": number, "key": result.name, "title": result.title, "lecture": result.lecture,
+            "chapter": f"tutorials/{result.chapter}", "seconds": round(seconds, 2),
+            "settings": settings_of(result.config), "files": [f for f in files if f is not None],
+            "items": [{"key": f"{result.name}.{item.key}", "value": json_value(item.value), "shown": item.shown,
+                       "what": item.what, "varies": item.varies, "headline": item.headline}
+                      for item in result.items],
+            "claims": [_verdict(v, result.name) for v in result.verdicts]}
+
+
+def _verdict(verdict: dict, name: str) -> dict:
+    return json_value({**verdict, "section": name,
+                       "values": {f"{name}.{k}": v for k, v in verdict["values"].items()}})
+
+
+def build(sections, *, quick: bool, seed: int, seconds: float, output) -> dict:
+    """The summary dict: everything summary.json holds and summary.md shows. ``claims`` lists every
+    section's claims with their verdicts, in order."""
     files = [*output.files,
-             {"name": FIRST_TO_OPEN, "section": "summary", "what": "every number, the lecture's claim it bears "
-                                                                   "on, and the chapter that explains it"},
-             {"name": "summary.json", "section": "summary", "what": "the same numbers, for programs"}]
+             {"name": FIRST_TO_OPEN, "section": "summary", "what": "every claim with its verdict on this run, "
+                                                                   "and every number measured"},
+             {"name": "summary.json", "section": "summary", "what": "the same, for programs"}]
+    claims = [claim for s in sections for claim in s["claims"]]
     return {"tool": "tinygrad-rnn tour", "version": tinygrad_rnn.__version__, "mode": "quick" if quick else "full",
-            "seed": 0, "seconds": round(seconds, 1), "first_to_open": FIRST_TO_OPEN,
+            "seed": seed, "seconds": round(seconds, 1), "first_to_open": FIRST_TO_OPEN,
             "graph_format": output.graph_format, "plots": output.plots, "notes": list(output.notes),
-            "files": files, "sections": [s.as_dict(k) for k, s in enumerate(sections, 1)]}
+            "claims_hold": sum(c["holds"] for c in claims), "claims_total": len(claims),
+            "claims": claims, "files": files, "sections": sections}
 
 
 def anchor(heading: str) -> str:
@@ -106,15 +100,32 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _condition(test: dict) -> str:
+    """``- `rnn.mse > 0.7 × baseline`: measured 0.1497, bound 0.1083`` (one line of a claim)."""
+    line = f"`{test['test']}`: measured {shown(test['value'], '.4g')}"
+    if " == " not in test["test"]:                  # an equality's bound is the value it names
+        line += f", bound {shown(test['bound'], '.4g')}"
+    return line + ("" if test["holds"] else " — fails")
+
+
+def _margin(margin) -> str:
+    if margin is None:
+        return ""
+    return ", exact" if margin == "inf" or margin == math.inf else f", margin {shown(margin, '.3g')}"
+
+
 def render_markdown(summary: dict, folder: pathlib.Path) -> str:
-    """summary.md: per section, the items grouped by the claim they bear on, one table per claim, with
-    the chapter that explains it. Each row's value is the item's ``shown`` text."""
+    """summary.md: the claims first, each with its verdict, the values it used and its margin; then,
+    per section, every number measured."""
     mode = "`tinygrad-rnn tour --quick`" if summary["mode"] == "quick" else "`tinygrad-rnn tour`"
     lines = ["# The tour: the lecture's claims, measured", "",
              f"Made by {mode} (tinygrad_rnn {summary['version']}, seed {summary['seed']}) in "
-             f"{summary['seconds']} s. Every number below was measured in that run; summary.json holds the "
-             "same numbers under the same keys. Figures marked *varies* are timings or memory peaks, which "
-             "change from machine to machine; the others come out the same on every run.", ""]
+             f"{summary['seconds']} s. **{summary['claims_hold']} of {summary['claims_total']} claims hold on "
+             "this run.** Each claim is a sentence and a test over numbers measured in this run, with a margin: "
+             "how far the number could move before the claim failed (a ratio such as 2.5 means a factor of "
+             "2.5). summary.json holds the same under the same keys. Figures marked *varies* are timings, which "
+             "change from machine to machine; the last digits of the others can differ between CPUs, the "
+             "verdicts do not.", ""]
     for note in summary["notes"]:
         lines += [f"> {note}", ""]
     pictures = [f for f in summary["files"] if f["section"] != "summary"]
@@ -125,27 +136,27 @@ def render_markdown(summary: dict, folder: pathlib.Path) -> str:
     for section in summary["sections"]:
         lines += [f"## {section['number']}. {section['title']}", "",
                   f"In the lecture: {section['lecture']}. This part took {section['seconds']} s.", ""]
+        for claim in section["claims"]:
+            verdict = "holds" if claim["holds"] else "**does not hold**"
+            lines += [f"- **Claim** ({verdict}{_margin(claim['margin'])}): {claim['claim']}. "
+                      f"Explained in {chapter_link(claim['chapter'], folder)}."]
+            lines += [f"  - {_condition(t)}" for t in claim["conditions"]]
+        lines.append("")
         if section["settings"]:
             lines += ["Settings: " + ", ".join(f"`{k}` = {v}" for k, v in section["settings"].items()) + ".", ""]
         if section["files"]:
             lines += ["Files: " + ", ".join(f"`{name}`" for name in section["files"]) + ".", ""]
-        groups = {}                               # (claim, chapter, heading) -> items, in order of appearance
+        lines += ["| value | what was measured | key |", "|---|---|---|"]
         for item in section["items"]:
-            chapter = item["chapter"]
-            groups.setdefault((item["claim"], chapter["path"], chapter["heading"]), []).append(item)
-        for (claim, path, heading), items in groups.items():
-            lines += [f"**Claim:** {claim}. Explained in {chapter_link({'path': path, 'heading': heading}, folder)}.",
-                      "", "| value | what was measured | key |", "|---|---|---|"]
-            for item in items:
-                value = item["shown"] + (" *(varies)*" if item["varies"] else "")
-                lines.append(f"| {_cell(value)} | {_cell(item['what'])} | `{item['key']}` |")
-            lines.append("")
+            value = item["shown"] + (" *(varies)*" if item["varies"] else "")
+            lines.append(f"| {_cell(value)} | {_cell(item['what'])} | `{item['key']}` |")
+        lines.append("")
     return "\n".join(lines)
 
 
 def write(summary: dict, output) -> None:
     """summary.json and summary.md, both from ``summary``."""
     output.write_text("summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n", "summary",
-                      "the same numbers, for programs")
+                      "the same, for programs")
     output.write_text(FIRST_TO_OPEN, render_markdown(summary, output.folder), "summary",
-                      "every number, the lecture's claim it bears on, and the chapter that explains it")
+                      "every claim with its verdict on this run, and every number measured")

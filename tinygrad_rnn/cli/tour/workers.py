@@ -1,0 +1,69 @@
+"""Running the lecture's experiments for the tour: in this process, or in worker processes side by side.
+
+The experiments are independent (each seeds its own generators), so on a machine with two cores
+the tour runs them in two worker processes and gets the same numbers in less time. Each worker
+pins BLAS to the tour's thread count, as the CLI does, and runs whole experiments; what an
+experiment reports while it runs (``note``) is kept and shown with its part, so the terminal
+still reads part by part. ``jobs=1`` runs everything here, one after the other, with the notes
+shown as they come.
+
+``run_all(experiments, seed, quick, jobs, on_start, on_note, on_done)`` yields, in the
+experiments' order, ``(experiment, result, seconds)``; ``seconds`` is the experiment's own run time.
+"""
+import concurrent.futures
+import time
+
+from threadpoolctl import threadpool_limits
+
+_limits = None            # a worker's BLAS limit, held for the worker's lifetime
+#: started first: the RNN/LSTM training takes about as long as all the others together, so one worker
+#: trains while the other runs the rest in the lecture's order, and the parts appear as they finish
+FIRST = "lstm"
+
+
+def _init_worker(blas_threads: int) -> None:
+    global _limits
+    _limits = threadpool_limits(limits=blas_threads, user_api="blas")
+
+
+def _run_one(experiment_name: str, seed: int, quick: bool):
+    """In a worker: run one experiment; returns (result, seconds, notes)."""
+    from ... import lecture
+    experiment = getattr(lecture, experiment_name)
+    notes = []
+    config = experiment.Config(seed=seed)
+    start = time.perf_counter()
+    result = experiment.run(config.quick() if quick else config, note=notes.append)
+    return result, time.perf_counter() - start, notes
+
+
+def _name(experiment) -> str:
+    return experiment.__name__.rsplit(".", 1)[1]
+
+
+def run_all(experiments, *, seed: int, quick: bool, jobs: int, blas_threads: int, on_start, on_note, on_done):
+    """Run ``experiments`` (lecture modules); see the module docstring. ``on_start(number, experiment)``
+    is called before a part is shown, ``on_note(text)`` for each of its notes, and
+    ``on_done(seconds)`` when it is finished; then the result is yielded."""
+    experiments = list(experiments)
+    if jobs <= 1 or len(experiments) <= 1:
+        for number, experiment in enumerate(experiments, 1):
+            on_start(number, experiment)
+            config = experiment.Config(seed=seed)
+            start = time.perf_counter()
+            result = experiment.run(config.quick() if quick else config, note=on_note)
+            seconds = time.perf_counter() - start
+            on_done(seconds)
+            yield experiment, result, seconds
+        return
+    order = sorted(range(len(experiments)), key=lambda i: _name(experiments[i]) != FIRST)   # stable: lecture order
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                                initargs=(blas_threads,)) as pool:
+        futures = {i: pool.submit(_run_one, _name(experiments[i]), seed, quick) for i in order}
+        for number, experiment in enumerate(experiments, 1):
+            on_start(number, experiment)
+            result, seconds, notes = futures[number - 1].result()
+            for text in notes:
+                on_note(text)
+            on_done(seconds)
+            yield experiment, result, seconds
