@@ -27,10 +27,12 @@ OPEN_AFTER = ("gradient_flow.png", "rnn_unrolled", "adding.png")   # what to loo
 
 
 def add_parser(sub):
-    p = sub.add_parser("tour", help="the lecture's story, measured: numbers, graphs and plots in a folder (~1 min)",
+    p = sub.add_parser("tour",
+                       help="the lecture's story, measured: claims, numbers, graphs and plots in a folder (~30 s)",
                        description="Walk through the lecture with numbers measured on the spot: eigenvalues and "
-                                   "regimes, gradient flow, clipping, truncated BPTT, RNN vs LSTM. Writes graphs, "
-                                   "plots and summary.md (each number, the claim, the chapter) into a folder.")
+                                   "regimes, gradient flow, clipping, truncated BPTT, RNN vs LSTM. Prints each "
+                                   "claim with its verdict; writes graphs, plots and summary.md (each claim, its "
+                                   "verdict and numbers, the chapter) into a folder.")
     p.add_argument("--out", type=output_dir, default=pathlib.Path("tour-output"), metavar="DIR",
                    help="folder to write into (default tour-output/; created if needed)")
     p.add_argument("--quick", action="store_true",
