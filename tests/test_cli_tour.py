@@ -10,8 +10,10 @@ import math
 import os
 import pathlib
 import re
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -310,3 +312,37 @@ def test_without_dot_and_matplotlib_it_writes_dot_files_and_says_how_to_install(
         assert (out / name).read_text(encoding="utf-8").lstrip().startswith("digraph"), name
     assert INSTALL_HINT in stdout and "matplotlib" in stdout
     assert INSTALL_HINT in (out / "summary.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc/self/stat").exists(), reason="reads worker pids from /proc (Linux)")
+def test_ctrl_c_ends_the_tour_with_130_and_leaves_no_worker_behind(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "tinygrad_rnn", "tour", "--quick", "--jobs", "2",
+                             "--out", str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 60
+        while not (children := _children(proc.pid)):                 # the two workers start at once
+            assert proc.poll() is None and time.monotonic() < deadline, "the tour started no worker"
+            time.sleep(0.1)
+        time.sleep(2)                                                # both busy with an experiment
+        proc.send_signal(signal.SIGINT)                              # Ctrl-C
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "interrupted" in stderr
+    time.sleep(1)
+    assert not [pid for pid in children if pathlib.Path(f"/proc/{pid}").exists()], "a worker kept running"
+
+
+def _children(pid: int) -> list:
+    """The pids whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().split(") ", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found

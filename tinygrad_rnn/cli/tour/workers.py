@@ -10,7 +10,7 @@ shown as they come.
 ``run_all(experiments, seed, quick, jobs, on_start, on_note, on_done)`` yields, in the
 experiments' order, ``(experiment, result, seconds)``; ``seconds`` is the experiment's own run time.
 """
-import concurrent.futures
+import multiprocessing
 import time
 
 from threadpoolctl import threadpool_limits
@@ -57,12 +57,13 @@ def run_all(experiments, *, seed: int, quick: bool, jobs: int, blas_threads: int
             yield experiment, result, seconds
         return
     order = sorted(range(len(experiments)), key=lambda i: _name(experiments[i]) != FIRST)   # stable: lecture order
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                                initargs=(blas_threads,)) as pool:
-        futures = {i: pool.submit(_run_one, _name(experiments[i]), seed, quick) for i in order}
+    # multiprocessing.Pool, not concurrent.futures: leaving the with-block terminates the workers, so an
+    # interrupted or failed tour does not leave them computing
+    with multiprocessing.Pool(processes=jobs, initializer=_init_worker, initargs=(blas_threads,)) as pool:
+        pending = {i: pool.apply_async(_run_one, (_name(experiments[i]), seed, quick)) for i in order}
         for number, experiment in enumerate(experiments, 1):
             on_start(number, experiment)
-            result, seconds, notes = futures[number - 1].result()
+            result, seconds, notes = pending[number - 1].get()
             for text in notes:
                 on_note(text)
             on_done(seconds)
