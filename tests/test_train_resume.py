@@ -15,6 +15,8 @@ from tinygrad_rnn.cli import main
 from tinygrad_rnn.train import SequenceModel, TrainConfig, loop, train
 from tinygrad_rnn.train.checkpoint import load_checkpoint
 
+from helpers import metrics_of, without_seconds
+
 CONFIGS = {
     "gru, adam, full BPTT, clip": dict(cell="gru", hidden=4, seq_len=6, batch=3, log_every=3, clip=0.5),
     "lstm, sgd, random truncation": dict(cell="lstm", hidden=3, seq_len=8, batch=2, log_every=2, optim="sgd",
@@ -24,14 +26,6 @@ CONFIGS = {
 }
 N = 9
 EXPLODES = dict(cell="rnn", optim="sgd", lr=1e4, seq_len=20, hidden=8, batch=2, log_every=2, iters=50)
-
-
-def _without_seconds(records):
-    return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
-
-
-def _metrics(out):
-    return _without_seconds(json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines())
 
 
 def _assert_same_state(a, b):
@@ -47,7 +41,7 @@ def _assert_same_state(a, b):
         assert entries.keys() == other.keys()
         for key, value in entries.items():
             assert np.array_equal(value, other[key]), (index, key)
-    assert _without_seconds(a.extra["history"]) == _without_seconds(b.extra["history"])
+    assert without_seconds(a.extra["history"]) == without_seconds(b.extra["history"])
     assert a.extra["pending"] == b.extra["pending"]
 
 
@@ -80,8 +74,8 @@ def test_stop_and_resume_equals_the_uninterrupted_run(tmp_path, name, k):
     assert resumed.iters == N and not resumed.interrupted and resumed.stopped is None
     _assert_same_models(resumed.model, reference.model)
     assert resumed.value == reference.value
-    assert _without_seconds(resumed.history) == _without_seconds(reference.history)
-    assert _metrics(tmp_path / "run") == _metrics(tmp_path / "ref")
+    assert without_seconds(resumed.history) == without_seconds(reference.history)
+    assert metrics_of(tmp_path / "run") == metrics_of(tmp_path / "ref")
     _assert_same_state(load_checkpoint(tmp_path / "run"), load_checkpoint(tmp_path / "ref"))
 
 
@@ -91,7 +85,7 @@ def test_a_finished_run_can_be_extended(tmp_path):
     train(TrainConfig(iters=4, out=str(tmp_path / "run"), **settings))
     resumed = train(TrainConfig(iters=N, **settings), resume=tmp_path / "run")
     _assert_same_models(resumed.model, reference.model)
-    assert _metrics(tmp_path / "run") == _metrics(tmp_path / "ref")
+    assert metrics_of(tmp_path / "run") == metrics_of(tmp_path / "ref")
     _assert_same_state(load_checkpoint(tmp_path / "run"), load_checkpoint(tmp_path / "ref"))
 
 
@@ -101,7 +95,7 @@ def test_resuming_a_finished_run_again_changes_nothing(tmp_path):
     files = {name: (tmp_path / "checkpoint" / name).read_bytes() for name in os.listdir(tmp_path / "checkpoint")}
     again = train(TrainConfig(iters=5, **settings), resume=tmp_path)
     _assert_same_models(again.model, done.model)
-    assert again.iters == 5 and _without_seconds(again.history) == _without_seconds(done.history)
+    assert again.iters == 5 and without_seconds(again.history) == without_seconds(done.history)
     assert {name: (tmp_path / "checkpoint" / name).read_bytes() for name in os.listdir(tmp_path / "checkpoint")} \
         == files
 
@@ -167,7 +161,7 @@ def test_a_non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp
     good = train(TrainConfig(**{**EXPLODES, "iters": last_log, "out": str(tmp_path / "good")}))
     _assert_same_state(load_checkpoint(tmp_path / "run"), load_checkpoint(tmp_path / "good"))
     assert all(np.isfinite(p.data).all() for p in good.model.parameters())
-    assert [r["iter"] for r in _metrics(tmp_path / "run")] == list(range(2, last_log + 1, 2))
+    assert [r["iter"] for r in metrics_of(tmp_path / "run")] == list(range(2, last_log + 1, 2))
     model = SequenceModel("rnn", 2, 8, 1)
     model.load_state_dict(tg.load(tmp_path / "run" / "model.npz"))
 
@@ -229,5 +223,5 @@ def test_cli_sigint_then_resume_equals_the_uninterrupted_run(tmp_path, interrupt
     assert json.loads(resumed.stdout)["iters"] == k + 5
     settings = dict(cell="gru", hidden=4, seq_len=6, batch=3, log_every=4, seed=3)
     train(TrainConfig(iters=k + 5, out=str(tmp_path / "ref"), **settings))
-    assert _metrics(run) == _metrics(tmp_path / "ref")
+    assert metrics_of(run) == metrics_of(tmp_path / "ref")
     _assert_same_state(load_checkpoint(run), load_checkpoint(tmp_path / "ref"))

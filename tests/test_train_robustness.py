@@ -1,7 +1,6 @@
 """``train`` under real conditions (issue 16): settings that make no sense are refused, SIGTERM saves
 and exits 143, one run per folder (``DIR/.lock``), and a long sequence is trained and scored in
 memory that does not grow with T."""
-import json
 import math
 import os
 import signal
@@ -19,6 +18,8 @@ from tinygrad_rnn.train import TrainConfig, train
 from tinygrad_rnn.train import loop
 from tinygrad_rnn.train.checkpoint import LOCK_FILE, RunFolderBusy, load_checkpoint, lock_run_folder
 from tinygrad_rnn.train.loop import HeldOut, build_model, evaluate
+
+from helpers import metrics_of, without_seconds
 
 TINY = ["--seq-len", "10", "--batch", "4", "--hidden", "4", "--log-every", "5"]
 
@@ -50,14 +51,6 @@ def _finish(proc, sig=None, timeout=120):
     return proc.returncode, stdout, stderr
 
 
-def _without_seconds(records):
-    return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
-
-
-def _metrics(out):
-    return _without_seconds(json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines())
-
-
 def _assert_same_checkpoints(a, b):
     assert a.iteration == b.iteration and a.rngs == b.rngs
     assert {**a.config, "out": None} == {**b.config, "out": None}
@@ -68,7 +61,7 @@ def _assert_same_checkpoints(a, b):
     for index, entries in a.optimizer_state["state"].items():
         for key, value in entries.items():
             assert np.array_equal(value, b.optimizer_state["state"][index][key]), (index, key)
-    assert _without_seconds(a.extra["history"]) == _without_seconds(b.extra["history"])
+    assert without_seconds(a.extra["history"]) == without_seconds(b.extra["history"])
     assert a.extra["pending"] == b.extra["pending"]
 
 
@@ -206,7 +199,7 @@ def test_sigterm_saves_exits_143_and_resume_ends_bit_identical(tmp_path):
     reference = tmp_path / "reference"
     train(TrainConfig(iters=iters, seq_len=10, batch=4, hidden=4, log_every=5, out=str(reference)))
     _assert_same_checkpoints(load_checkpoint(run), load_checkpoint(reference))
-    assert _metrics(run) == _metrics(reference)
+    assert metrics_of(run) == metrics_of(reference)
 
 
 # --- 3. one run per folder ----------------------------------------------------------------------------
