@@ -73,7 +73,7 @@ def run(config: Config = Config(), note=None) -> Result:
             ("07-lstm.md", "Forget gates near 1 keep the gradient"),
             below("lstm_default.ratio", 1e-6), below("lstm_bf0.ratio", 1e-6))
     r.claim("a forget-gate bias of 1 (f_t ≈ 0.73 at the start) keeps far more of the gradient on the cell path: "
-            f"‖∂L/∂c_0‖ is at least 1000 times larger than with b_f = 0",
+            "‖∂L/∂c_0‖ is at least 1000 times larger than with b_f = 0",
             ("07-lstm.md", "Forget gates near 1 keep the gradient"),
             above("lstm_bf1.ratio", 1000, "lstm_bf0.ratio"), above("lstm_bf1.per_step", 1.2, "lstm_bf0.per_step"))
     return r

@@ -55,7 +55,6 @@ class Result:
         self.values: dict = {}
         self.series: dict = {}
         self.claims: list = []
-        self.drawings: list = []           # (stem, what, drawing settings) the tour renders
 
     def add(self, key: str, value, what: str, fmt: str = ".4g", varies: bool = False, headline: bool = False):
         """Record one measured value under ``key``; returns the value."""

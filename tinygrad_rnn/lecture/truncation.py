@@ -121,7 +121,6 @@ def _learning(r: Result, config: Config, note) -> None:
               fmt=".3f")
     r.series["accuracy"] = accuracy
     fits = [L for L in config.lengths if L + 2 <= k]
-    beyond = [L for L in config.lengths if L + 2 > k]
     where = (CHAPTER, "What truncation costs: the blind spot")
     longest = config.lengths[-1]
     r.claim(f"a dependency longer than the window cannot be learned: with a window of {k}, subject and verb "
