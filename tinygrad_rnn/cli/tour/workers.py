@@ -26,15 +26,20 @@ def _init_worker(blas_threads: int) -> None:
     _limits = threadpool_limits(limits=blas_threads, user_api="blas")
 
 
+def _run(experiment, seed: int, quick: bool, note):
+    """Run one experiment with its config for ``seed`` (quick or not); returns (result, seconds)."""
+    config = experiment.Config(seed=seed)
+    start = time.perf_counter()
+    result = experiment.run(config.quick() if quick else config, note=note)
+    return result, time.perf_counter() - start
+
+
 def _run_one(experiment_name: str, seed: int, quick: bool):
     """In a worker: run one experiment; returns (result, seconds, notes)."""
     from ... import lecture
-    experiment = getattr(lecture, experiment_name)
     notes = []
-    config = experiment.Config(seed=seed)
-    start = time.perf_counter()
-    result = experiment.run(config.quick() if quick else config, note=notes.append)
-    return result, time.perf_counter() - start, notes
+    result, seconds = _run(getattr(lecture, experiment_name), seed, quick, notes.append)
+    return result, seconds, notes
 
 
 def _name(experiment) -> str:
@@ -49,10 +54,7 @@ def run_all(experiments, *, seed: int, quick: bool, jobs: int, blas_threads: int
     if jobs <= 1 or len(experiments) <= 1:
         for number, experiment in enumerate(experiments, 1):
             on_start(number, experiment)
-            config = experiment.Config(seed=seed)
-            start = time.perf_counter()
-            result = experiment.run(config.quick() if quick else config, note=on_note)
-            seconds = time.perf_counter() - start
+            result, seconds = _run(experiment, seed, quick, on_note)
             on_done(seconds)
             yield experiment, result, seconds
         return
