@@ -14,7 +14,7 @@ and summary.json leaves out.
 import dataclasses
 import math
 
-from .claims import Claim
+from .claims import Claim, check_all
 
 
 @dataclasses.dataclass
@@ -76,7 +76,7 @@ class Result:
 
     @property
     def verdicts(self) -> list:
-        return [claim.check(self.values) for claim in self.claims]
+        return check_all(self.claims, self.values)
 
     def item(self, key: str) -> Item:
         return next(item for item in self.items if item.key == key)
