@@ -1,11 +1,15 @@
 """The benchmark's training step written by hand in NumPy: forward, backpropagation through time
-and an SGD step, for an Elman RNN, an LSTM and a GRU with a linear read-out and softmax
-cross-entropy at every step.
+and an SGD step, for an Elman RNN, an LSTM and a GRU with a linear read-out, under two losses:
+
+- ``"cross_entropy"``: softmax cross-entropy at every step (the text task), ``loss_and_grads``;
+- ``"last_mse"``: mean squared error of the read-out at the last step only (the adding problem),
+  ``last_mse_loss_and_grads``; the gradient enters at step T alone.
 
 This is the yardstick for the engine: the same maths with no graph, no Tensor objects and no
 generic backward, only the NumPy calls the equations need (each weight gradient is one
-product per step, as a plain BPTT loop computes it). The gradients are checked against the
-engine in ``tests/test_bench_numpy_reference.py``.
+product per step, as a plain BPTT loop computes it). Both losses share one unroll (``unroll``)
+and one backward through time (``backprop_through_time``). The gradients are checked against
+the engine in ``tests/test_bench_numpy_reference.py``.
 
 Parameters: a dict of arrays under PyTorch's names for a cell plus a ``Linear`` read-out::
 
@@ -13,12 +17,15 @@ Parameters: a dict of arrays under PyTorch's names for a cell plus a ``Linear`` 
     readout.weight (C, H)     readout.bias (C,)
 
 with G = 1 (rnn), 4 (lstm, gates i, f, g, o) or 3 (gru, gates r, z, n; PyTorch's variant, where
-the reset gate multiplies W_hn h + b_hn). Inputs ``xs`` (T, B, I); targets (T, B) class indices.
-The loss is the mean over all T*B steps and samples of -log softmax(h_t W^T + b)[target].
+the reset gate multiplies W_hn h + b_hn). Inputs ``xs`` (T, B, I). Cross-entropy: targets (T, B)
+class indices, the loss is the mean over all T*B steps and samples of
+-log softmax(h_t W^T + b)[target]. Last-step MSE: target (B, C) floats, the loss is the mean over
+its B*C elements of (h_T W^T + b - target)^2, as ``F.mse_loss(outputs[-1], target)``.
 """
 import numpy as np
 
-__all__ = ["GATES", "loss_and_grads", "sgd_step", "train_step"]
+__all__ = ["GATES", "LOSSES", "backprop_through_time", "last_mse_loss_and_grads", "loss_and_grads",
+           "sgd_step", "train_step", "unroll"]
 
 #: how many H-sized blocks each cell's weights stack
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -133,29 +140,71 @@ def readout_backward(p: dict, grads: dict, cache: tuple) -> np.ndarray:
     return dlogits @ p["readout.weight"]
 
 
-# --- the whole step -------------------------------------------------------------------------------
+# --- the whole step: one unroll and one backward through time, for either loss -------------------
+
+def _zero_state(cell: str, params: dict, B: int) -> tuple:
+    zero = np.zeros((B, params["cell.weight_hh"].shape[1]), params["cell.weight_hh"].dtype)
+    return (zero, zero) if cell == "lstm" else (zero,)
+
+
+def unroll(cell: str, params: dict, xs: np.ndarray) -> tuple:
+    """Forward over all T steps of ``xs`` (T, B, I) from a zero state: (hs, caches), the hidden
+    states h_1 ... h_T (each (B, H)) and each step's cache for ``backprop_through_time``."""
+    forward = CELLS[cell][0]
+    state = _zero_state(cell, params, xs.shape[1])
+    hs, caches = [], []
+    for x in xs:
+        state, cache = forward(params, x, state)
+        hs.append(state[0])
+        caches.append(cache)
+    return hs, caches
+
+
+def backprop_through_time(cell: str, params: dict, grads: dict, caches: list, dhs: list) -> None:
+    """Adds the cell's weight gradients to ``grads``, given ``dhs[t]`` = dL/dh_t from the loss at
+    step t directly (None where step t carries no loss)."""
+    backward = CELLS[cell][1]
+    B = caches[0][0].shape[0]                           # every cache starts with its step's input x (B, I)
+    dstate = _zero_state(cell, params, B)               # nothing flows in from after the last step
+    for cache, dh_loss in zip(reversed(caches), reversed(dhs)):
+        dh = dstate[0] if dh_loss is None else dstate[0] + dh_loss
+        dstate = backward(params, grads, cache, (dh,) + dstate[1:])
+
 
 def loss_and_grads(cell: str, params: dict, xs: np.ndarray, targets: np.ndarray) -> tuple:
-    """Forward over all T steps from a zero state, then backward through time.
-    ``xs`` (T, B, I), ``targets`` (T, B) -> (loss: float, grads: dict like ``params``)."""
-    forward, backward = CELLS[cell]
+    """Cross-entropy at every step: ``xs`` (T, B, I), ``targets`` (T, B) -> (loss: float, grads:
+    dict like ``params``)."""
     T, B, _ = xs.shape
-    H = params["cell.weight_hh"].shape[1]
-    zero = np.zeros((B, H), params["cell.weight_hh"].dtype)
-    state = (zero, zero) if cell == "lstm" else (zero,)
-    scale = 1.0 / (T * B)
-    loss, caches = 0.0, []
-    for t in range(T):
-        state, cell_cache = forward(params, xs[t], state)
-        loss_t, readout_cache = readout_forward(params, state[0], targets[t], scale)
-        loss += loss_t
-        caches.append((cell_cache, readout_cache))
+    hs, caches = unroll(cell, params, xs)
     grads = {name: np.zeros_like(value) for name, value in params.items()}
-    dstate = tuple(np.zeros_like(s) for s in state)     # nothing flows in from after the last step
-    for cell_cache, readout_cache in reversed(caches):
-        dh = dstate[0] + readout_backward(params, grads, readout_cache)
-        dstate = backward(params, grads, cell_cache, (dh,) + dstate[1:])
+    scale = 1.0 / (T * B)
+    loss, dhs = 0.0, []
+    for h, target in zip(hs, targets):
+        loss_t, readout_cache = readout_forward(params, h, target, scale)
+        loss += loss_t
+        dhs.append(readout_backward(params, grads, readout_cache))
+    backprop_through_time(cell, params, grads, caches, dhs)
     return loss, grads
+
+
+def last_mse_loss_and_grads(cell: str, params: dict, xs: np.ndarray, target: np.ndarray) -> tuple:
+    """The adding problem's loss, MSE of the read-out at the last step only: ``xs`` (T, B, I),
+    ``target`` (B, C) -> (loss: float, grads: dict like ``params``). Only h_T reaches the loss,
+    so the gradient enters at the last step alone and flows back from there."""
+    hs, caches = unroll(cell, params, xs)
+    grads = {name: np.zeros_like(value) for name, value in params.items()}
+    h = hs[-1]
+    diff = h @ params["readout.weight"].T + params["readout.bias"] - target
+    loss = float(np.mean(diff * diff))
+    dy = diff * (2 / diff.size)                         # d mean((y - target)^2) / dy
+    grads["readout.weight"] += dy.T @ h
+    grads["readout.bias"] += dy.sum(axis=0)
+    backprop_through_time(cell, params, grads, caches, [None] * (len(hs) - 1) + [dy @ params["readout.weight"]])
+    return loss, grads
+
+
+#: loss name -> its (loss, grads) function, for ``train_step``
+LOSSES = {"cross_entropy": loss_and_grads, "last_mse": last_mse_loss_and_grads}
 
 
 def sgd_step(params: dict, grads: dict, lr: float) -> None:
@@ -164,9 +213,10 @@ def sgd_step(params: dict, grads: dict, lr: float) -> None:
         value -= lr * grads[name]
 
 
-def train_step(cell: str, params: dict, xs: np.ndarray, targets: np.ndarray, lr: float) -> float:
-    """One training step (forward, manual BPTT, SGD) on ``params`` in place; returns the loss
-    before the update."""
-    loss, grads = loss_and_grads(cell, params, xs, targets)
+def train_step(cell: str, params: dict, xs: np.ndarray, targets: np.ndarray, lr: float,
+               loss: str = "cross_entropy") -> float:
+    """One training step (forward, manual BPTT, SGD) on ``params`` in place, under ``loss`` (a key
+    of ``LOSSES``; ``targets`` as that loss takes them); returns the loss before the update."""
+    value, grads = LOSSES[loss](cell, params, xs, targets)
     sgd_step(params, grads, lr)
-    return loss
+    return value

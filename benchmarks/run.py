@@ -5,15 +5,21 @@
     python3 benchmarks/run.py --only lstm          # LSTM training configs (and the memory section)
     python3 benchmarks/run.py --only overhead,scaling
     python3 benchmarks/run.py --only truncation    # TBPTT time per sequence and per update against full BPTT
+    python3 benchmarks/run.py --only targets       # the four headline ratios against their targets (about 10 s)
     python3 benchmarks/run.py --threads both       # 1 BLAS thread, then the libraries' defaults
 
 Sections: ``training`` (a training step of RNN/LSTM/GRU in five variants over a grid of H, T, B),
 ``overhead`` (µs per op against raw NumPy and a minimal autograd), ``scaling`` (backward time
 against graph size), ``memory`` (peak memory of TBPTT against full BPTT), ``truncation`` (time
-per sequence and per update of TBPTT(k) for several k, as ratios to full BPTT). Timing is
-interleaved and reported as medians and ratios of one run; the headline targets are printed
-at the end and everything is written to ``--json`` (default benchmarks/results.json).
-PyTorch's columns appear when torch can be imported.
+per sequence and per update of TBPTT(k) for several k, as ratios to full BPTT), ``targets``
+(the four headline ratios, each in its own interleaved timing: a ``SequenceModel`` LSTM training
+step against hand-written NumPy BPTT under the adding problem's last-step MSE and under
+cross-entropy at every step, with ``fused=True`` and ``fused=False`` when the model takes that
+keyword; the ``LSTMCell`` loop and ``nn.LSTM`` against NumPy; the per-op overhead against a
+minimal autograd). Timing is interleaved and reported as medians and ratios of one run; the
+headline targets are printed at the end (the targets section's table last, with each ratio's
+spread over the rounds and met / not met) and everything is written to ``--json`` (default
+benchmarks/results.json). PyTorch's columns appear when torch can be imported.
 """
 import argparse
 import dataclasses
@@ -30,10 +36,10 @@ import numpy as np
 import tinygrad_rnn
 from tinygrad_rnn.serialization import atomic_write
 
-from suite import measure, memory, overhead, report, training, truncation
+from suite import measure, memory, overhead, report, targets, training, truncation
 
 HERE = pathlib.Path(__file__).resolve().parent
-SECTIONS = ("training", "overhead", "scaling", "memory", "truncation")
+SECTIONS = ("training", "overhead", "scaling", "memory", "truncation", "targets")
 CELLS = ("rnn", "lstm", "gru")
 
 
@@ -60,6 +66,8 @@ class Plan:
     truncation_H: int = 32
     truncation_B: int = 8
     truncation_repeats: int = 5
+    targets_sequence: tuple = (32, 50, 32)  # H, T, B of SequenceModel against NumPy
+    targets_layer: tuple = (128, 100, 32)   # H, T, B of the LSTMCell loop and nn.LSTM against NumPy
 
 
 PLANS = {
@@ -70,7 +78,7 @@ PLANS = {
     "smoke": Plan(Hs=(4,), Ts=(3,), Bs=(2,), repeats=1, min_sample_seconds=0.0, chain_ops=20, overhead_repeats=1,
                   scaling_sizes=(10, 100), scaling_repeats=1, memory_lengths=(20, 40), memory_k=10, memory_H=4,
                   memory_B=2, memory_repeats=1, truncation_T=12, truncation_windows=(1, 3, 12), truncation_H=4,
-                  truncation_B=2, truncation_repeats=1),
+                  truncation_B=2, truncation_repeats=1, targets_sequence=(4, 3, 2), targets_layer=(4, 3, 2)),
 }
 
 
@@ -148,8 +156,17 @@ def run_sections(plan: Plan, sections: tuple, torch) -> dict:
         result["truncation"] = truncation.tbptt_time("rnn", plan.truncation_T, plan.truncation_windows,
                                                      plan.truncation_H, plan.truncation_B, plan.truncation_repeats)
         say(report.truncation_table(result["truncation"]) + "\n")
+    if "targets" in sections:
+        result["targets"] = targets.run(plan.targets_sequence, plan.targets_layer, plan.repeats,
+                                        plan.min_sample_seconds, plan.chain_ops, plan.overhead_repeats)
+        result["targets"]["headline"] = report.targets_headline(result["targets"])
+        say(report.targets_tables(result["targets"]) + "\n")
     result["headline"] = report.headline(result["training"] or [], result["overhead"])
-    say(report.headline_table(result["headline"]))
+    measured = any(t["met"] is not None for t in result["headline"])     # nothing with --only targets, say
+    if measured:
+        say(report.headline_table(result["headline"]))
+    if result["targets"] is not None:
+        say(("\n" if measured else "") + report.targets_table(result["targets"]["headline"]))
     return result
 
 
@@ -169,11 +186,12 @@ def write_json(path: pathlib.Path, results: dict) -> None:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python3 benchmarks/run.py", description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n".join(__doc__.splitlines()[2:8]))
+                                     epilog=__doc__.split("\n\n")[1])
     parser.add_argument("--quick", action="store_true", help="a subset (H 32 and 128, T 100, B 1 and 32), "
                         "about 1-2 minutes")
     parser.add_argument("--only", metavar="FILTERS", help="comma-separated sections (training, overhead, "
-                        "scaling, memory, truncation), cells (rnn, lstm, gru) and sizes (H=128, T=100, B=32)")
+                        "scaling, memory, truncation, targets: the four headline ratios at their own sizes), "
+                        "cells (rnn, lstm, gru) and sizes (H=128, T=100, B=32; they filter the training grid)")
     parser.add_argument("--json", metavar="PATH", type=pathlib.Path, default=HERE / "results.json",
                         help="where to write the results (default: benchmarks/results.json)")
     parser.add_argument("--threads", choices=["1", "default", "both"], default="1",

@@ -13,8 +13,9 @@ import math
 import numpy as np
 import pytest
 
-import tinygrad_rnn.functional as F
 from tinygrad_rnn.core import Function, Tensor
+from tinygrad_rnn.core.backward import reachable
+from tinygrad_rnn.nn import functional as F
 from tinygrad_rnn.tasks import make_task
 from tinygrad_rnn.train import TBPTT, SequenceModel
 
@@ -40,16 +41,9 @@ def text_problem(T):
 
 
 def nodes_below(root) -> int:
-    """Function nodes ``root`` was computed from, by a walk of our own (not the engine's)."""
-    seen_tensors, nodes, stack = set(), set(), [root]
-    while stack:
-        tensor = stack.pop()
-        if id(tensor) in seen_tensors or tensor._ctx is None:
-            continue
-        seen_tensors.add(id(tensor))
-        nodes.add(id(tensor._ctx))
-        stack.extend(tensor._ctx.parents)
-    return len(nodes)
+    """Function nodes ``root`` was computed from, found by ``reachable`` (a walk of its own, not the
+    ``topological_order`` that truncation_cost counts with)."""
+    return len({id(t._ctx) for t in reachable(root) if t._ctx is not None})
 
 
 def nodes_per_step(model, inputs, step_loss, t=3) -> int:
@@ -70,9 +64,9 @@ def expected(T, k, s) -> dict:
 
 def engine_counts(monkeypatch, run) -> dict:
     """What the engine really does while ``run()`` runs: nodes recorded by ``Function.apply`` and
-    node backwards run (``Function.run_backward``), counted by wrapping both."""
+    node backwards run (``Function.checked_backward``), counted by wrapping both."""
     counts = {"recorded": 0, "backwards": 0}
-    apply, run_backward = Function.__dict__["apply"].__func__, Function.run_backward
+    apply, checked_backward = Function.__dict__["apply"].__func__, Function.checked_backward
 
     def counting_apply(cls, *inputs, **options):
         out = apply(cls, *inputs, **options)
@@ -82,11 +76,11 @@ def engine_counts(monkeypatch, run) -> dict:
 
     def counting_backward(self, *args, **kwargs):
         counts["backwards"] += 1
-        return run_backward(self, *args, **kwargs)
+        return checked_backward(self, *args, **kwargs)
 
     with monkeypatch.context() as m:
         m.setattr(Function, "apply", classmethod(counting_apply))
-        m.setattr(Function, "run_backward", counting_backward)
+        m.setattr(Function, "checked_backward", counting_backward)
         run()
     return counts
 

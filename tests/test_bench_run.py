@@ -11,12 +11,17 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from suite import measure, training  # noqa: E402
+import numpy_reference  # noqa: E402
+from suite import measure, targets, training  # noqa: E402
 
 TORCH = measure.torch_module()
 VARIANTS = ["engine_cells", "engine_layer", "numpy"] + (["torch_cells", "torch_fused"] if TORCH else [])
 HEADLINES = ["cell loop / NumPy", "cell loop / torch cell loop", "cell loop / torch cell loop, worst LSTM H<=128",
              "nn.LSTM / NumPy", "nn.LSTM / torch fused", "per-op overhead / minimal-autograd floor"]
+TARGETS = ["SequenceModel LSTM step / NumPy (H=4 T=3 B=2), adding problem, MSE at the last step",
+           "SequenceModel LSTM step / NumPy (H=4 T=3 B=2), cross-entropy at every step",
+           "LSTMCell loop, every op a node / NumPy (H=4 T=3 B=2)", "nn.LSTM / NumPy (H=4 T=3 B=2)",
+           "per-op overhead / minimal-autograd floor (20 ops)"]
 
 
 def run(*args):
@@ -68,6 +73,29 @@ def test_smoke_run_writes_the_promised_json(tmp_path):
     assert [h["name"] for h in only_run["headline"]] == HEADLINES
     for t in only_run["headline"]:
         assert t["met"] is None if t["value"] is None else t["met"] == (t["value"] <= t["target"])
+    sequence = only_run["targets"]["sequence_model"]
+    assert [r["loss"] for r in sequence] == ["last_mse", "cross_entropy"]
+    for row in sequence:
+        assert sorted(row["median_ms"]) == sorted([*targets.sequence_model_variants(), "numpy"])
+        assert row["losses_agree"], row["first_loss"]
+        for key, (lowest, highest) in row["spreads"].items():    # a ratio of medians lies within the rounds'
+            assert lowest - 1e-12 <= row["ratios"][key] <= highest + 1e-12
+    assert only_run["targets"]["lstm"]["losses_agree"] and only_run["targets"]["overhead"]["gradients_agree"]
+    assert [t["name"] for t in only_run["targets"]["headline"]] == TARGETS
+    for t in only_run["targets"]["headline"]:
+        assert t["met"] == (t["value"] <= t["target"])
+        assert t["spread"][0] - 1e-12 <= t["value"] <= t["spread"][1] + 1e-12
+    table = done.stdout.split("Targets (ratios")[1]                  # printed last, one line per target
+    assert [line.split(" <= ")[1].split()[1:] for line in table.splitlines()[2:2 + len(TARGETS)]] == \
+        [["met"] if t["met"] else ["NOT", "met"] for t in only_run["targets"]["headline"]]
+
+
+def test_help_names_every_section():
+    done = run("--help")
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    assert all(name in text for name in ("training", "overhead", "scaling", "memory", "truncation", "targets"))
+    assert "--only targets" in text
 
 
 def test_unknown_only_filter_is_a_usage_error(tmp_path):
@@ -91,3 +119,16 @@ def test_every_variant_takes_the_same_step(cell):
         assert first == pytest.approx(losses["numpy"][0], rel=1e-10), variant
         assert second == pytest.approx(losses["numpy"][1], rel=1e-10), variant
     assert losses["numpy"][1] < losses["numpy"][0]        # the step was a descent step, not a no-op
+
+
+@pytest.mark.parametrize("loss", list(targets.LOSSES))
+def test_sequence_model_takes_the_numpy_step(loss):
+    """The targets section's SequenceModel step (each variant) and numpy_reference's, from the same
+    weights in float64: the same loss before and after one SGD step."""
+    xs, labels, weights = targets.make_problem(loss, H=5, T=4, B=3, dtype=np.float64)
+    params = {name: value.copy() for name, value in weights.items()}
+    expected = [numpy_reference.train_step("lstm", params, xs, labels, training.LR, loss) for _ in range(2)]
+    for variant, options in targets.sequence_model_variants().items():
+        step = targets.sequence_model_step(options, loss, weights, xs, labels)
+        assert [step().item() for _ in range(2)] == pytest.approx(expected, rel=1e-10), variant
+    assert expected[1] < expected[0]                    # the step was a descent step, not a no-op

@@ -14,9 +14,7 @@ import pytest
 
 import tinygrad_rnn as tg
 
-
-def leaf(values, dtype=np.float64):
-    return tg.Tensor(np.asarray(values, dtype=dtype), requires_grad=True)
+from helpers import leaf
 
 
 # --- accumulation and zeroing ----------------------------------------------------------------

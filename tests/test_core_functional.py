@@ -1,4 +1,5 @@
-"""``tinygrad_rnn.functional`` (PyTorch's ``F``): values, gradients, and numerical stability.
+"""``tinygrad_rnn.nn.functional`` (PyTorch's ``torch.nn.functional``, ``F``): values, gradients, and
+numerical stability.
 
 Expected values are written out with NumPy from the textbook formulas:
 
@@ -17,11 +18,9 @@ import numpy as np
 import pytest
 
 import tinygrad_rnn as tg
-from tinygrad_rnn import functional as F
+from tinygrad_rnn.nn import functional as F
 
-
-def leaf(values):
-    return tg.Tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
+from helpers import leaf
 
 
 def np_logsumexp(x, axis):
@@ -35,6 +34,18 @@ def strict_floats():
     with np.errstate(over="raise", invalid="raise", divide="raise"), warnings.catch_warnings():
         warnings.simplefilter("error")
         yield
+
+
+# --- where it lives --------------------------------------------------------------------------------
+def test_the_old_place_re_exports_the_same_functions():
+    import tinygrad_rnn.functional as old_place
+    import tinygrad_rnn.nn.functional as nn_functional
+    from tinygrad_rnn import functional as old_from
+    assert F is nn_functional and tg.nn.functional is F and old_from is old_place
+    assert old_place.__all__ == F.__all__ and "cross_entropy" in F.__all__
+    for name in F.__all__:
+        assert getattr(old_place, name) is getattr(F, name), name
+    assert F.linear.__module__ == "tinygrad_rnn.nn.functional"
 
 
 # --- values ---------------------------------------------------------------------------------------

@@ -10,9 +10,7 @@ import pytest
 
 import tinygrad_rnn as tg
 
-
-def leaf(values):
-    return tg.Tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
+from helpers import leaf
 
 
 def test_no_grad_records_nothing_but_computes_values():
@@ -113,6 +111,21 @@ def test_set_grad_enabled_as_a_plain_call_switches_until_switched_back():
     finally:
         tg.set_grad_enabled(True)
     assert tg.is_grad_enabled() and (x * 2).requires_grad
+
+
+def test_grad_and_anomaly_modes_are_one_mode_class():
+    """no_grad, enable_grad, set_grad_enabled and anomaly mode share one switch-and-restore class;
+    as in PyTorch, ``with`` gives None, and leaving the block restores even after an exception."""
+    from tinygrad_rnn.core.modes import Mode
+    modes = [tg.no_grad(), tg.enable_grad(), tg.autograd.detect_anomaly()]
+    assert all(isinstance(mode, Mode) for mode in modes)
+    with tg.no_grad() as entered:
+        assert entered is None
+    with pytest.raises(ZeroDivisionError):
+        with tg.autograd.set_detect_anomaly(True, check_nan=False):
+            assert tg.autograd.is_anomaly_enabled()
+            1 / 0
+    assert not tg.autograd.is_anomaly_enabled() and tg.is_grad_enabled()
 
 
 def test_set_grad_enabled_as_a_decorator_does_not_switch_at_definition():

@@ -21,19 +21,16 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinygrad_rnn as tg
-from tinygrad_rnn import functional as F
 from tinygrad_rnn.autograd import gradcheck
+from tinygrad_rnn.nn import functional as F
+
+from helpers import leaf
 
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
 NONSCALAR_SHAPES = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
 
 
 # --- helpers ----------------------------------------------------------------------------
-def leaf(array) -> tg.Tensor:
-    """A float64 leaf that requires grad (gradcheck checks every such input)."""
-    return tg.Tensor(np.asarray(array, dtype=np.float64), requires_grad=True)
-
-
 def floats(shape, low=-2.0, high=2.0):
     """Arrays of ``shape`` with values in [low, high]."""
     return hnp.arrays(np.float64, shape, elements=st.floats(low, high, allow_nan=False, allow_infinity=False))

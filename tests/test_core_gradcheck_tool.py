@@ -17,9 +17,7 @@ import tinygrad_rnn as tg
 from tinygrad_rnn import Function, autograd
 from tinygrad_rnn.autograd import GradcheckError, gradcheck, jacobian
 
-
-def leaf(values, name=None):
-    return tg.Tensor(np.asarray(values, dtype=np.float64), requires_grad=True, name=name)
+from helpers import leaf
 
 
 # --- deliberately wrong ops --------------------------------------------------------------------
@@ -172,6 +170,24 @@ def test_jacobian_shape_is_output_shape_plus_input_shape(rng):
 def test_jacobian_of_a_function_that_ignores_x_is_zero():
     J = jacobian(lambda t: tg.Tensor([1.0, 2.0]), np.ones(3))
     np.testing.assert_array_equal(J.data, np.zeros((2, 3)))
+
+
+def test_jacobian_rows_one_pass_per_element_or_per_unit_of_every_sample(rng):
+    """The loop behind jacobian, gradcheck and analysis.jacobians: row k is d y[k] / d x."""
+    W, x = rng.standard_normal((3, 4)), leaf(rng.standard_normal((2, 4)))       # a batch of 2 samples
+    unused = leaf([1.0])
+    y = x @ tg.Tensor(W).T                                    # (2, 3): y[b] = W x[b]
+    full = autograd.jacobian_rows(y, [x, unused])
+    assert len(full) == 6 and all(g_unused is None for _, g_unused in full)
+    for (b, i), (g, _) in zip(np.ndindex(2, 3), full):      # d y[b, i] / dx: W's row i in sample b only
+        expected = np.zeros((2, 4))
+        expected[b] = W[i]
+        np.testing.assert_allclose(g, expected, rtol=1e-12)
+    per_unit = autograd.jacobian_rows(y, [x], per_sample=True)
+    assert len(per_unit) == 3                                 # 3 passes, not 6
+    for i, (g,) in enumerate(per_unit):                       # row i of both samples' blocks at once
+        np.testing.assert_allclose(g, np.stack([W[i], W[i]]), rtol=1e-12)
+    assert x.grad is None                                     # the passes only read the graph
 
 
 # --- autograd.grad -----------------------------------------------------------------------------------

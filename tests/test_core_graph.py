@@ -19,9 +19,7 @@ import pytest
 import tinygrad_rnn as tg
 from tinygrad_rnn.core.backward import topological_order
 
-
-def leaf(values):
-    return tg.Tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
+from helpers import leaf
 
 
 def test_diamond_gradient_is_sum_over_both_paths(rng):

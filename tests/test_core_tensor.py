@@ -15,7 +15,7 @@ import pytest
 
 import tinygrad_rnn as tg
 from tinygrad_rnn import Function
-from tinygrad_rnn import functional as F
+from tinygrad_rnn.nn import functional as F
 
 
 # --- dtype of new tensors -----------------------------------------------------------------------

@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch", reason="install the torch extra: pip instal
 import torch.nn.functional as torch_F  # noqa: E402
 
 import tinygrad_rnn as tg  # noqa: E402
-from tinygrad_rnn import functional as tg_F  # noqa: E402
+from tinygrad_rnn.nn import functional as tg_F  # noqa: E402
 
 SHAPES = {"x": (4, 3), "W": (5, 3), "b": (5,), "y": (4, 5), "v": (3,)}
 

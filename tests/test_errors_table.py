@@ -11,7 +11,7 @@ import pytest
 
 import tinygrad_rnn as tg
 from tinygrad_rnn import analysis, exercises, nn, optim, serialization, tasks, viz
-from tinygrad_rnn import functional as F
+from tinygrad_rnn.nn import functional as F
 from tinygrad_rnn.nn import init
 from tinygrad_rnn.nn.utils import clip_grad_norm_, clip_grad_value_
 from tinygrad_rnn.train import TBPTT, SequenceModel, TrainConfig, train

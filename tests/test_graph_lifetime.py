@@ -14,6 +14,7 @@ import pytest
 
 import tinygrad_rnn as tg
 from tinygrad_rnn.autograd import detect_anomaly
+from tinygrad_rnn.core.backward import reachable
 from tinygrad_rnn.nn import LSTM
 from tinygrad_rnn.nn.cells import rnn_cell
 from tinygrad_rnn.train import TBPTT, SequenceModel
@@ -34,19 +35,10 @@ def graph_weakrefs(*roots, keep=()):
     node, its data array and the arrays the node saved for backward. Leaves (parameters, inputs,
     detached states) and their arrays belong to the caller, so they are left out, as are the
     arrays in ``keep`` (by identity)."""
-    owned = {id(a) for a in keep}
-    refs, seen, stack, nodes = [], set(), list(roots), []
-    while stack:
-        tensor = stack.pop()
-        if id(tensor) in seen:
-            continue
-        seen.add(id(tensor))
-        if tensor._ctx is None:
-            owned.add(id(tensor.data))
-            continue
-        nodes.append(tensor)
-        stack.extend(tensor._ctx.parents)
-    for tensor in nodes:
+    tensors = reachable(list(roots))
+    owned = {id(a) for a in keep} | {id(t.data) for t in tensors if t._ctx is None}
+    refs = []
+    for tensor in (t for t in tensors if t._ctx is not None):
         fn = tensor._ctx
         label = f"{fn.op_name} -> {tensor.name or 'tensor'}{tensor.shape}"
         refs += [(weakref.ref(tensor), f"tensor {label}"), (weakref.ref(fn), f"node {label}")]
@@ -142,7 +134,7 @@ def test_lstm_layer_graph_is_freed_once_its_saved_states_go():
 
 def test_detach_does_not_keep_the_graph_alive():
     loss, params = unrolled_rnn()
-    h = next(t for t in _tensors(loss) if t.name == "h_20")   # a hidden state deep in the graph
+    h = next(t for t in reachable(loss) if t.name == "h_20")   # a hidden state deep in the graph
     cut = h.detach()
     refs = graph_weakrefs(loss, keep=[h.data])       # the detached copy shares h's array
     del loss, h
@@ -151,9 +143,10 @@ def test_detach_does_not_keep_the_graph_alive():
     assert cut.data.shape == (2, 3) and np.isfinite(cut.data).all()
 
 
-def test_tbptt_previous_windows_die_when_the_next_window_starts():
+@pytest.mark.parametrize("fused", [True, False])
+def test_tbptt_previous_windows_die_when_the_next_window_starts(fused):
     tg.manual_seed(0)
-    model = SequenceModel("lstm", 1, 3, 1)
+    model = SequenceModel("lstm", 1, 3, 1, fused=fused)
     last_state = {}
     step = model.step
 
@@ -168,7 +161,9 @@ def test_tbptt_previous_windows_die_when_the_next_window_starts():
     for window, loss in TBPTT(25).run(model, inputs, lambda y, t: (y * y).sum()):
         # The state carried into the next window shares its arrays with this window's last h_t, c_t.
         state_arrays = [a for a in _arrays(loss) if id(a) in last_state["ids"]]
-        assert len(state_arrays) == 2
+        # every op a node: h_t and c_t are both in the graph (o_t * tanh(c_t) reads c_t); one node
+        # per step: only h_t is, as nothing in the window reads the last c_t
+        assert len(state_arrays) == (1 if fused else 2)
         refs = graph_weakrefs(loss, keep=state_arrays)
         del loss
         if previous is not None:
@@ -184,22 +179,10 @@ def test_tbptt_previous_windows_die_when_the_next_window_starts():
     assert windows == 16
 
 
-def _tensors(root):
-    """Every tensor ``root`` was computed from (``root`` included)."""
-    found, seen, stack = [], set(), [root]
-    while stack:
-        tensor = stack.pop()
-        if id(tensor) not in seen:
-            seen.add(id(tensor))
-            found.append(tensor)
-            stack.extend(tensor._ctx.parents if tensor._ctx is not None else ())
-    return found
-
-
 def _arrays(root):
     """Every ndarray reachable from ``root``'s graph (data and saved arrays), for picking by identity."""
     found = []
-    for tensor in _tensors(root):
+    for tensor in reachable(root):
         found.append(tensor.data)
         if tensor._ctx is not None:
             found += [a for a in (tensor._ctx.saved or ()) if isinstance(a, np.ndarray)]

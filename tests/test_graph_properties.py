@@ -260,6 +260,7 @@ def test_reusing_a_node_in_a_second_loss_adds_only_that_losss_gradients(program,
 from hypothesis import event  # noqa: E402
 
 from tinygrad_rnn import optim  # noqa: E402
+from tinygrad_rnn.core.backward import reachable  # noqa: E402
 from tinygrad_rnn.core.function import SavedTensorModifiedError  # noqa: E402
 
 IN_PLACE_WRITES = {
@@ -292,15 +293,7 @@ def evaluate_mixed(program, leaves, weights, products):
 
 def graph_nodes(root):
     """(node, its output tensor) for every node below ``root``."""
-    found, seen, stack = [], set(), [root]
-    while stack:
-        tensor = stack.pop()
-        if id(tensor) in seen or tensor._ctx is None:
-            continue
-        seen.add(id(tensor))
-        found.append((tensor._ctx, tensor))
-        stack.extend(tensor._ctx.parents)
-    return found
+    return [(tensor._ctx, tensor) for tensor in reachable(root) if tensor._ctx is not None]
 
 
 def write_should_raise(root, victim, kind, old_array) -> bool:

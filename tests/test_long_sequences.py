@@ -62,9 +62,11 @@ def test_tbptt_peak_memory_does_not_grow_with_T():
     peak_1k, windows_1k, _ = tbptt_run(1_000, trace=True)
     peak_10k, windows_10k, _ = tbptt_run(10_000, trace=True)
     assert (windows_1k, windows_10k) == (20, 200)
-    # One 50-step window's graph is a few hundred KB. Anything kept per step (a leaked graph, or even
-    # one ~300-byte detached state per step) would add >= 2.7 MB over the 9,000 extra steps.
-    assert peak_10k < 1.5 * peak_1k, (peak_1k, peak_10k)
+    # One 50-step window's graph is a few hundred KB, and the peak of either run wobbles by a few
+    # hundred KB (NumPy's and Python's own transient allocations). Anything kept per step (a leaked
+    # graph, or even one ~300-byte detached state per step) would add >= 2.7 MB over the 9,000
+    # extra steps: well above a 1 MB allowance.
+    assert peak_10k < peak_1k + 1_000_000, (peak_1k, peak_10k)
 
 
 def test_tbptt_over_100k_steps_runs_in_bounded_memory():

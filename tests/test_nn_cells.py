@@ -8,6 +8,7 @@ import tinygrad_rnn as tg
 from tinygrad_rnn import nn
 from tinygrad_rnn.autograd import gradcheck
 from tinygrad_rnn.core import ops
+from tinygrad_rnn.core.backward import reachable
 
 CELLS = [(nn.RNNCell, 1), (nn.LSTMCell, 4), (nn.GRUCell, 3)]
 
@@ -44,20 +45,6 @@ def np_gru(x, h, W_ih, W_hh, b_ih, b_hh):
 
 def params(cell):
     return [p.data for p in (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)]
-
-
-def graph_nodes(root):
-    """Every tensor reachable from root through the graph."""
-    seen, stack, out = set(), [root], []
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        out.append(t)
-        if t._ctx is not None:
-            stack.extend(t._ctx.parents)
-    return out
 
 
 # --- parameters, init, repr ---------------------------------------------------------------------
@@ -278,17 +265,58 @@ def test_bad_constructor_arguments():
 
 def test_lstm_intermediates_carry_the_lecture_names():
     cell = nn.LSTMCell(3, 4)
-    h, c = cell(tg.randn(2, 3))
-    assert (h.name, c.name) == ("h_t", "c_t")
-    names = {t.name for t in graph_nodes(h)}
-    assert {"i_t", "f_t", "g_t", "o_t", "c_t", "h_t", "h_0", "c_0", "weight_ih", "weight_hh"} <= names
+    h, c = cell(tg.randn(2, 3))              # from the cell's own zero state h_0, c_0: step 1
+    assert (h.name, c.name) == ("h_1", "c_1")
+    names = {t.name for t in reachable(h)}
+    assert {"i_1", "f_1", "g_1", "o_1", "c_1", "h_1", "h_0", "c_0", "weight_ih", "weight_hh"} <= names
 
 
 def test_gru_and_rnn_intermediates_carry_names():
     h = nn.GRUCell(3, 4)(tg.randn(2, 3))
-    assert h.name == "h_t"
-    assert {"r_t", "z_t", "n_t"} <= {t.name for t in graph_nodes(h)}
-    assert nn.RNNCell(3, 4)(tg.randn(2, 3)).name == "h_t"
+    assert h.name == "h_1"
+    assert {"r_1", "z_1", "n_1"} <= {t.name for t in reachable(h)}
+    assert nn.RNNCell(3, 4)(tg.randn(2, 3)).name == "h_1"
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_a_hand_written_loop_numbers_its_steps(fused):
+    """A cell called once per step names its states h_1, h_2, ... (the step after h_k is k+1) and
+    tags each step's tensors with .step; an open time_step(t) gives the number instead."""
+    cell = nn.LSTMCell(3, 4, fused=fused)
+    state = None
+    for t in range(1, 4):
+        state = cell(tg.randn(2, 3), state)
+        assert [s.name for s in state] == [f"h_{t}", f"c_{t}"]
+        assert state[0].step == t and state[0]._ctx is not None
+    with tg.core.time_step(7):
+        h, c = cell(tg.randn(2, 3), state)
+    assert (h.name, h.step) == ("h_7", 7)
+    mine = tg.zeros(2, 4, name="start")                           # a state without a step number
+    assert nn.GRUCell(3, 4, fused=fused)(tg.randn(2, 3), mine).name == "h_1"
+    x = tg.randn(2, 3)
+    nn.RNNCell(3, 4, fused=fused)(x)
+    assert x.step is None                                          # the learner's own input is not tagged
+
+
+@pytest.mark.parametrize("cls", [nn.RNNCell, nn.LSTMCell, nn.GRUCell])
+def test_a_fused_cell_is_one_step_node_with_the_same_numbers(cls):
+    rng = np.random.default_rng(2)
+    x, h0 = rng.standard_normal((2, 3)), rng.standard_normal((2, 4))
+    results = []
+    for fused in (False, True):
+        cell = cls(3, 4, dtype=np.float64, generator=np.random.default_rng(1), fused=fused)
+        xt = tg.tensor(x, requires_grad=True)
+        state = (tg.tensor(h0, requires_grad=True),) * (2 if cls is nn.LSTMCell else 1)
+        out = cell(xt, state if cls is nn.LSTMCell else state[0])
+        outs = out if isinstance(out, tuple) else (out,)
+        sum((o * o).sum() for o in outs).backward()
+        kinds = {t._ctx.op_name for t in reachable(outs[0]) if t._ctx is not None}
+        results.append(([o.data for o in outs], [xt.grad] + [p.grad for p in cell.parameters()], kinds))
+    (composed, g_composed, k_composed), (fused, g_fused, k_fused) = results
+    for a, b in zip(composed + g_composed, fused + g_fused):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+    assert k_fused == {"linear", f"{cls.__name__[:-4].lower()}_step"}
+    assert "linear" in k_composed and len(k_composed) > 2
 
 
 @pytest.mark.parametrize("cls, G", CELLS)
@@ -296,7 +324,7 @@ def test_every_node_is_an_ordinary_core_op(cls, G):
     core_ops = tuple(getattr(ops, name) for name in ops.__all__)
     out = cls(3, 4)(tg.randn(2, 3, requires_grad=True))
     out = out[0] if isinstance(out, tuple) else out
-    nodes = [t for t in graph_nodes(out) if t._ctx is not None]
+    nodes = [t for t in reachable(out) if t._ctx is not None]
     assert len(nodes) > 3
     assert all(isinstance(t._ctx, core_ops) for t in nodes)
     kinds = {t._ctx.op_name for t in nodes}

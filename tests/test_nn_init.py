@@ -168,6 +168,30 @@ def test_spectral_radius_of_known_matrices():
     assert init.spectral_radius(tg.tensor(rotation)) == pytest.approx(2.0)
 
 
+def test_spectral_radius_is_one_function_for_tensors_arrays_and_lists():
+    assert tg.analysis.spectral_radius is init.spectral_radius      # analysis re-exports nn.init's
+    rotation = [[0.0, -2.0], [2.0, 0.0]]
+    for W in (rotation, np.array(rotation), tg.tensor(rotation), Parameter(np.array(rotation, dtype=np.float32)),
+              np.array([[0, -2], [2, 0]])):
+        assert init.spectral_radius(W) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("W, error, words", [
+    ("abc", TypeError, ["str", "'abc'", "cell.weight_hh"]),
+    (None, TypeError, ["NoneType", "cell.weight_hh"]),
+    (np.ones(3), ValueError, ["square", "(3,)", "w[:H]"]),
+    (np.ones((8, 2)), ValueError, ["square", "(8, 2)", "w[:H]"]),
+    (np.zeros((0, 0)), ValueError, ["square", "n >= 1", "(0, 0)"]),
+    (np.array([[np.nan, 0.0], [0.0, 1.0]]), ValueError, ["non-finite", "Fix: look for where training diverged"]),
+])
+def test_spectral_radius_errors_name_the_function_the_value_and_a_fix(W, error, words):
+    with pytest.raises(error) as info:
+        init.spectral_radius(W)
+    message = str(info.value)
+    assert message.startswith("spectral_radius: ") and "Fix:" in message
+    assert all(word in message for word in words), message
+
+
 @pytest.mark.parametrize("rho", [0.5, 1.0, 1.7])
 def test_scale_to_spectral_radius(rho):
     w = _param(10, 10, dtype=np.float64)
@@ -190,6 +214,8 @@ def test_scale_to_spectral_radius_errors():
         init.scale_to_spectral_radius_(nilpotent, 1.0)
     with pytest.raises(ValueError, match="rho must be a finite number >= 0"):
         init.scale_to_spectral_radius_(tg.tensor(np.eye(2)), -1.0)
+    with pytest.raises(ValueError, match="scale_to_spectral_radius_: the matrix has non-finite entries"):
+        init.scale_to_spectral_radius_(tg.tensor(np.array([[np.inf, 0.0], [0.0, 1.0]])), 1.0)
 
 
 # --- orthogonal_per_gate_ -----------------------------------------------------------------

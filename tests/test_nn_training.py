@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tinygrad_rnn as tg
-import tinygrad_rnn.functional as F
+import tinygrad_rnn.nn.functional as F
 from tinygrad_rnn import nn
 
 T, B, H, STEPS, LR = 4, 32, 12, 200, 0.05

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 import tinygrad_rnn as tg
-from tinygrad_rnn import functional as F
 from tinygrad_rnn import nn, optim
 from tinygrad_rnn.autograd import detect_anomaly
 from tinygrad_rnn.core.function import SavedTensorModifiedError
+from tinygrad_rnn.nn import functional as F
 from tinygrad_rnn.nn import init
 from tinygrad_rnn.nn.utils import clip_grad_norm_, clip_grad_value_
 

@@ -12,7 +12,8 @@ The layers above the engine (``tg.tasks``, ``tg.train``, ``tg.analysis``, ``tg.v
 """
 import importlib
 
-from . import autograd, functional, nn, optim
+from . import autograd, nn, optim
+from . import functional      # after nn: it re-exports nn.functional (its old place)
 from .core import (Function, GraphFreedError, SavedTensorModifiedError, Tensor, arange, cat, default_generator,
                    enable_grad, eye, full,
                    is_grad_enabled, manual_seed, no_grad, ones, ones_like, rand, rand_like, randn, randn_like,

@@ -1,5 +1,8 @@
 """Checking and inspecting gradients: ``grad``, ``jacobian``, ``gradcheck`` (PyTorch's names).
 
+All Jacobians here (and in ``analysis.jacobians``) come from ``jacobian_rows``: row i of dy/dx is
+one backward pass seeded with 1 at y[i] and 0 elsewhere.
+
 ``gradcheck`` compares every entry of the backward pass's Jacobian with a central
 difference, (f(x + eps) - f(x - eps)) / (2 eps), in float64. An entry passes when
 |backward - numerical| <= atol + rtol * |numerical| (PyTorch's rule).
@@ -22,7 +25,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
     """dL/d(input) for each of ``inputs``, without touching any ``.grad``.
 
     ``outputs`` is one tensor; ``grad_outputs`` is dL/d(outputs) (default 1 for a
-    one-element output). Inputs may be intermediate tensors (e.g. h_{t-1}).
+    one-element output). Inputs may be intermediate tensors (e.g. h_(t-1)).
     Returns a tuple of tensors, one per input.
     """
     single = isinstance(inputs, Tensor)
@@ -48,6 +51,30 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
     return tuple(result)
 
 
+def jacobian_rows(output: Tensor, inputs, per_sample: bool = False) -> list:
+    """The rows of d output / d inputs, by reverse mode: one backward pass per element of ``output``.
+
+    ``output``: a tensor of shape S that requires grad; ``inputs``: a list of tensors of its graph.
+    Pass k seeds dL/d(output) with 1 at element k (in ``np.ndindex(*S)`` order) and 0 elsewhere,
+    and keeps the graph (``retain_graph=True``) for the next pass; no ``.grad`` is written.
+    Returns one list per pass: for each input x, d output[k] / dx as an ndarray of x's shape,
+    or None where no gradient reaches x.
+
+    ``per_sample=True`` is for a batch of states (B, H) whose samples never interact: one pass
+    per unit i (H passes, not B * H), seeded with 1 at unit i of every sample, so pass i gives
+    row i of every sample's (H, H) Jacobian at once.
+    """
+    inputs = list(inputs)
+    units = output.shape[-1:] if per_sample else output.shape
+    rows = []
+    for index in np.ndindex(*units):
+        seed = np.zeros(output.shape)
+        seed[(...,) + index] = 1
+        found = grad(output, inputs, grad_outputs=seed, retain_graph=True, allow_unused=True)
+        rows.append([None if g is None else g.data for g in found])
+    return rows
+
+
 def jacobian(fn, x) -> Tensor:
     """The full Jacobian d fn(x) / dx, shape ``fn(x).shape + x.shape``, by reverse mode
     (one backward pass per output element)."""
@@ -56,12 +83,9 @@ def jacobian(fn, x) -> Tensor:
     jac = np.zeros(y.shape + x.shape, dtype=np.result_type(y.dtype, x.dtype))
     if not y.requires_grad:            # y does not depend on x
         return Tensor._wrap(jac)
-    for index in np.ndindex(*y.shape):
-        seed = np.zeros_like(y.data)
-        seed[index] = 1
-        (g,) = grad(y, x, grad_outputs=seed, retain_graph=True, allow_unused=True)
+    for index, (g,) in zip(np.ndindex(*y.shape), jacobian_rows(y, [x])):
         if g is not None:
-            jac[index] = g.data
+            jac[index] = g
     return Tensor._wrap(jac)
 
 
@@ -106,19 +130,17 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True) 
         analytical = np.zeros_like(numerical)
         row = 0
         for o in outs:
-            for index in np.ndindex(*o.shape):
-                if o.requires_grad:
-                    seed = np.zeros(o.shape)
-                    seed[index] = 1
-                    (g,) = grad(o, x, grad_outputs=seed, retain_graph=True, allow_unused=True)
-                    if g is not None and g.shape != x.shape:  # e.g. a backward that forgot unbroadcast
-                        message = (f"gradcheck: backward returned a gradient of shape {g.shape} for input {i} "
-                                   f"of shape {x.shape}; each input's gradient must have the input's shape")
-                        if raise_exception:
-                            raise GradcheckError(message)
-                        return False
-                    if g is not None:
-                        analytical[row] = g.data.ravel()
+            # one row per element of o; all None (rows stay 0) when o was not computed from any input
+            rows = jacobian_rows(o, [x]) if o.requires_grad else [[None]] * o.data.size
+            for (g,) in rows:
+                if g is not None and g.shape != x.shape:      # e.g. a backward that forgot unbroadcast
+                    message = (f"gradcheck: backward returned a gradient of shape {g.shape} for input {i} "
+                               f"of shape {x.shape}; each input's gradient must have the input's shape")
+                    if raise_exception:
+                        raise GradcheckError(message)
+                    return False
+                if g is not None:
+                    analytical[row] = g.ravel()
                 row += 1
         bad = np.abs(analytical - numerical) > atol + rtol * np.abs(numerical)
         if bad.any():

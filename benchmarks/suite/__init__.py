@@ -8,6 +8,9 @@
 - ``memory``:   peak memory of truncated against full BPTT
 - ``truncation``: time per sequence and per update of truncated BPTT against full BPTT, beside
   the exact work (graph nodes) of each window
+- ``targets``:  the four headline ratios together: a ``train.SequenceModel`` LSTM step against
+  hand-written NumPy under two losses, and (reusing ``training`` and ``overhead``) the cell loop,
+  the layer and the per-op overhead
 - ``report``:   the printed tables and the headline targets
 
 Only the public API of tinygrad_rnn is used.

@@ -6,6 +6,7 @@ alike, and the reported figure is each contender's median. Only ratios measured 
 run are meaningful; the absolute times depend on the machine and what else runs on it.
 """
 import contextlib
+import functools
 import gc
 import math
 import statistics
@@ -53,6 +54,33 @@ def interleaved(timers: dict, repeats: int) -> dict:
 
 def medians(samples: dict) -> dict:
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def time_steps(steps: dict, repeats: int, min_sample_seconds: float) -> tuple:
+    """Time training steps (name -> zero-argument ``step()`` returning its loss) against each other:
+    one warm-up call each, which also sizes its samples (``calls_per_sample``), then ``repeats``
+    interleaved samples. Returns (first losses as floats, calls per sample, samples in seconds)."""
+    first_loss, numbers = {}, {}
+    for name, step in steps.items():
+        start = time.perf_counter()
+        loss = step()
+        first_loss[name] = loss if isinstance(loss, float) else loss.item()
+        numbers[name] = calls_per_sample(time.perf_counter() - start, min_sample_seconds)
+    timers = {name: functools.partial(seconds_of, step, numbers[name]) for name, step in steps.items()}
+    return first_loss, numbers, interleaved(timers, repeats)
+
+
+def losses_agree(first_loss: dict, reference: str, rtol: float = 1e-4) -> bool:
+    """Whether every first loss (of steps started from the same weights) is within ``rtol`` of the
+    ``reference``'s: a check that the contenders compute the same thing."""
+    return max(abs(loss - first_loss[reference]) for loss in first_loss.values()) < rtol * abs(first_loss[reference])
+
+
+def ratio_spread(samples: dict, numerator: str, denominator: str) -> list:
+    """[lowest, highest] of the ratio numerator / denominator over the interleaved rounds (round r
+    pairs the r-th sample of each): how much the ratio of medians could move with the load."""
+    ratios = [a / b for a, b in zip(samples[numerator], samples[denominator])]
+    return [min(ratios), max(ratios)]
 
 
 # --- threads -----------------------------------------------------------------------------------------

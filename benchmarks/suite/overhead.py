@@ -110,14 +110,16 @@ IMPLEMENTATIONS = {"engine": functools.partial(graph_step, ENGINE), "mini": func
 
 
 def per_op(n_ops: int, repeats: int) -> dict:
-    """µs per op (forward + backward) of each implementation on one chain of ``n_ops`` ops, interleaved,
-    and whether their gradients agree."""
+    """µs per op (forward + backward) of each implementation on one chain of ``n_ops`` ops, interleaved
+    (medians, and every sample), and whether their gradients agree."""
     grads = {name: np.asarray(fn(n_ops)) for name, fn in IMPLEMENTATIONS.items()}     # also a warm-up
     agree = all(np.allclose(g, grads["numpy"], rtol=1e-5) for g in grads.values())
     timers = {name: functools.partial(measure.seconds_of, functools.partial(fn, n_ops))
               for name, fn in IMPLEMENTATIONS.items()}
-    us = {name: s / n_ops * 1e6 for name, s in measure.medians(measure.interleaved(timers, repeats)).items()}
-    return {"n_ops": n_ops, "us_per_op": us,
+    seconds = measure.interleaved(timers, repeats)
+    samples = {name: [s / n_ops * 1e6 for s in values] for name, values in seconds.items()}
+    us = measure.medians(samples)
+    return {"n_ops": n_ops, "us_per_op": us, "samples_us": samples,
             "ratios": {"engine/mini": us["engine"] / us["mini"], "engine/numpy": us["engine"] / us["numpy"],
                        "mini/numpy": us["mini"] / us["numpy"],
                        # the bookkeeping alone: time above the raw NumPy calls, engine against mini

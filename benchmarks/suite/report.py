@@ -1,4 +1,6 @@
 """The printed tables and the headline targets (met / not met), from the measured results."""
+from .measure import ratio_spread
+from .targets import LOSSES
 from .training import RATIOS, VARIANTS, ratio_key
 
 #: ratio columns of the training table: header -> ratio key
@@ -119,4 +121,78 @@ def headline_table(targets: list) -> str:
         lines.append(f"  {t['name']:<47} {_cell(t['value'], 6)}   target <= {t['target']:<4}  {verdict}")
         if t.get("per_config"):
             lines.append("      " + ", ".join(f"{label}: {r:.2f}" for label, r in t["per_config"].items()))
+    return "\n".join(lines)
+
+
+# --- the targets section ---------------------------------------------------------------------
+
+#: the targets section's rows: key -> (what is measured, target ratio)
+TARGETS = {"sequence_model": ("SequenceModel LSTM step / NumPy", 1.15),
+           "cells": ("LSTMCell loop, every op a node / NumPy", 1.5),
+           "layer": ("nn.LSTM / NumPy", 1.0),
+           "overhead": ("per-op overhead / minimal-autograd floor", 1.25)}
+
+
+def _sizes(row: dict) -> str:
+    return f"H={row['H']} T={row['T']} B={row['B']}"
+
+
+def targets_headline(result: dict) -> list:
+    """The targets section's rows, each ``{name, value, spread: [lowest, highest], target, met}``; the
+    ``SequenceModel`` row once per loss, on its default variant (the first one measured)."""
+    rows = []
+    for row in result["sequence_model"]:
+        name, target = TARGETS["sequence_model"]
+        default = next(iter(row["ratios"]))
+        rows.append(_target(f"{name} ({_sizes(row)}), {LOSSES[row['loss']]}", row["ratios"][default], target,
+                            spread=row["spreads"][default], variant=default.split("/")[0]))
+    lstm = result["lstm"]
+    for key, variant in (("cells", "engine_cells"), ("layer", "engine_layer")):
+        name, target = TARGETS[key]
+        rows.append(_target(f"{name} ({_sizes(lstm)})", lstm["ratios"][ratio_key(variant, "numpy")], target,
+                            spread=ratio_spread(lstm["samples_ms"], variant, "numpy")))
+    per_op = result["overhead"]
+    name, target = TARGETS["overhead"]
+    rows.append(_target(f"{name} ({per_op['n_ops']} ops)", per_op["ratios"]["engine/mini"], target,
+                        spread=ratio_spread(per_op["samples_us"], "engine", "mini")))
+    return rows
+
+
+#: the SequenceModel variants' meaning, for the table's title
+SEQUENCE_VARIANTS = {"fused": "fused = SequenceModel(fused=True), the default", "every_op": "every_op = fused=False",
+                     "default": "default = SequenceModel as it is (it takes no fused= yet)"}
+
+
+def sequence_model_table(rows: list) -> str:
+    variants = list(rows[0]["median_ms"])
+    meaning = "; ".join(SEQUENCE_VARIANTS[v] for v in variants if v in SEQUENCE_VARIANTS)
+    lines = [f"SequenceModel LSTM training step (forward + loss + backward + SGD) against hand-written NumPy BPTT, "
+             f"{_sizes(rows[0])}, median ms of {len(rows[0]['samples_ms']['numpy'])} interleaved repeats ({meaning})",
+             f"  {'loss':<38}" + "".join(f" {v:>9}" for v in variants)
+             + " |" + "".join(f" {key:>15}" for key in rows[0]["ratios"])]
+    for row in rows:
+        lines.append(f"  {LOSSES[row['loss']]:<38}" + "".join(f" {row['median_ms'][v]:>9.2f}" for v in variants)
+                     + " |" + "".join(f" {r:>15.2f}" for r in row["ratios"].values())
+                     + ("" if row["losses_agree"] else f"   (first-step losses DISAGREE: {row['first_loss']!r})"))
+    return "\n".join(lines)
+
+
+def targets_tables(result: dict) -> str:
+    """The section's measurements: the SequenceModel steps, the LSTM configuration, the per-op overhead."""
+    variants = list(result["lstm"]["median_ms"])
+    repeats = len(result["lstm"]["samples_ms"]["numpy"])
+    return "\n\n".join([sequence_model_table(result["sequence_model"]),
+                         training_header(variants, repeats) + "\n" + training_row(result["lstm"], variants),
+                         overhead_table(result["overhead"])])
+
+
+def targets_table(rows: list) -> str:
+    width = max(len(t["name"]) for t in rows)
+    lines = ["Targets (ratios of medians in this run; spread: the lowest and highest ratio over the "
+             "interleaved rounds)",
+             f"  {'what':<{width}} {'ratio':>6}  {'spread':<11}  target"]
+    for t in rows:
+        verdict = "met" if t["met"] else "NOT met"
+        spread = f"{t['spread'][0]:.2f}-{t['spread'][1]:.2f}"
+        lines.append(f"  {t['name']:<{width}} {_cell(t['value'], 6)}  {spread:<11}  <= {t['target']:<5} {verdict}")
     return "\n".join(lines)

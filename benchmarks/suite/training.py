@@ -19,7 +19,6 @@ signatures, so only the ``Backend`` (which library's nn/F/optim) differs.
 """
 import dataclasses
 import functools
-import time
 
 import numpy as np
 
@@ -181,28 +180,21 @@ def available_variants(torch) -> list:
 # --- measuring one configuration ----------------------------------------------------------------------
 
 def run_config(config: Config, repeats: int, min_sample_seconds: float, torch=None, dtype=np.float32) -> dict:
-    """Time every available variant on ``config``, interleaved; medians (and minima) in ms, and the
-    ratios of the medians.
+    """Time every available variant on ``config``, interleaved; medians (and minima, and every
+    sample) in ms, and the ratios of the medians.
 
     The first (warm-up) call of each variant starts from the same weights, so the losses it
     returns must agree: ``losses_agree`` is a check that the variants compute the same thing.
     """
     data, weights = make_data(config, dtype), initial_weights(config, dtype)
     steps = {v: build_step(v, config, weights, data, dtype, torch) for v in available_variants(torch)}
-    first_loss, numbers = {}, {}
-    for variant, step in steps.items():
-        start = time.perf_counter()
-        loss = step()
-        first_loss[variant] = loss if isinstance(loss, float) else loss.item()
-        numbers[variant] = measure.calls_per_sample(time.perf_counter() - start, min_sample_seconds)
-    timers = {v: functools.partial(measure.seconds_of, step, numbers[v]) for v, step in steps.items()}
-    samples = measure.interleaved(timers, repeats)
+    first_loss, numbers, samples = measure.time_steps(steps, repeats, min_sample_seconds)
     median = measure.medians(samples)
-    spread = max(abs(loss - first_loss["numpy"]) for loss in first_loss.values()) / abs(first_loss["numpy"])
     return {**dataclasses.asdict(config),
             "median_ms": {v: seconds * 1e3 for v, seconds in median.items()},
             "min_ms": {v: min(values) * 1e3 for v, values in samples.items()},
+            "samples_ms": {v: [seconds * 1e3 for seconds in values] for v, values in samples.items()},
             "calls_per_sample": numbers,
             "ratios": {ratio_key(a, b): median[a] / median[b] for a, b in RATIOS if a in median and b in median},
             "first_loss": first_loss,
-            "losses_agree": spread < 1e-4}
+            "losses_agree": measure.losses_agree(first_loss, "numpy")}

@@ -22,7 +22,7 @@ from .spectrum import (DERIVATIVE_BOUND, PascanuCondition, Spectrum, eigenvalue_
                        pascanu_condition, power_norms, regime, singular_values, spectral_radius, spectrum,
                        transient_growth_example)
 from .truncation_cost import TruncationCost, TruncationTiming, time_truncation, truncation_cost
-from .unrolled import INITS, NONLINEARITIES, Unrolled, init_weight_hh_, linear_rnn_cell, unroll
+from .unrolled import INITS, NONLINEARITIES, Unrolled, init_weight_hh_, unroll
 
 __all__ = ["DERIVATIVE_BOUND", "PascanuCondition", "Spectrum", "eigenvalue_regime", "eigvals",
            "pascanu_condition", "power_norms", "regime", "singular_values", "spectral_radius", "spectrum",
@@ -30,7 +30,7 @@ __all__ = ["DERIVATIVE_BOUND", "PascanuCondition", "Spectrum", "eigenvalue_regim
            "all_gradients", "grad_norm", "grad_norms",
            "jacobian_between", "step_jacobians", "jacobians_to_last", "jacobian_products", "spectral_norm",
            "activation_derivative", "rnn_jacobian_formula", "lstm_cell_jacobian_formula",
-           "unroll", "Unrolled", "init_weight_hh_", "linear_rnn_cell", "INITS", "NONLINEARITIES",
+           "unroll", "Unrolled", "init_weight_hh_", "INITS", "NONLINEARITIES",
            "gradient_flow", "compare_gradient_flow", "GradientFlow", "GATE_NAMES",
            "plot_gradient_flow", "plot_eigenvalues", "gradient_flow_figure", "format_table", "have_matplotlib",
            "Panel", "curves_figure", "TruncationCost", "TruncationTiming", "time_truncation",

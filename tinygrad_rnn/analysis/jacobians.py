@@ -24,8 +24,8 @@ asks the graph for ∂h_T/∂h_k directly.
 Shapes. A state is (H,) or, for a batch, (B, H). Samples in a batch never interact, so the
 Jacobian of a batch is block diagonal with one H x H block per sample; we return the blocks,
 (B, H, H), or (H, H) for an unbatched state. One backward pass seeded with 1 at unit i of *every*
-sample gives row i of every sample's block at once. The spectral norm of a block-diagonal matrix
-is the largest of its blocks' (``spectral_norm``).
+sample gives row i of every sample's block at once (``autograd.jacobian_rows(y, xs, per_sample=True)``).
+The spectral norm of a block-diagonal matrix is the largest of its blocks' (``spectral_norm``).
 """
 import numpy as np
 
@@ -33,9 +33,11 @@ from .. import autograd
 from ..core import Tensor
 
 
-def _per_sample(array: np.ndarray, batched: bool) -> np.ndarray:
-    """(B, H) -> (B, H); unbatched (H,) -> (1, H)."""
-    return array if batched else array[None]
+def _stack_rows(rows: list, x: Tensor, batched: bool) -> np.ndarray:
+    """Row i of ∂y/∂x for i = 1..H_y (each (B, H_x) or (H_x,), None where nothing reached x) ->
+    the Jacobian blocks (B, H_y, H_x), or (H_y, H_x) for unbatched states."""
+    rows = [np.zeros(x.shape) if g is None else np.asarray(g, dtype=np.float64) for g in rows]
+    return np.stack(rows, axis=1 if batched else 0)        # (B, H_y, H_x), or (H_y, H_x)
 
 
 def _check_state(tensor, what: str) -> None:
@@ -55,19 +57,10 @@ def jacobian_between(y: Tensor, x: Tensor) -> np.ndarray | None:
     _check_state(x, "jacobian_between")
     if not (y.requires_grad and x.requires_grad):
         return None
-    batched = y.ndim == 2
-    rows, reached = [], False
-    for i in range(y.shape[-1]):
-        seed = np.zeros(y.shape)
-        seed[..., i] = 1                                   # unit i of every sample
-        (g,) = autograd.grad(y, x, grad_outputs=seed, retain_graph=True, allow_unused=True)
-        reached = reached or g is not None
-        row = np.zeros(x.shape) if g is None else np.asarray(g.data, dtype=np.float64)
-        rows.append(_per_sample(row, batched))             # (B, H_x): row i of each sample's block
-    if not reached:
+    rows = [g for (g,) in autograd.jacobian_rows(y, [x], per_sample=True)]   # row i: (B, H_x) or (H_x,)
+    if all(g is None for g in rows):
         return None
-    jac = np.stack(rows, axis=1)                           # (B, H_y, H_x)
-    return jac if batched else jac[0]
+    return _stack_rows(rows, x, batched=y.ndim == 2)
 
 
 def step_jacobians(states) -> list:
@@ -95,25 +88,15 @@ def jacobians_to_last(states) -> list:
     last = states[-1]
     if not last.requires_grad:                            # no graph at all
         return [None] * len(states)
-    batched = last.ndim == 2
     wanted = [s for s in states if s.requires_grad]
-    rows = {id(s): [] for s in wanted}
-    reached = {id(s): False for s in wanted}
-    for i in range(last.shape[-1]):
-        seed = np.zeros(last.shape)
-        seed[..., i] = 1
-        found = autograd.grad(last, wanted, grad_outputs=seed, retain_graph=True, allow_unused=True)
-        for s, g in zip(wanted, found):
-            reached[id(s)] = reached[id(s)] or g is not None
-            row = np.zeros(s.shape) if g is None else np.asarray(g.data, dtype=np.float64)
-            rows[id(s)].append(_per_sample(row, batched))
+    passes = autograd.jacobian_rows(last, wanted, per_sample=True)     # pass i: row i for every s_k
+    rows = {id(s): [found[k] for found in passes] for k, s in enumerate(wanted)}
     result = []
     for s in states:
-        if id(s) not in rows or not reached[id(s)]:
+        if id(s) not in rows or all(g is None for g in rows[id(s)]):
             result.append(None)
-            continue
-        jac = np.stack(rows[id(s)], axis=1)                # (B, H_T, H_k)
-        result.append(jac if batched else jac[0])
+        else:
+            result.append(_stack_rows(rows[id(s)], s, batched=last.ndim == 2))
     return result
 
 

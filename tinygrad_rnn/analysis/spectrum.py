@@ -25,6 +25,7 @@ import dataclasses
 import numpy as np
 
 from ..core import Tensor
+from ..nn.init import spectral_radius    # rho(W) = max |lambda|, lives in nn.init; analysis re-exports it
 
 #: bound gamma on |phi'(a)| for each nonlinearity (Pascanu et al. 2013)
 DERIVATIVE_BOUND = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "linear": 1.0}
@@ -59,11 +60,6 @@ def eigvals(W) -> np.ndarray:
     """Eigenvalues of a square matrix (ndarray or Tensor), largest |lambda| first (complex dtype)."""
     lam = np.linalg.eigvals(_square(W, "eigvals")).astype(complex)
     return lam[np.argsort(-np.abs(lam), kind="stable")]
-
-
-def spectral_radius(W) -> float:
-    """rho(W) = max |lambda|: the growth factor per step of W^k in the long run."""
-    return float(np.abs(eigvals(W)).max())
 
 
 def singular_values(W) -> np.ndarray:

@@ -6,33 +6,26 @@ gradient-flow experiments, the drawings and the CLI.
     net.cell_states     # [c_0, ..., c_5] for the LSTM, None otherwise
     net.loss            # L = sum(h_T), a loss on the last step
 
-It calls the cells' own step functions (``nn.cells.rnn_cell``, ``lstm_cell``, ``gru_cell``) inside
-``time_step(t)``, so every tensor of step t has ``.step == t`` and the lecture's name (h_3, f_3, ...).
-The weights come from PyTorch's default initialisation, and then ``init_weight_hh_`` sets the
-recurrent weight W_hh as asked. For the RNN there is one more activation than PyTorch offers,
-``"linear"`` (h_t = a_t), for which ∂h_T/∂h_k = W_hh^(T-k) exactly: the eigenvalue story without φ'.
+It unrolls the cell with every op a node (``RNNCell.step_with(..., fused=False)``; ``fused=True``
+for one node per step), through
+``nn.unrolling.unroll_steps``, as the layers and ``SequenceModel`` do), so every tensor of step t
+has ``.step == t`` and the lecture's name (h_3, f_3, ...). The weights come from PyTorch's default
+initialisation, and then ``init_weight_hh_`` sets the recurrent weight W_hh as asked. For the RNN
+there is one more activation than PyTorch offers, ``"linear"`` (h_t = a_t, ``nn.RNNCell``'s
+addition), for which ∂h_T/∂h_k = W_hh^(T-k) exactly: the eigenvalue story without φ'.
 """
 import dataclasses
 
 import numpy as np
 
-from ..core import Tensor, time_step, zeros
-from ..nn.cells import CELLS, gru_cell, lstm_cell, rnn_cell
+from ..core import Tensor, zeros
+from ..nn.cells import CELLS, RNNCell
 from ..nn.init import RECURRENT_INITS as INITS
 from ..nn.init import forget_gate_bias_, init_weight_hh_
 from ..nn.linear import check_sizes
+from ..nn.unrolling import unroll_steps
 
-NONLINEARITIES = ("tanh", "relu", "linear")
-
-
-def linear_rnn_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, t="t") -> Tensor:
-    """An Elman RNN step without activation: h_t = x_t W_ihᵀ + b_ih + h_(t-1) W_hhᵀ + b_hh.
-    ``x`` (I,) or (B, I), ``h`` (H,) or (B, H) -> h_t like ``h``."""
-    a = x @ weight_ih.T + h @ weight_hh.T
-    if bias_ih is not None:
-        a = a + bias_ih + bias_hh
-    a.name = f"h_{t}"
-    return a
+NONLINEARITIES = RNNCell.NONLINEARITIES
 
 
 @dataclasses.dataclass
@@ -61,7 +54,7 @@ class Unrolled:
 def unroll(cell: str = "rnn", steps: int = 5, hidden_size: int = 3, input_size: int = 2, *,
            init: str = "default", scale: float | None = None, nonlinearity: str = "tanh",
            batch: int | None = None, cut_at: int | None = None, forget_bias: float | None = None, seed: int = 0,
-           dtype=np.float64) -> Unrolled:
+           fused: bool = False, dtype=np.float64) -> Unrolled:
     """Run ``cell`` ("rnn", "lstm", "gru") for ``steps`` steps on random inputs x_t ~ N(0, 1), from
     h_0 = 0 (and c_0 = 0), a leaf with ``requires_grad=True`` so that ∂h_T/∂h_0 exists.
 
@@ -88,35 +81,30 @@ def unroll(cell: str = "rnn", steps: int = 5, hidden_size: int = 3, input_size: 
     if cut_at is not None and not 1 <= cut_at < steps:
         raise ValueError(f"unroll: cut_at must be a step between 1 and steps - 1 = {steps - 1}, got {cut_at}")
     rng = np.random.default_rng(seed)
-    module = CELLS[cell](input_size, hidden_size, dtype=dtype, generator=rng)
+    options = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
+    module = CELLS[cell](input_size, hidden_size, dtype=dtype, generator=rng, **options)
     init_weight_hh_(module.weight_hh, init, scale, module.gates, generator=rng)
     if forget_bias is not None:
         forget_gate_bias_(module, forget_bias)
     params = {name: getattr(module, name) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
-    weights = tuple(params.values())
 
     state_shape = (hidden_size,) if batch is None else (batch, hidden_size)
-    h = zeros(state_shape, dtype=dtype, requires_grad=True, name="h_0")
-    c = zeros(state_shape, dtype=dtype, requires_grad=True, name="c_0") if cell == "lstm" else None
-    hidden, cell_states, inputs = [h], ([c] if c is not None else None), []
-    for t in range(1, steps + 1):
-        if t - 1 == cut_at:                               # truncated BPTT: gradients stop here
-            h = h.detach()
-            c = c.detach() if c is not None else None
-        with time_step(t):
-            x = Tensor(rng.standard_normal(state_shape[:-1] + (input_size,)).astype(dtype), name=f"x_{t}")
-            if cell == "lstm":
-                h, c = lstm_cell(x, h, c, *weights, t=t)
-            elif cell == "gru":
-                h = gru_cell(x, h, *weights, t=t)
-            elif nonlinearity == "linear":
-                h = linear_rnn_cell(x, h, *weights, t=t)
-            else:
-                h = rnn_cell(x, h, *weights, nonlinearity=nonlinearity, t=t)
-        inputs.append(x)
-        hidden.append(h)
-        if cell_states is not None:
-            cell_states.append(c)
-    loss = h.sum()
+    inputs = [Tensor(rng.standard_normal(state_shape[:-1] + (input_size,)).astype(dtype), name=f"x_{t}")
+              for t in range(1, steps + 1)]
+    state = tuple(zeros(state_shape, dtype=dtype, requires_grad=True, name=f"{name}_0")
+                  for name in module.state_names)
+
+    def step(x_t, state, label):
+        return module.step_with(x_t, state, module.weights, fused=fused, t=label, **module.options)
+    names = module.state_names
+    if cut_at is None:
+        states = [state] + unroll_steps(step, inputs, state, names)
+    else:                                                  # truncated BPTT: gradients stop after step cut_at
+        before = [state] + unroll_steps(step, inputs[:cut_at], state, names)
+        carried = tuple(s.detach() for s in before[-1])
+        states = before + unroll_steps(step, inputs[cut_at:], carried, names, start=cut_at + 1)
+    hidden = [s[0] for s in states]
+    cell_states = [s[1] for s in states] if len(names) == 2 else None
+    loss = hidden[-1].sum()
     loss.name = "loss"
     return Unrolled(cell, nonlinearity, params, inputs, hidden, cell_states, loss, cut_at)

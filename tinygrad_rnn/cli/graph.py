@@ -3,7 +3,7 @@
 It unrolls a small net (hidden size 3, input size 2, unbatched), computes dL/dx for every tensor
 for L = sum(h_T) without writing any ``.grad`` (``analysis.all_gradients``), and draws the graph
 (``viz.draw_graph``). ``--cut-at t`` detaches the state between steps t and t+1, as truncated BPTT
-does. Without ``--out`` the DOT text is printed; ``--out`` writes .dot (needs nothing), .svg or .png
+does; ``--fused`` makes each step one node, as the layers and ``train`` run it. Without ``--out`` the DOT text is printed; ``--out`` writes .dot (needs nothing), .svg or .png
 (need Graphviz's ``dot``).
 """
 from ..analysis import all_gradients, unroll
@@ -23,6 +23,9 @@ def add_parser(sub):
     p.add_argument("--detail", choices=DETAILS, default=None,
                    help="ops: every op; cells: one node per state per step, for long sequences; rolled: one "
                         "cell with its recurrent loop (default: ops up to 4 steps, cells beyond)")
+    p.add_argument("--fused", action="store_true",
+                   help="each step one node (lstm_step ...), as nn.LSTM and train run it, instead of every op a "
+                        "node (the default here, to show every gate)")
     p.add_argument("--cut-at", type=positive_int, default=None, metavar="t",
                    help="detach the state after step t (truncated BPTT): no gradient crosses")
     p.add_argument("--out", type=output_file(*SUFFIXES), default=None, metavar="FILE",
@@ -31,7 +34,7 @@ def add_parser(sub):
 
 
 def run(args):
-    net = unroll(args.cell, steps=args.steps, hidden_size=3, input_size=2, cut_at=args.cut_at)
+    net = unroll(args.cell, steps=args.steps, hidden_size=3, input_size=2, cut_at=args.cut_at, fused=args.fused)
     title = (f"{args.cell.upper()}, T = {args.steps}, L = sum(h_{args.steps})"
              + (f", cut after step {args.cut_at}" if args.cut_at else ""))
     detail = args.detail or ("ops" if args.steps <= 4 else "cells")

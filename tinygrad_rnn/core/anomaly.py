@@ -29,7 +29,6 @@ for backward, and a backward pass run in anomaly mode recomputes it before using
 changed array raises ``SavedTensorModifiedError`` (with or without ``check_nan``; not a PyTorch
 feature). So put both the forward and the backward pass inside ``detect_anomaly()``.
 """
-import functools
 import os
 import sys
 import weakref
@@ -38,6 +37,7 @@ import zlib
 import numpy as np
 
 from . import time_step as _time_step
+from .modes import Mode
 
 _enabled = False    # read by Function.apply and run_backward before calling the hooks
 _check_nan = True
@@ -74,7 +74,17 @@ def _set(mode: bool, check_nan: bool) -> None:
     _enabled, _check_nan = bool(mode), bool(check_nan)
 
 
-class detect_anomaly:
+class _AnomalyMode(Mode):
+    """Anomaly mode, the pair (enabled, check_nan), switched for a ``with`` block or a decorated call."""
+
+    def _get(self) -> tuple:
+        return _enabled, _check_nan
+
+    def _set(self, state: tuple) -> None:
+        _set(*state)                   # the module function above (clears the session on a switch)
+
+
+class detect_anomaly(_AnomalyMode):
     """Turn anomaly detection on inside a ``with`` block or a decorated function (nestable).
 
     ``check_nan=True`` (default): raise ``AnomalyError`` at the first op whose forward output
@@ -90,26 +100,10 @@ class detect_anomaly:
 
     def __init__(self, check_nan: bool = True):
         self.check_nan = bool(check_nan)
-        self._previous = []  # a stack: the same object may be re-entered (recursion of a decorated function)
-
-    def __enter__(self):
-        self._previous.append((_enabled, _check_nan))
-        _set(True, self.check_nan)
-        return self
-
-    def __exit__(self, *exc):
-        _set(*self._previous.pop())
-        return False
-
-    def __call__(self, func):
-        @functools.wraps(func)
-        def checked(*args, **kwargs):
-            with self:
-                return func(*args, **kwargs)
-        return checked
+        super().__init__((True, self.check_nan))
 
 
-class set_detect_anomaly:
+class set_detect_anomaly(_AnomalyMode):
     """Switch anomaly detection on (``mode=True``) or off (``False``), as PyTorch's.
 
     Works three ways: a plain call ``set_detect_anomaly(True)`` switches it from now on; as
@@ -120,32 +114,7 @@ class set_detect_anomaly:
 
     def __init__(self, mode: bool, check_nan: bool = True):
         self.mode, self.check_nan = bool(mode), bool(check_nan)
-        self._previous = [(_enabled, _check_nan)]
-        self._applied = True     # switched already, as PyTorch does, so that a plain call works
-        _set(self.mode, self.check_nan)
-
-    def __enter__(self):
-        if self._applied:        # the switch made by __init__ is this block's
-            self._applied = False
-        else:                    # the same object entered again
-            self._previous.append((_enabled, _check_nan))
-            _set(self.mode, self.check_nan)
-        return self
-
-    def __exit__(self, *exc):
-        _set(*self._previous.pop())
-        return False
-
-    def __call__(self, func):
-        if self._applied:        # used as a decorator: undo the switch made at decoration time
-            self._applied = False
-            _set(*self._previous.pop())
-
-        @functools.wraps(func)
-        def switched(*args, **kwargs):
-            with set_detect_anomaly(self.mode, self.check_nan):
-                return func(*args, **kwargs)
-        return switched
+        super().__init__((self.mode, self.check_nan), switch_now=True)
 
 
 # --- the two hooks --------------------------------------------------------------------------------

@@ -13,10 +13,11 @@ Two steps, both loops (no recursion, so a 100,000-step chain is fine):
 
 Both steps touch each node and edge once: the time is linear in the graph's size.
 
-One refinement: an op with several outputs (``chunk`` gives i, f, g, o from one node) must run
-its backward once, with all their gradients. Its outputs all come before its inputs in the
-reverse walk, so their gradients are collected as they arrive, and the op's backward runs when
-the last of them has been visited.
+What a library adds to chapter 1's loop, each a small helper below it: ``.grad`` accumulation
+for leaves and ``retain_grad()`` tensors, or gradients returned for ``inputs=``
+(``_Results``); fan-in sums done in place once the total is an array the walk made
+(``_RunningTotals``); one backward for an op with several outputs (``_Gathered``); the saved
+arrays' checks and anomaly mode's hooks (``_call_backward``); and freeing the saved arrays.
 """
 import numpy as np
 
@@ -58,6 +59,23 @@ def topological_order(root, inputs_of=_inputs_needing_grad) -> list:
     return order
 
 
+def reachable(root) -> list:
+    """Every tensor ``root`` was computed from (``root`` included, and constants too), each once, in
+    the order found: the graph as its links (``grad_fn.parents``) say, whatever requires grad.
+    ``root`` may be a list of tensors. For checks and tests that ask "is x in this graph?"."""
+    roots = root if isinstance(root, (list, tuple)) else [root]
+    seen, stack, found = set(), list(reversed(roots)), []
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        found.append(tensor)
+        if tensor._ctx is not None:
+            stack.extend(reversed(tensor._ctx.parents))
+    return found
+
+
 def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, inputs=None):
     """Accumulate dL/dx into ``x.grad`` for every leaf (and every ``retain_grad()`` tensor) below ``root``.
 
@@ -68,73 +86,104 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, inputs=
     With ``inputs`` (a sequence of tensors), no ``.grad`` is touched: the gradients of
     those tensors are returned instead, in order (``None`` where nothing flowed).
     This is what ``autograd.grad`` and ``jacobian`` use.
+
+    The loop is chapter 1's ``my_backward``; the helpers below it are what a library adds.
     """
     if _anomaly._enabled:
         _anomaly.check_seed(root, gradient)     # a NaN seed, or a NaN loss fed by a NaN input
-    wanted = None if inputs is None else {id(t): None for t in inputs}
     order = topological_order(root)
-    grads = {id(root): gradient}            # running dL/d(tensor), keyed by tensor identity
-    summed = set()                          # keys whose running total is an array made here by a sum
-    waiting = _several_output_nodes(order)  # node with several outputs -> their gradients, filled in below
+    results = _Results(inputs)              # where gradients end up: .grad, or the inputs= list
+    grads = _RunningTotals({id(root): gradient})    # dL/d(tensor) so far, by tensor identity
+    gathered = _Gathered(order)             # ops with several outputs (chunk) wait for all of them
     for tensor in reversed(order):
         grad = grads.pop(id(tensor), None)
-        fn = tensor._ctx
         if grad is not None:
-            if wanted is not None:
-                if id(tensor) in wanted:    # complete now: every consumer has already sent its share
-                    wanted[id(tensor)] = grad
-            elif fn is None or tensor._retains_grad:
-                _accumulate(tensor, grad)
-        if fn is None:
-            continue
-        if fn.n_outputs:                    # e.g. chunk: one backward, once every output's gradient is in
-            grad = _collect(waiting[fn], tensor._output_index, grad)
-            if grad is None:
-                continue
-        elif grad is None and not fn.backward_without_grad:
-            continue                        # nothing flowed here (e.g. a tensor that does not affect root)
-        if _anomaly._enabled:
-            _anomaly.check_saved(fn, tensor)            # checksums of the saved arrays, if it took them
-            parent_grads = fn.run_backward(grad, tensor)
-            _anomaly.check_backward(fn, tensor, grad, parent_grads)
-        else:
-            parent_grads = fn.run_backward(grad, tensor)    # checks the saved tensors' versions first
-        for parent, parent_grad in zip(fn.parents, parent_grads):
-            if parent_grad is None or not parent._requires_grad:
-                continue
-            key = id(parent)
-            if key not in grads:
-                grads[key] = parent_grad        # may be shared with other tensors' gradients: don't modify it
-            elif key in summed:
-                grads[key] += parent_grad       # a sum this loop made itself: add in place (no new array)
-            else:
-                grads[key] = grads[key] + parent_grad
-                summed.add(key)
-        if not retain_graph:
-            fn.free()
-    if wanted is not None:
-        return [wanted[id(t)] for t in inputs]
-
-
-def _several_output_nodes(order) -> dict:
-    """For each node with several outputs in ``order``: [how many of its outputs the walk will
-    visit, a list for their gradients]. (All outputs come before the node's inputs in the walk.)"""
-    waiting = {}
-    for tensor in order:
+            results.take(tensor, grad)      # complete now: every consumer has sent its share
         fn = tensor._ctx
-        if fn is not None and fn.n_outputs:
-            entry = waiting.setdefault(fn, [0, [None] * fn.n_outputs])
-            entry[0] += 1
-    return waiting
+        if fn is None:
+            continue                        # a leaf: nothing further back
+        if fn.n_outputs:
+            grad = gathered.collect(tensor, grad)   # a list, once the last output is visited
+        if grad is None:
+            continue                        # nothing flowed here
+        for parent, parent_grad in zip(fn.parents, _call_backward(fn, grad, tensor)):
+            if parent_grad is not None and parent._requires_grad:
+                grads.add(id(parent), parent_grad)  # fan-in: gradients add up
+        if not retain_graph:
+            fn.free()                       # drop the saved arrays
+    return results.found()
 
 
-def _collect(entry, index: int, grad):
-    """Store one output's gradient; return the list of all of them once the last one is in, else None."""
-    entry[1][index] = grad
-    entry[0] -= 1
-    if entry[0] or all(g is None for g in entry[1]):
-        return None
-    return entry[1]
+def _call_backward(fn, grad, tensor):
+    """``fn``'s gradients for its parents (its saved arrays checked first); in anomaly mode, with
+    the checksums of the saved arrays and the returned gradients checked too."""
+    if not _anomaly._enabled:
+        return fn.checked_backward(grad, tensor)
+    _anomaly.check_saved(fn, tensor)
+    parent_grads = fn.checked_backward(grad, tensor)
+    _anomaly.check_backward(fn, tensor, grad, parent_grads)
+    return parent_grads
+
+
+class _RunningTotals(dict):
+    """dL/d(tensor) summed over the consumers seen so far. The first share is stored as it is (it
+    may be another tensor's gradient too: never written to); from the second on, the total is an
+    array made here, so later shares are added into it in place (no new array per share)."""
+
+    def __init__(self, first):
+        super().__init__(first)
+        self.made_here = set()
+
+    def add(self, key, grad) -> None:
+        if key not in self:
+            self[key] = grad
+        elif key in self.made_here:
+            self[key] += grad
+        else:
+            self[key] = self[key] + grad
+            self.made_here.add(key)
+
+
+class _Results:
+    """Where the walk leaves gradients: in ``.grad`` of the leaves and ``retain_grad()`` tensors or,
+    with ``inputs=`` (``autograd.grad``), in a list for those tensors and nowhere else."""
+
+    def __init__(self, inputs):
+        self.inputs = inputs
+        self.wanted = None if inputs is None else {id(t): None for t in inputs}
+
+    def take(self, tensor, grad) -> None:
+        if self.wanted is not None:
+            if id(tensor) in self.wanted:
+                self.wanted[id(tensor)] = grad
+        elif tensor._ctx is None or tensor._retains_grad:
+            _accumulate(tensor, grad)
+
+    def found(self):
+        return None if self.wanted is None else [self.wanted[id(t)] for t in self.inputs]
+
+
+class _Gathered:
+    """The gradients of the outputs of each op with several outputs (``chunk`` gives i, f, g, o from
+    one node): its backward runs once, with all of them. All its outputs come before its inputs in
+    the reverse walk, so the walk counts them down and hands over the list at the last one."""
+
+    def __init__(self, order):
+        self.waiting = {}               # node -> [outputs still to visit, their gradients]
+        for tensor in order:
+            fn = tensor._ctx
+            if fn is not None and fn.n_outputs:
+                self.waiting.setdefault(fn, [0, [None] * fn.n_outputs])[0] += 1
+
+    def collect(self, tensor, grad):
+        """Store one output's gradient; the list of all of them once the last is in (None before,
+        or if none of them got a gradient)."""
+        entry = self.waiting[tensor._ctx]
+        entry[1][tensor._output_index] = grad
+        entry[0] -= 1
+        if entry[0] or all(g is None for g in entry[1]):
+            return None
+        return entry[1]
 
 
 def _accumulate(tensor, grad: np.ndarray) -> None:

@@ -26,7 +26,7 @@ into ``self``.
 Saved arrays are checked before backward uses them. Every in-place write the library makes
 (``optimizer.step()``, ``nn.init``, ``x.zero_()``, ``x.data = ...``) bumps the tensor's version
 (``Tensor._version``) and ticks one global clock of writes. ``save_for_backward`` notes the clock
-(``saved_at``), and ``run_backward`` compares it with the clock now: equal, nothing was written
+(``saved_at``), and ``checked_backward`` compares it with the clock now: equal, nothing was written
 anywhere since, and backward goes ahead (the usual case: one comparison of two ints). Otherwise
 it looks at the inputs (and the output) whose arrays were saved — arrays made inside ``forward``,
 such as ``x > 0`` in ``ReLU``, belong to the node alone — and raises ``SavedTensorModifiedError``
@@ -61,10 +61,6 @@ class Function:
     #: (``chunk``) made that many Tensors; its ``backward`` gets a list of gradients, one per
     #: output (``None`` for an output nothing flowed back to).
     n_outputs: int = 0
-    #: True for a node whose consumers hand it their share of the gradient directly instead of
-    #: through the graph (``RecurrentWeight`` in nn/steps.py): its backward runs even when no
-    #: gradient arrived, with ``grad`` None. Every other node is skipped then.
-    backward_without_grad: bool = False
     #: one bool per parent: does it require grad? A backward may return None for the others.
     needs_input_grad: tuple = ()
     #: set by ``save_for_backward``: the write clock then (``tensor._write_count``)
@@ -83,7 +79,7 @@ class Function:
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
-        self.saved_at = _write_count[0]            # the write clock now, for run_backward's check
+        self.saved_at = _write_count[0]            # the write clock now, for checked_backward's check
 
     # --- building the graph -----------------------------------------------
     @classmethod
@@ -101,53 +97,45 @@ class Function:
         try:
             out = fn.forward(*[p._data for p in parents], **options)
         except (ValueError, IndexError, TypeError) as err:
-            step = _time_step.step_of(parents, _time_step._current)
-            where = f" (in time step {step})" if step is not None else ""
-            if str(err).startswith(f"{fn.op_name}:"):     # already a message written for the learner
-                if not where:
-                    raise
-                raise type(err)(f"{fn.op_name}{where}:{str(err)[len(fn.op_name) + 1:]}") from None
-            shapes = ", ".join(str(p.shape) for p in parents)
-            raise type(err)(f"{fn.op_name}{where}: failed on inputs of shape {shapes}: {err}") from None
-        if type(out) is tuple:
-            return fn._link_outputs(parents, [np.asarray(o) for o in out])
-        out = np.asarray(out)
+            raise fn._explained(err, parents) from None
+        several = type(out) is tuple       # chunk, unbind: one node, several output Tensors
+        out = tuple([np.asarray(o) for o in out]) if several else np.asarray(out)
         if anomaly._enabled:
-            anomaly.check_forward(fn, parents, out)
+            anomaly.check_forward(fn, parents, list(out) if several else out)
         needs_input_grad = tuple([p._requires_grad for p in parents])
-        needs_grad = (grad_mode._enabled and True in needs_input_grad
-                      and out.dtype.kind == "f")          # ints and bools carry no gradient
+        needs_grad = (grad_mode._enabled and True in needs_input_grad    # ints and bools carry no gradient
+                      and (all([o.dtype.kind == "f" for o in out]) if several else out.dtype.kind == "f"))
+        if several:
+            return fn._link_outputs(parents, out, needs_input_grad, needs_grad)
         result = Tensor._wrap(out, requires_grad=needs_grad)
         if out.base is not None:                         # a view (x.T, x[0]): count writes with x
-            viewed = _viewed_input(out.base, parents)
-            if viewed is not None:
-                result._share_version_counter(viewed)
+            _share_version_counters((out,), (result,), parents)
         if needs_grad:
-            fn.parents = parents
-            fn.needs_input_grad = needs_input_grad       # backward may skip the others (PyTorch's name)
+            fn.parents, fn.needs_input_grad = parents, needs_input_grad   # backward may skip the others
             result._ctx = fn
         return result
 
-    def _link_outputs(self, parents, outs) -> tuple:
-        """``apply`` for an op with several outputs (``chunk``): each output Tensor links to this one
+    def _link_outputs(self, parents, outs, needs_input_grad, needs_grad) -> tuple:
+        """The end of ``apply`` for an op with several outputs: each output Tensor links to this one
         node and knows its position, so that backward runs once, with a gradient per output."""
-        if anomaly._enabled:
-            anomaly.check_forward(self, parents, outs)   # all outputs at once (a list)
-        needs_input_grad = tuple([p._requires_grad for p in parents])
-        needs_grad = grad_mode._enabled and True in needs_input_grad and all(o.dtype.kind == "f" for o in outs)
-        results = tuple(Tensor._wrap(out, requires_grad=needs_grad) for out in outs)
-        seen = viewed = None
-        for out, result in zip(outs, results):           # chunk and unbind give views of their input
-            if out.base is not None:
-                if out.base is not seen:                 # (usually all of them view the same one)
-                    seen, viewed = out.base, _viewed_input(out.base, parents)
-                if viewed is not None:
-                    result._share_version_counter(viewed)
+        results = tuple([Tensor._wrap(o, requires_grad=needs_grad) for o in outs])
+        _share_version_counters(outs, results, parents)   # chunk and unbind give views of their input
         if needs_grad:
             self.parents, self.needs_input_grad, self.n_outputs = parents, needs_input_grad, len(outs)
             for index, result in enumerate(results):
                 result._ctx, result._output_index = self, index
         return results
+
+    def _explained(self, err, parents):
+        """The error ``forward`` raised, as one for the learner: the op's name, the time step it
+        belongs to, and (unless the op wrote its own message) the shapes it got."""
+        step = _time_step.step_of(parents, _time_step._current)
+        where = f" (in time step {step})" if step is not None else ""
+        name, text = self.op_name, str(err)
+        if text.startswith(f"{name}:"):                 # already a message written for the learner
+            return err if not where else type(err)(f"{name}{where}:{text[len(name) + 1:]}")
+        shapes = ", ".join(str(p.shape) for p in parents)
+        return type(err)(f"{name}{where}: failed on inputs of shape {shapes}: {text}")
 
     @property
     def op_name(self) -> str:
@@ -158,7 +146,7 @@ class Function:
         """Drop the arrays saved for backward (the links to parents stay, so the graph can still be drawn)."""
         self.saved = None
 
-    def run_backward(self, grad, output=None):
+    def checked_backward(self, grad, output=None):
         """``backward(grad)``, after checking that the saved arrays are still usable. ``output``: the
         Tensor this node made (for a check of a saved output; skipped when not given)."""
         saved = self.saved
@@ -207,6 +195,18 @@ class Function:
 
     def __repr__(self):
         return f"<{self.op_name}>"
+
+
+def _share_version_counters(outs, results, parents) -> None:
+    """An output that is a view of an input (``x.T``, ``x[0]``, chunk's pieces) counts writes with
+    that input: writes to either are writes to both."""
+    seen = viewed = None
+    for out, result in zip(outs, results):
+        if out.base is not None:
+            if out.base is not seen:                 # (chunk's pieces all view the same input)
+                seen, viewed = out.base, _viewed_input(out.base, parents)
+            if viewed is not None:
+                result._share_version_counter(viewed)
 
 
 def _viewed_input(base, parents):

@@ -3,7 +3,7 @@
 While recording is off, ops compute values only: no node remembers its inputs,
 so nothing can be backpropagated and no memory is held for a backward pass.
 """
-import contextlib
+from .modes import Mode
 
 _enabled = True
 
@@ -13,22 +13,15 @@ def is_grad_enabled() -> bool:
     return _enabled
 
 
-class _GradMode(contextlib.ContextDecorator):
+class _GradMode(Mode):
     """Recording on or off inside a ``with`` block or a decorated function, restored afterwards."""
 
-    def __init__(self, mode: bool):
-        self.mode = bool(mode)
-        self.previous = []  # a stack: a decorated function may re-enter (recursion), so one slot is not enough
+    def _get(self) -> bool:
+        return _enabled
 
-    def __enter__(self):
+    def _set(self, mode: bool) -> None:
         global _enabled
-        self.previous.append(_enabled)
-        _enabled = self.mode
-
-    def __exit__(self, *exc):
-        global _enabled
-        _enabled = self.previous.pop()
-        return False
+        _enabled = mode
 
 
 class no_grad(_GradMode):
@@ -51,21 +44,4 @@ class set_grad_enabled(_GradMode):
     and ``@set_grad_enabled(mode)`` switch it for the block or each call only."""
 
     def __init__(self, mode: bool):
-        global _enabled
-        super().__init__(mode)
-        self.previous.append(_enabled)
-        _enabled = self.mode
-        self._switched = True      # by this call already: a plain call needs no `with`
-
-    def __enter__(self):
-        if self._switched:         # the switch made by __init__ belongs to this block
-            self._switched = False
-        else:                      # the same object entered again
-            super().__enter__()
-
-    def __call__(self, func):
-        global _enabled
-        if self._switched:         # used as a decorator: undo the switch made at decoration time
-            self._switched = False
-            _enabled = self.previous.pop()
-        return super().__call__(func)
+        super().__init__(bool(mode), switch_now=True)

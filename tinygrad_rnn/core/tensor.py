@@ -64,7 +64,7 @@ MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])
 
 #: How many in-place writes have been counted so far, over all tensors: a clock. A node that saves
 #: arrays notes its value; if it is unchanged at backward, nothing was written since, and the
-#: node's check is one comparison of two ints (``Function.run_backward``).
+#: node's check is one comparison of two ints (``Function.checked_backward``).
 _write_count = [0]
 
 

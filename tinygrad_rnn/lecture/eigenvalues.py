@@ -4,7 +4,7 @@ r"""Lecture §1–2: the eigenvalues of W_hh decide whether a linear RNN's gradi
 
 Measured: the lecture's two 2×2 examples (A = [[1, 1], [1, 1]] with λ = 2, 0; its orthogonal Q
 with λ = ±1), then, for four initialisations of an H×H W_hh, the spectral radius ρ = max |λ| and
-the growth per step of ‖∂h_T/∂h_0‖₂ = ‖W_hh^T‖₂ in a linear RNN (h_t = W_hh h_(t−1) + W_ih x_t).
+the growth per step of ‖∂h_T/∂h_0‖₂ = ‖W_hh^T‖₂ in a linear RNN (h_t = W_hh h_(t-1) + W_ih x_t).
 Circular law: an H×H matrix of i.i.d. entries of variance s²/H has its eigenvalues spread
 over a disc of radius ≈ s, so PyTorch's U(−1/√H, 1/√H) (variance 1/(3H)) gives ρ ≈ 0.58, N(0, 1/H)
 gives ρ ≈ 1 (on the edge, either side by seed), and N(0, 1.5²/H) gives ρ ≈ 1.5. The claims

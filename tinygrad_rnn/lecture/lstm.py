@@ -7,7 +7,7 @@ the sum of the two marked values; always predicting 1 has expected MSE 1/6, and 
 reports what it scores on the very batch the nets are scored on. Both are trained with Adam
 and clipping by norm at 1, the same seed and the same number of iterations. The LSTM's mean
 forget gate f_t is measured on the held-out batch before and after training: the cell path
-multiplies the gradient by f_t at every step (∂c_t/∂c_(t−1) = diag(f_t)), so what the LSTM
+multiplies the gradient by f_t at every step (∂c_t/∂c_(t-1) = diag(f_t)), so what the LSTM
 learns shows there. (That claim needs the long span: the quick version, T = 10, measures the
 gates but states no claim about them.)
 """
@@ -41,7 +41,7 @@ class Config:
 
 
 def forget_gates(model, inputs: np.ndarray) -> np.ndarray:
-    """Each unit's mean forget gate, (H,): f_t = σ(W_if x_t + b_if + W_hf h_(t−1) + b_hf) averaged over
+    """Each unit's mean forget gate, (H,): f_t = σ(W_if x_t + b_if + W_hf h_(t-1) + b_hf) averaged over
     every step and sample, for an LSTM ``SequenceModel`` run over ``inputs`` (T, B, I). Computed from
     the weights' forget-gate rows [H:2H] (PyTorch's gate order i, f, g, o) and the states the model
     produces."""

@@ -201,22 +201,39 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
 
 
 # --- helpers PyTorch lacks -----------------------------------------------------------
-def _check_square(fn: str, tensor: Tensor) -> None:
-    _check_floating(fn, tensor)
-    if tensor.ndim != 2 or tensor.shape[0] != tensor.shape[1]:
-        raise ValueError(f"{fn}: needs a square matrix (eigenvalues exist only for shape (n, n)), got shape "
-                         f"{tensor.shape}. Fix: pass a recurrent weight such as an RNN's weight_hh (H, H); for "
-                         f"an LSTM/GRU weight_hh of shape (gates*H, H), pass one gate's block, e.g. w[:H]")
+def _square_matrix(fn: str, W) -> np.ndarray:
+    """``W`` (a Tensor, ndarray or list of rows) as a float64 matrix of shape (n, n), n >= 1, with
+    finite entries; otherwise an error naming ``fn``, the bad value and a fix."""
+    try:
+        matrix = None if W is None else np.asarray(W.data if isinstance(W, Tensor) else W, dtype=np.float64)
+    except (TypeError, ValueError):          # a str, a complex number, ragged rows ...
+        matrix = None
+    if matrix is None:
+        raise TypeError(f"{fn}: expected a square matrix of numbers (a Tensor, ndarray or list of rows), got "
+                        f"{type(W).__name__} {W!r:.40}. Fix: pass e.g. cell.weight_hh or "
+                        f"np.array([[0.9, 2.0], [0.0, 0.9]])")
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.size == 0:
+        raise ValueError(f"{fn}: needs a square matrix (eigenvalues exist only for shape (n, n), n >= 1), got "
+                         f"shape {matrix.shape}. Fix: pass a recurrent weight such as an RNN's weight_hh (H, H); "
+                         f"for an LSTM/GRU weight_hh of shape (gates*H, H), pass one gate's block, e.g. w[:H]")
+    if not np.isfinite(matrix).all():
+        raise ValueError(f"{fn}: the matrix has non-finite entries (nan or inf), so it has no eigenvalues to read. "
+                         f"Fix: look for where training diverged, or initialise it with finite values first")
+    return matrix
 
 
-def spectral_radius(tensor: Tensor) -> float:
-    """The spectral radius max |λ| of a square matrix ``tensor`` of shape (n, n), as a float.
+def _largest_abs_eigenvalue(matrix: np.ndarray) -> float:
+    return float(np.max(np.abs(np.linalg.eigvals(matrix))))
 
-    For h_t = W h_{t-1}, the size of W^T h_0 grows or shrinks roughly like spectral_radius(W)^T.
+
+def spectral_radius(W) -> float:
+    """The spectral radius rho(W) = max |λ| of a square matrix ``W`` of shape (n, n), as a float.
+
+    ``W``: a Tensor (e.g. ``cell.weight_hh``), an ndarray or a list of rows. For h_t = W h_(t-1),
+    the size of W^T h_0 grows or shrinks roughly like spectral_radius(W)^T: rho is the growth
+    factor per step in the long run. (``tinygrad_rnn.analysis.spectral_radius`` is this function.)
     """
-    _check_square("spectral_radius", tensor)
-    eigenvalues = np.linalg.eigvals(np.asarray(tensor.data, dtype=np.float64))
-    return float(np.max(np.abs(eigenvalues))) if eigenvalues.size else 0.0
+    return _largest_abs_eigenvalue(_square_matrix("spectral_radius", W))
 
 
 def scale_to_spectral_radius_(tensor: Tensor, rho: float) -> Tensor:
@@ -228,14 +245,12 @@ def scale_to_spectral_radius_(tensor: Tensor, rho: float) -> Tensor:
     (rho < 1: it dies out, rho > 1: it blows up, rho = 1: the edge in between). Used for
     echo-state networks and for experiments on exploding and vanishing gradients.
     """
-    _check_square("scale_to_spectral_radius_", tensor)
+    _check_floating("scale_to_spectral_radius_", tensor)
+    matrix = _square_matrix("scale_to_spectral_radius_", tensor)
     rho = _check_number("scale_to_spectral_radius_", "rho", rho)
     if not (math.isfinite(rho) and rho >= 0):
         raise ValueError(f"scale_to_spectral_radius_: rho must be a finite number >= 0, got {rho}")
-    radius = spectral_radius(tensor)
-    if not math.isfinite(radius):
-        raise ValueError(f"scale_to_spectral_radius_: the matrix has non-finite entries (spectral radius "
-                         f"{radius}). Fix: initialise it with finite values first")
+    radius = _largest_abs_eigenvalue(matrix)
     if radius == 0:
         raise ValueError("scale_to_spectral_radius_: the matrix has spectral radius 0 (all eigenvalues are 0, "
                          "e.g. a zero or strictly triangular matrix), so no scale factor can make it rho. "
@@ -340,7 +355,7 @@ def forget_gate_bias_(module, value: float = 1.0):
 
     Why: with PyTorch's U(-1/sqrt(H), 1/sqrt(H)) biases, f_t = sigmoid(a_f) starts near
     sigmoid(0) = 0.5, so the cell path dc_T/dc_0 = f_T * ... * f_1 shrinks like 0.5^T. A bias of 1
-    starts f_t near sigmoid(1) ≈ 0.73: the cell keeps more of c_{t-1}, and its gradient fades
+    starts f_t near sigmoid(1) ≈ 0.73: the cell keeps more of c_(t-1), and its gradient fades
     more slowly while the net learns what to remember.
     """
     from .cells import GRUCell, LSTMCell, RNNCell          # here: nn.cells is built on this package

@@ -7,10 +7,10 @@ global one, so ``tg.manual_seed(0)`` makes the initial weights repeatable).
 """
 import numpy as np
 
-from .. import functional as F
 from ..core import Tensor
 from ..core.checks import check_dtype_kind, describe
 from ..core.creation import default_generator
+from . import functional as F
 from .module import Module, Parameter
 
 

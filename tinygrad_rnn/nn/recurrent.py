@@ -3,14 +3,15 @@ parameter names and numbers; no dropout, bidirectional or proj_size).
 
 How they are built
 ------------------
-Each layer *unrolls* the recurrence in a Python loop, one time step at a time, so the graph
-of a forward pass is T steps chained through h_t (and c_t), and every h_t is a real tensor
-you can inspect. Two ways to build a step, the same numbers:
+Each layer *unrolls* the recurrence in a Python loop, one time step at a time
+(``unrolling.unroll_steps``, the loop every model here runs), so the graph of a forward pass is
+T steps chained through h_t (and c_t), and every h_t is a real tensor you can inspect. A step is
+its cell's (``RNNCell.step_with`` ...), taken one of two ways, with the same numbers:
 
 - ``fused=True`` (the default, fast): x_t W_ih^T + b_ih for all steps in one matmul before the
   loop, then one node per step (``RNNStep``, ``LSTMStep``, ``GRUStep`` in ``steps.py``) whose
   backward is that cell's derivative written out.
-- ``fused=False``: each step calls the cells' own functions (``rnn_cell``, ``lstm_cell``,
+- ``fused=False``: every step from the cells' own functions (``rnn_cell``, ``lstm_cell``,
   ``gru_cell`` in ``cells.py``), a dozen core ops, so a drawing shows every gate (i_t, f_t ...).
 
 Parameter naming (design choice)
@@ -18,7 +19,7 @@ Parameter naming (design choice)
 PyTorch's ``state_dict`` for a stacked layer is flat: ``weight_ih_l0, weight_hh_l0, bias_ih_l0,
 bias_hh_l0, weight_ih_l1, ...``. To produce exactly these names, the layer stores its
 parameters *directly on itself* under those names (no sub-modules, no renaming), and
-layer k's step is ``lstm_cell(x_t, h, c, self.weight_ih_lk, self.weight_hh_lk, ...)``.
+layer k's step is ``LSTMCell.step_with(x_t, (h, c), (self.weight_ih_lk, self.weight_hh_lk, ...))``.
 Holding ``LSTMCell`` objects instead would give names like ``cells.0.weight_ih`` and
 need a translation layer for state_dict; sharing the cell *function* keeps the math in
 one place and the names PyTorch's, with nothing in between. ``layer_parameters(k)``
@@ -47,23 +48,20 @@ free it).
 """
 import numpy as np
 
-from .. import functional as F
-from ..core import Tensor, stack, zeros
-from ..core.time_step import time_step
-from .cells import check_input_size, check_state, describe, gru_cell, lstm_cell, rnn_cell
-from .steps import GRUStep, LSTMStep, RecurrentWeight, RNNStep
+from ..core import stack, zeros
+from .cells import GRUCell, LSTMCell, RNNCell, check_input_size, check_state, describe
 from .linear import as_input, check_sizes, resolve_dtype, uniform_parameter
 from .module import Module
+from .unrolling import unroll_steps
 
 __all__ = ["RNN", "LSTM", "GRU"]
 
 
 class RNNBase(Module):
     """What the three layers share: the parameters, the shape checks and the unrolling loop.
-    Subclasses say how many gates they stack (``gates``) and what one step is (``step``)."""
+    Subclasses say which cell they unroll (``cell``: its gates, its states and its step)."""
 
-    gates = 1                 # G: weight_ih_lk is (G*H, I) for layer 0, (G*H, H) above
-    has_cell_state = False    # True for LSTM: the state is (h, c) instead of h
+    cell = RNNCell            # the cell class whose step each layer takes
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, *,
@@ -92,38 +90,31 @@ class RNNBase(Module):
         self.last_states = None
         self.last_cell_states = None
 
+    @property
+    def gates(self) -> int:
+        """G: weight_ih_lk is (G*H, I) for layer 0, (G*H, H) above."""
+        return self.cell.gates
+
+    @property
+    def has_cell_state(self) -> bool:
+        """True for the LSTM: the state is (h, c) instead of h."""
+        return len(self.cell.state_names) == 2
+
+    @property
+    def options(self) -> dict:
+        """Keyword options of the cell's step (the RNN's nonlinearity)."""
+        return {}
+
     def layer_parameters(self, k: int):
         """Layer k's ``(weight_ih, weight_hh, bias_ih, bias_hh)`` (biases ``None`` when bias=False)."""
         return (getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}"),
                 getattr(self, f"bias_ih_l{k}", None), getattr(self, f"bias_hh_l{k}", None))
 
-    def step(self, k: int, x: Tensor, state: tuple, t: str) -> tuple:
-        """One time step of layer k from core ops: ``state`` is ``(h,)`` or ``(h, c)``; returns the new state."""
-        raise NotImplementedError
-
-    def fused_step(self, xw: Tensor, state: tuple, hidden: tuple) -> tuple:
-        """One time step as one node, given ``xw`` = x_t W_ih^T + b_ih (+ b_hh) and ``hidden`` = the
-        step node's last inputs (see ``_hidden_args``); returns the new state."""
-        raise NotImplementedError
-
-    #: RNN and LSTM add b_hh straight to the gates, so the fused path adds it once for all steps,
-    #: with b_ih; the GRU multiplies part of it by r_t, so its steps add it themselves
-    hidden_bias_in_step = False
-
-    def _input_args(self, k: int) -> tuple:
-        """``(weight_ih, bias)`` for the fused input projection of layer k (``(weight_ih,)`` without biases)."""
-        weight_ih, _, bias_ih, bias_hh = self.layer_parameters(k)
-        if bias_ih is None:
-            return (weight_ih,)
-        return (weight_ih, bias_ih) if self.hidden_bias_in_step else (weight_ih, bias_ih + bias_hh)
-
-    def _hidden_args(self, k: int) -> tuple:
-        """The last inputs of layer k's step nodes: ``(weight_hh,)``, or ``(weight_hh, bias_hh)`` for the
-        GRU. weight_hh comes through one ``RecurrentWeight`` node per sequence, which computes its
-        gradient for all steps in one matmul."""
-        _, weight_hh, _, bias_hh = self.layer_parameters(k)
-        weight_hh = RecurrentWeight.apply(weight_hh)
-        return (weight_hh, bias_hh) if self.hidden_bias_in_step and bias_hh is not None else (weight_hh,)
+    def step(self, x_t, state: tuple, label: str, weights: tuple) -> tuple:
+        """One time step with one layer's ``weights``: ``state`` is ``(h,)`` or ``(h, c)``; returns the new
+        state. With ``fused``, ``x_t`` is already projected (``forward`` does it for all steps at once)."""
+        return self.cell.step_with(x_t, state, weights, fused=self.fused, projected=self.fused, t=label,
+                                   **self.options)
 
     # --- the unrolled loop ---------------------------------------------------------------------
     def forward(self, input, hx=None):
@@ -148,28 +139,20 @@ class RNNBase(Module):
         self.last_states, self.last_cell_states = [], ([] if self.has_cell_state else None)
         finals, hs = [], None
         for k in range(self.num_layers):
-            if self.fused:                       # x_t W_ih^T + b_ih (+ b_hh) for every t in one matmul, then split
-                layer_input = x if k == 0 else stack(hs, dim=time_dim)
-                inputs = F.linear(layer_input, *self._input_args(k)).unbind(time_dim)
-                hidden = self._hidden_args(k)
-            else:                                # x_1 .. x_T, each (B, I) or (I,); layer k+1 reads layer k's h_t
+            weights = self.layer_parameters(k)
+            if self.fused:                       # x_t W_ih^T + b_ih for every t in one matmul, then split
+                projected, weights = self.cell.project_all(x if k == 0 else stack(hs, dim=time_dim), weights)
+                inputs = projected.unbind(time_dim)
+            else:                                # x_1 .. x_T; layer k+1 reads layer k's h_t
                 inputs = x.unbind(time_dim) if k == 0 else hs
-            for t, x_t in enumerate(inputs, start=1):
-                x_t.step = t                     # the slice belongs to step t in drawings
-            state, hs, cs = states[k], [], []
-            for t, x_t in enumerate(inputs, start=1):
-                label = str(t) if self.num_layers == 1 else f"{t}_l{k}"
-                with time_step(t):               # tags this step's tensors with .step = t, for drawings
-                    state = self.fused_step(x_t, state, hidden) if self.fused else self.step(k, x_t, state, label)
-                for name, tensor in zip(("h", "c"), state):
-                    tensor.name = f"{name}_{label}"
-                hs.append(state[0])
-                if self.has_cell_state:
-                    cs.append(state[1])
-            finals.append(state)
+            step = lambda x_t, state, label, weights=weights: self.step(x_t, state, label, weights)   # noqa: E731
+            layer_states = unroll_steps(step, inputs, states[k], self.cell.state_names,
+                                        suffix="" if self.num_layers == 1 else f"_l{k}")
+            hs = [s[0] for s in layer_states]
+            finals.append(layer_states[-1])
             self.last_states.append(hs)
             if self.has_cell_state:
-                self.last_cell_states.append(cs)
+                self.last_cell_states.append([s[1] for s in layer_states])
 
         output = stack(hs, dim=time_dim)                                # (T, B, H) / (B, T, H) / (T, H)
         h_n = stack([s[0] for s in finals], dim=0)                      # (L, B, H) / (L, H)
@@ -217,10 +200,10 @@ class RNNBase(Module):
 
 
 class RNN(RNNBase):
-    """Elman RNN over a sequence: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) in each layer,
+    """Elman RNN over a sequence: h_t = act(x_t W_ih^T + b_ih + h_(t-1) W_hh^T + b_hh) in each layer,
     act = tanh or relu. ``rnn(input, h_0=None)`` -> ``(output, h_n)``; shapes in the module docstring."""
 
-    gates = 1
+    cell = RNNCell
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
@@ -231,11 +214,9 @@ class RNN(RNNBase):
                          fused=fused, dtype=dtype, generator=generator)
         self.nonlinearity = nonlinearity
 
-    def step(self, k, x, state, t):
-        return (rnn_cell(x, state[0], *self.layer_parameters(k), nonlinearity=self.nonlinearity, t=t),)
-
-    def fused_step(self, xw, state, hidden):
-        return (RNNStep.apply(xw, state[0], *hidden, nonlinearity=self.nonlinearity),)
+    @property
+    def options(self) -> dict:
+        return {"nonlinearity": self.nonlinearity}
 
     def extra_repr(self) -> str:
         # PyTorch's RNN repr leaves the nonlinearity out; shown here because it changes the model.
@@ -244,11 +225,10 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
-    """LSTM over a sequence (gates i, f, g, o; c_t = f_t*c_{t-1} + i_t*g_t, h_t = o_t*tanh(c_t)).
+    """LSTM over a sequence (gates i, f, g, o; c_t = f_t*c_(t-1) + i_t*g_t, h_t = o_t*tanh(c_t)).
     ``lstm(input, (h_0, c_0)=None)`` -> ``(output, (h_n, c_n))``; shapes in the module docstring."""
 
-    gates = 4
-    has_cell_state = True
+    cell = LSTMCell
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
@@ -259,24 +239,9 @@ class LSTM(RNNBase):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          fused=fused, dtype=dtype, generator=generator)
 
-    def step(self, k, x, state, t):
-        h, c = state
-        return lstm_cell(x, h, c, *self.layer_parameters(k), t=t)
-
-    def fused_step(self, xw, state, hidden):
-        h, c = state
-        return LSTMStep.apply(xw, h, c, *hidden)
-
 
 class GRU(RNNBase):
-    """GRU over a sequence (gates r, z, n; h_t = (1-z_t)*n_t + z_t*h_{t-1}).
+    """GRU over a sequence (gates r, z, n; h_t = (1-z_t)*n_t + z_t*h_(t-1)).
     ``gru(input, h_0=None)`` -> ``(output, h_n)``; shapes in the module docstring."""
 
-    gates = 3
-    hidden_bias_in_step = True
-
-    def step(self, k, x, state, t):
-        return (gru_cell(x, state[0], *self.layer_parameters(k), t=t),)
-
-    def fused_step(self, xw, state, hidden):
-        return (GRUStep.apply(xw, state[0], *hidden),)
+    cell = GRUCell

@@ -1,16 +1,16 @@
 """One time step as ONE node: the cell equations forward, their derivatives written out backward.
 
-The cells in ``cells.py`` build each step from a dozen core ops, so a drawing shows every gate.
-The sequence layers (``recurrent.py``) use these instead by default (``fused=True``): a step is
-one node whose outputs are h_t (and c_t), so the unrolled graph is still one node per cell, with
-every h_t a real tensor, but a step costs one node's bookkeeping instead of a dozen. The input's
-contribution x_t W_ih^T + b_ih is computed for all steps at once before the loop (one matmul), and
-comes in here as ``xw`` (B, G*H); for RNN and LSTM it also holds b_hh, added once for all steps.
+The cells in ``cells.py`` can build each step from a dozen core ops, so a drawing shows every
+gate (``fused=False``), or use these (``fused=True``): a step is one node whose outputs are h_t
+(and c_t), so the unrolled graph is still one node per cell, with every h_t a real tensor, but a
+step costs one node's bookkeeping instead of a dozen. The input's contribution x_t W_ih^T + b_ih
+comes in as ``xw`` (B, G*H), computed before: by the cell for its one step, and by a sequence
+layer (or ``train.SequenceModel``) for all steps at once, as one matmul.
 
 The backward of each is the chain rule through the cell by hand: the same maths the composed
-ops give (the tests check the two paths agree), and a compact view of one step of BPTT. The
-layer passes W_hh through one ``RecurrentWeight`` node per sequence, to which the steps hand
-their (dgates_t, h_(t-1)), so that dL/dW_hh is one matmul over all steps instead of T.
+ops give (the tests check the two paths agree), and a compact view of one step of BPTT. Every
+gradient goes back along the graph's edges, W_hh's too: each step sends
+dL/dW_hh = dgates_t^T h_(t-1), and the engine adds the T terms up (fan-in), as for any shared tensor.
 Shapes: ``xw`` (B, G*H), ``h`` and ``c`` (B, H), ``weight_hh`` (G*H, H), ``bias_hh`` (G*H,);
 a leading batch shape of any size (or none) works the same way.
 """
@@ -19,49 +19,20 @@ import numpy as np
 from ..core import Function
 from ..core.ops.elementwise import sigmoid
 
-__all__ = ["RNNStep", "LSTMStep", "GRUStep", "RecurrentWeight"]
+__all__ = ["RNNStep", "LSTMStep", "GRUStep"]
 
 
 def _hidden_part(h, weight_hh, bias_hh):
-    """h W_hh^T + b_hh, (B, G*H)."""
+    """h W_hh^T + b_hh, (B, G*H): a new array (safe to write into)."""
     hw = h @ weight_hh.T
-    return hw if bias_hh is None else hw + bias_hh
+    if bias_hh is not None:
+        hw += bias_hh
+    return hw
 
 
 def _through(dgates, weight_hh, needed: bool):
-    """dL/dh_{t-1} = dgates W_hh (skipped when h_{t-1} needs no gradient, e.g. h_0 = 0)."""
+    """dL/dh_(t-1) = dgates W_hh (skipped when h_(t-1) needs no gradient, e.g. h_0 = 0)."""
     return dgates @ weight_hh if needed else None
-
-
-class RecurrentWeight(Function):
-    """W_hh as every step of one sequence reads it, so that its gradient is ONE matmul.
-
-    dL/dW_hh = sum_t dgates_t^T h_(t-1): computed step by step that is T small products. Instead
-    each step hands its (dgates_t, h_(t-1)) to this node (``collect``); this node's backward runs
-    after every step's (they all read its output) and multiplies them stacked, D^T H with
-    D (T*B, G*H) and H (T*B, H): the same sum, as one large product, which BLAS does faster.
-    Forward passes the weight through unchanged (a view of the same memory, so that the output
-    shares W_hh's version counter: an optimizer step on W_hh before backward is caught by the
-    steps, which save this array).
-    """
-
-    name = "recurrent_weight"
-    backward_without_grad = True          # the steps send their parts through collect(), not the graph
-
-    def forward(self, weight_hh):
-        self.parts = []
-        return weight_hh.view()
-
-    def collect(self, dgates_rows, h_rows) -> None:
-        self.parts.append((dgates_rows, h_rows))
-
-    def backward(self, grad):
-        # dL/dW_hh = sum over steps of dgates_t^T h_(t-1) = D^T H, the steps' rows stacked
-        parts, self.parts = self.parts, []
-        if parts:
-            product = np.concatenate([d for d, _ in parts]).T @ np.concatenate([h for _, h in parts])
-            grad = product if grad is None else grad + product
-        return (grad,)
 
 
 class _Step(Function):
@@ -71,43 +42,41 @@ class _Step(Function):
 
     def _weight_grads(self, dgates, h) -> tuple:
         """dL/dW_hh = dgates^T h_(t-1) and dL/db_hh = dgates summed over the batch (``None`` where not
-        needed). When W_hh comes through a ``RecurrentWeight``, the product is left to it."""
+        needed), with dgates = dL/d(h_(t-1) W_hh^T + b_hh)."""
         needs = self.needs_input_grad[self.weight_index:]
         rows, h_rows = dgates.reshape(-1, dgates.shape[-1]), h.reshape(-1, h.shape[-1])
-        grad_w = grad_b = None
-        if needs[0]:
-            shared = self.parents[self.weight_index]._ctx
-            if isinstance(shared, RecurrentWeight):
-                shared.collect(rows, h_rows)
-            else:
-                grad_w = rows.T @ h_rows
-        if len(needs) > 1 and needs[1]:
-            grad_b = rows.sum(axis=0)
+        grad_w = rows.T @ h_rows if needs[0] else None
+        grad_b = rows.sum(axis=0) if len(needs) > 1 and needs[1] else None
         return grad_w, grad_b
 
 
 class RNNStep(_Step):
-    """h_t = act(xw_t + h_{t-1} W_hh^T + b_hh), act = tanh or relu. Inputs ``(xw, h, weight_hh[, bias_hh])``."""
+    """h_t = act(xw_t + h_(t-1) W_hh^T + b_hh), act = tanh, relu or linear (act(a) = a).
+    Inputs ``(xw, h, weight_hh[, bias_hh])``."""
 
     name = "rnn_step"
 
     def forward(self, xw, h, weight_hh, bias_hh=None, *, nonlinearity="tanh"):
-        a = xw + _hidden_part(h, weight_hh, bias_hh)
-        h_new = np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0)
+        a = _hidden_part(h, weight_hh, bias_hh)
+        a += xw
+        h_new = np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0) if nonlinearity == "relu" else a
         self.nonlinearity = nonlinearity
         self.save_for_backward(h, weight_hh, h_new)
         return h_new
 
     def backward(self, grad):
-        # da = dh_t * act'(a) (tanh' = 1 - h_t^2, relu' = [a > 0]); then dxw = da, dh_{t-1} = da W_hh
+        # da = dh_t * act'(a) (tanh' = 1 - h_t^2, relu' = [a > 0], linear' = 1); dxw = da, dh_(t-1) = da W_hh
         h, weight_hh, h_new = self.saved
-        da = grad * (1 - h_new * h_new) if self.nonlinearity == "tanh" else grad * (h_new > 0)
+        if self.nonlinearity == "tanh":
+            da = grad * (1 - h_new * h_new)
+        else:
+            da = grad * (h_new > 0) if self.nonlinearity == "relu" else grad
         return (da, _through(da, weight_hh, self.needs_input_grad[1])) + self._weight_grads(da, h)
 
 
 class LSTMStep(_Step):
     """(h_t, c_t) from ``(xw, h, c, weight_hh[, bias_hh])``; gates i, f, g, o as in ``lstm_cell``:
-    c_t = f_t * c_{t-1} + i_t * g_t,  h_t = o_t * tanh(c_t). Two outputs."""
+    c_t = f_t * c_(t-1) + i_t * g_t,  h_t = o_t * tanh(c_t). Two outputs."""
 
     name = "lstm_step"
     weight_index = 3
@@ -123,15 +92,24 @@ class LSTMStep(_Step):
         gates[..., 2 * H:3 * H] = g
         i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
         c_new = f * c
-        c_new += i * g                                       # c_t = f_t c_{t-1} + i_t g_t
+        c_new += i * g                                       # c_t = f_t c_(t-1) + i_t g_t
         tanh_c = np.tanh(c_new)
         self.save_for_backward(h, c, weight_hh, gates, tanh_c)
         return o * tanh_c, c_new                             # h_t = o_t tanh(c_t)
 
+    def forget_gate(self):
+        """f_t (B, H), the gate that multiplies c_(t-1) here, read from the saved gates (for drawings);
+        None once backward has freed them."""
+        if not self.saved:
+            return None
+        gates = self.saved[3]
+        H = gates.shape[-1] // 4
+        return gates[..., H:2 * H]
+
     def backward(self, grads):
         # dc_t gets dh_t * o * (1 - tanh(c_t)^2) on top of what flows in directly; then
-        # di = dc g, df = dc c_{t-1}, dg = dc i, do = dh tanh(c_t), and dc_{t-1} = dc f  (the additive path);
-        # each gate's pre-activation: sigmoid' = s(1-s), tanh' = 1 - g^2; dxw = dgates, dh_{t-1} = dgates W_hh
+        # di = dc g, df = dc c_(t-1), dg = dc i, do = dh tanh(c_t), and dc_(t-1) = dc f  (the additive path);
+        # each gate's pre-activation: sigmoid' = s(1-s), tanh' = 1 - g^2; dxw = dgates, dh_(t-1) = dgates W_hh
         # (the saved arrays are only read: backward(retain_graph=True) may run this again)
         h, c, weight_hh, gates, tanh_c = self.saved
         dh, dc = grads
@@ -153,14 +131,14 @@ class LSTMStep(_Step):
         np.multiply(g, g, out=slopes[..., 2 * H:3 * H])
         np.subtract(1, slopes[..., 2 * H:3 * H], out=slopes[..., 2 * H:3 * H])   # tanh' = 1 - g^2 for g
         dgates *= slopes
-        dc *= f                                              # dc_{t-1} = dc_t f_t
+        dc *= f                                              # dc_(t-1) = dc_t f_t
         return ((dgates, _through(dgates, weight_hh, self.needs_input_grad[1]), dc)
                 + self._weight_grads(dgates, h))
 
 
 class GRUStep(_Step):
     """h_t from ``(xw, h, weight_hh[, bias_hh])``; gates r, z, n as in ``gru_cell`` (PyTorch's variant):
-    n_t = tanh(xw_n + r_t * (h W_hn^T + b_hn)),  h_t = (1 - z_t) * n_t + z_t * h_{t-1}."""
+    n_t = tanh(xw_n + r_t * (h W_hn^T + b_hn)),  h_t = (1 - z_t) * n_t + z_t * h_(t-1)."""
 
     name = "gru_step"
 
@@ -173,7 +151,7 @@ class GRUStep(_Step):
         return (1 - z) * n + z * h
 
     def backward(self, grad):
-        # dz = dh_t (h_{t-1} - n), dn = dh_t (1 - z); through n's tanh: da_n = dn (1 - n^2), which reaches
+        # dz = dh_t (h_(t-1) - n), dn = dh_t (1 - z); through n's tanh: da_n = dn (1 - n^2), which reaches
         # xw_n directly, r as da_n * (h W_hn^T + b_hn), and the hidden part as da_n * r
         h, weight_hh, r, z, n, h_n = self.saved
         da_n = grad * (1 - z) * (1 - n * n)

@@ -7,8 +7,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import functional as F
 from ..core import Tensor, default_generator
+from ..nn import functional as F
 
 IGNORE_INDEX = -1
 """In integer targets (T, B), this value means "no loss at this step for this sample"."""

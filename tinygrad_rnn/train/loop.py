@@ -70,6 +70,7 @@ class TrainConfig:
     init_scale: float | None = None   # None: the scheme's default (see nn.init.init_weight_hh_)
     forget_bias: float | None = None  # cell "lstm": b_f (nn.init.forget_gate_bias_); None: PyTorch's init
     nonlinearity: str = "tanh"        # for cell "rnn"
+    fused: bool = True                # each step one node (fast); False: every op a node (--every-op)
     seed: int = 0
     out: str | None = None            # folder for config.json, metrics.jsonl, model.npz, checkpoint/
     log_every: int = 50
@@ -91,6 +92,9 @@ class TrainConfig:
             problem = _number_problem(name, getattr(self, name), rule, fix)
             if problem:
                 problems.append(problem)
+        if not isinstance(self.fused, (bool, np.bool_)):
+            problems.append(f"fused must be True or False, got {self.fused!r} ({type(self.fused).__name__}). Fix: "
+                            f"leave it out (one node per step), or fused=False (--every-op) for every op a node")
         if not isinstance(self.random_truncation, (bool, np.bool_)):
             problems.append(f"random_truncation (--random-truncation) must be True or False, got "
                             f"{self.random_truncation!r} ({type(self.random_truncation).__name__}). Fix: "
@@ -257,7 +261,8 @@ def build_model(config: TrainConfig, task=None, rng=None) -> SequenceModel:
     rng = np.random.default_rng(config.seed) if rng is None else rng
     return SequenceModel(config.cell, task.input_size, config.hidden, task.output_size,
                          nonlinearity=config.nonlinearity, init_scheme=config.init,
-                         init_scale=config.init_scale, forget_bias=config.forget_bias, generator=rng)
+                         init_scale=config.init_scale, forget_bias=config.forget_bias, fused=config.fused,
+                         generator=rng)
 
 
 def evaluate(model, task, batch, window: int | None = None) -> float:
@@ -271,7 +276,7 @@ def evaluate(model, task, batch, window: int | None = None) -> float:
     the last step only). For tasks whose metric is ``Task.evaluate``'s masked mean."""
     if window is None:
         with no_grad():
-            outputs, _ = model(Tensor._wrap(batch.inputs))
+            outputs, _ = model(batch.inputs)          # an array: converted to the weights' dtype
         return task.evaluate(outputs, batch)
     if isinstance(window, bool) or not isinstance(window, numbers.Integral) or window < 1:
         raise ValueError(f"evaluate: window must be a number of steps >= 1 (or None: the whole batch at once), "
@@ -286,7 +291,7 @@ def _windowed_metric(model, task, windows) -> float:
     parts, state = [], None                         # (metric, scored entries) of each window that has some
     with no_grad():
         for piece in windows:
-            outputs, state = model(Tensor._wrap(piece.inputs), state)
+            outputs, state = model(piece.inputs, state)
             count = int(np.count_nonzero(piece.mask))
             if count:
                 parts.append((task.evaluate(outputs, piece), count))

@@ -1,8 +1,10 @@
 """Finding the recurrence in a drawn graph: the states h_t (and c_t), which state feeds which, and
 the numbers that go on the recurrent edges.
 
-States are found by name, as the cells and layers write them: ``h_3``, ``c_3`` (``h_3_l1`` in layer 1
-of a stacked net). A hand-written loop that names its states the same way is drawn the same way.
+States are found by name, as ``nn.unrolling`` writes them for every model (the layers,
+``SequenceModel``, a cell called in a loop, ``analysis.unroll``): a state the cells declare
+(``state_names``: h, and c for the LSTM), then the step, ``h_3``, ``c_3`` (``h_3_l1`` in layer 1
+of a stacked net). A loop of one's own that names its states the same way is drawn the same way.
 
 For each step t with a state h_(t-1) -> h_t (a *transition*):
 
@@ -23,10 +25,13 @@ import re
 import numpy as np
 
 from ..analysis.jacobians import jacobian_between, jacobians_to_last, spectral_norm
-from ..core import GraphFreedError
+from ..core import GraphFreedError, Tensor
+from ..nn.cells import CELLS
 from .walk import is_detached
 
-STATE_NAME = re.compile(r"^(?P<kind>[hc])_(?P<step>\d+)(?P<layer>_l\d+)?$")
+#: the states the cells carry, as they declare them: h, and the LSTM's c
+STATE_KINDS = tuple(sorted({name for cell in CELLS.values() for name in cell.state_names}))
+STATE_NAME = re.compile(rf"^(?P<kind>{'|'.join(STATE_KINDS)})_(?P<step>\d+)(?P<layer>_l\d+)?$")
 
 
 @dataclasses.dataclass
@@ -58,7 +63,7 @@ class Transition:
 
 
 def find_states(walk) -> dict:
-    """``{id(tensor): State}`` for every tensor of the walk whose name is h_<t> or c_<t>."""
+    """``{id(tensor): State}`` for every tensor of the walk named as a state: h_<t> or c_<t>."""
     states = {}
     for tensor in walk.tensors:
         match = STATE_NAME.match(tensor.name or "")
@@ -105,11 +110,17 @@ def find_transitions(walk, states: dict) -> list:
 
 
 def _forget_gate(walk, prev, cur):
-    """The tensor that multiplies c_(t-1) on its way to c_t (f_t), found as the other input of a
-    ``mul`` that reads prev and belongs to cur's step; ``None`` if there is none."""
+    """The tensor that multiplies c_(t-1) on its way to c_t (f_t): the other input of a ``mul``
+    that reads prev and belongs to cur's step, or, where the step is one node (``LSTMStep``), the
+    f_t it saved, as a new tensor named f_t (the graph is not changed). ``None`` if there is none."""
     for op, slot in walk.consumers.get(id(prev), []):
         if op.op_name == "mul" and len(op.parents) == 2 and walk.op_step(op) == cur.step:
             return op.parents[1 - slot]
+    step = cur._ctx
+    if step is not None and hasattr(step, "forget_gate") and any(p is prev for p in step.parents):
+        f = step.forget_gate()
+        if f is not None:
+            return Tensor(f, name=f"f_{cur.step}" if cur.step is not None else "f_t")
     return None
 
 

@@ -1,6 +1,6 @@
 """The rolled view: one cell, with its recurrent loop marked ×T — the picture in most textbooks.
 
-It draws the ops of one step (the last step with a link to the step before) and renames its tensors
+It draws the ops of one step (the last step whose states all link to the step before) and renames its tensors
 from h_5, f_5 ... to h_t, f_t. Where that step read the previous state h_(t-1), a loop edge comes
 back from the step's own h_t, labelled ×T and with the range of σ₁(∂h_t/∂h_(t-1)) over all steps
 (for the LSTM's c, the range of the forget gate's mean). A weight's ‖∂L/∂x‖ is shown: it is the sum
@@ -27,7 +27,11 @@ def draw_rolled(graph, states: dict, transitions, canvas) -> list:
         raise ValueError("draw_graph(detail='rolled'): found no recurrence to roll up. The states must be "
                          "named h_1, h_2, ... (c_1, c_2 ... for an LSTM), as the cells and layers name them, "
                          "and each must be computed from the one before.")
-    step = max(tr.step for tr in links)
+    # the last step at which every state (h, and the LSTM's c) links back to the step before: the
+    # last c_T of a graph made of one-node steps is read by nothing, so it has no link
+    by_kind = [{tr.step for tr in links if tr.kind == kind} for kind in {tr.kind for tr in links}]
+    common = set.intersection(*by_kind)
+    step = max(common) if common else max(tr.step for tr in links)
     total_steps = max(s.step for s in states.values() if not s.detached)
     loops = {id(tr.prev): tr for tr in links if tr.step == step}     # h_(t-1) -> its transition
 

@@ -6,22 +6,22 @@ from ..function import Function, unbroadcast
 
 
 class _Binary(Function):
-    def forward(self, a, b):
-        self.shapes = (a.shape, b.shape)
-        try:
-            return self.compute(a, b)
-        except ValueError:
-            if a.shape == b.shape:
-                raise
-            raise ValueError(
-                f"{self.op_name}: shapes {a.shape} and {b.shape} cannot be broadcast together. Broadcasting "
-                "lines shapes up from the right; each pair of sizes must be equal or one of them 1. Fix: "
-                "reshape one operand (e.g. .unsqueeze(dim) or .reshape(...)), or transpose it (.T) if its "
-                "axes are swapped.") from None
+    """What the four arithmetic ops share: the message when their operands do not broadcast."""
+
+    def _explained(self, err, parents):
+        a, b = (p.shape for p in parents)
+        if not isinstance(err, ValueError) or a == b:
+            return super()._explained(err, parents)
+        return ValueError(
+            f"{self.op_name}: shapes {a} and {b} cannot be broadcast together. Broadcasting "
+            "lines shapes up from the right; each pair of sizes must be equal or one of them 1. Fix: "
+            "reshape one operand (e.g. .unsqueeze(dim) or .reshape(...)), or transpose it (.T) if its "
+            "axes are swapped.")
 
 
 class Add(_Binary):
-    def compute(self, a, b):
+    def forward(self, a, b):
+        self.shapes = (a.shape, b.shape)
         return a + b
 
     def backward(self, grad):
@@ -32,7 +32,8 @@ class Add(_Binary):
 
 
 class Sub(_Binary):
-    def compute(self, a, b):
+    def forward(self, a, b):
+        self.shapes = (a.shape, b.shape)
         return a - b
 
     def backward(self, grad):
@@ -43,7 +44,7 @@ class Sub(_Binary):
 
 
 class Mul(_Binary):
-    def compute(self, a, b):
+    def forward(self, a, b):
         self.save_for_backward(a, b)
         return a * b
 
@@ -56,7 +57,7 @@ class Mul(_Binary):
 
 
 class Div(_Binary):
-    def compute(self, a, b):
+    def forward(self, a, b):
         self.save_for_backward(a, b)
         return a / b
 
