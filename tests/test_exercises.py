@@ -1,9 +1,11 @@
 """The exercises (tutorials/exercises/) and their grader (``tinygrad-rnn check``).
 
-Every check of every exercise runs twice: on the reference solution (it must pass) and on
-the untouched stub (it must report "not started") — so no check is vacuous. Plausible wrong
-solutions must fail; the CLI is exercised through ``tinygrad_rnn.cli.main``.
+Every check of every exercise runs twice: on the reference solution (tests/solutions/, it must
+pass) and on the untouched stub (it must report "not started") — so no check is vacuous.
+Plausible wrong solutions must fail; no hint gives a line of its solution away; the CLI is
+exercised through ``tinygrad_rnn.cli.main``.
 """
+import re
 import types
 from pathlib import Path
 
@@ -18,6 +20,12 @@ from tinygrad_rnn.exercises.registry import UnknownExercise
 
 REPO = Path(__file__).resolve().parents[1]
 STUBS = REPO / "tutorials" / "exercises"
+SOLUTIONS = REPO / "tests" / "solutions"
+
+
+def solution_path(exercise) -> Path:
+    """The reference solution of ``exercise``: in the repository's tests, not in the package."""
+    return SOLUTIONS / exercise.filename
 
 CASES = [pytest.param(exercise, check, id=f"{exercise.short_name}-{check.__name__}")
          for exercise in EXERCISES for check in exercise.checks]
@@ -27,8 +35,8 @@ CASES = [pytest.param(exercise, check, id=f"{exercise.short_name}-{check.__name_
 
 @pytest.mark.parametrize("exercise, check", CASES)
 def test_reference_solution_passes(exercise, check):
-    module = load_module(exercise.solution_path)
-    result = run_check(check, module, exercise.solution_path)
+    module = load_module(solution_path(exercise))
+    result = run_check(check, module, solution_path(exercise))
     assert result.outcome == PASS, f"{result.description}: {result.message}\n{result.traceback}"
 
 
@@ -47,7 +55,7 @@ def test_registry_is_complete():
     stubs = sorted(p.name for p in STUBS.glob("ex[0-9][0-9]_*.py"))
     assert stubs == sorted(e.filename for e in EXERCISES)
     for exercise in EXERCISES:
-        assert exercise.solution_path.is_file()
+        assert solution_path(exercise).is_file()
         assert exercise.hints and len(exercise.checks) >= 3
         source = (STUBS / exercise.filename).read_text()
         title = source.split("\n\n")[0]                                # the docstring's first paragraph
@@ -57,10 +65,75 @@ def test_registry_is_complete():
 
 
 def test_solutions_ask_the_learner_to_try_first():
-    import tinygrad_rnn.exercises.solutions as solutions
-    assert "try the exercise first" in solutions.__doc__.lower()
+    assert "try the exercise first" in (SOLUTIONS / "README.md").read_text().lower()
     for exercise in EXERCISES:
-        assert "Try the exercise first" in exercise.solution_path.read_text().split("\n")[0]
+        assert "Try the exercise first" in solution_path(exercise).read_text().split("\n")[0]
+
+
+def test_no_solution_is_in_the_package():
+    import tinygrad_rnn.exercises as package
+    folder = Path(package.__file__).parent
+    assert not (folder / "solutions").exists()
+    with pytest.raises(ImportError):
+        __import__("tinygrad_rnn.exercises.solutions")
+    for exercise in EXERCISES:                       # nor a copy anywhere else in the package (the checks
+        copies = [p for p in folder.parent.rglob(exercise.filename) if p.parent.name != "checks"]  # share names)
+        assert not copies, copies
+
+
+# --- hints: the first on a failure, more on request, none gives a line away ----------------------
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_SKIP = ("import ", "from ", "def ", "class ", "@")
+
+
+def solution_lines(path: Path) -> list:
+    """The code lines of a solution (comments, docstrings, imports and def/class lines left out), each as
+    its list of tokens."""
+    source = re.sub(r'"""(.*?)"""', "", path.read_text(), flags=re.S)
+    lines = []
+    for line in source.splitlines():
+        code = line.split("#")[0].strip()
+        if code and not code.startswith(_SKIP):
+            lines.append(_TOKEN.findall(code))
+    return lines
+
+
+def longest_common_run(a: list, b: list) -> int:
+    best, previous = 0, [0] * (len(b) + 1)
+    for x in a:
+        current = [0] * (len(b) + 1)
+        for j, y in enumerate(b, 1):
+            if x == y:
+                current[j] = previous[j - 1] + 1
+                best = max(best, current[j])
+        previous = current
+    return best
+
+
+def gives_away(hint: str, line: list) -> bool:
+    """The hint holds the whole line (4 tokens or more: ``return total`` is too short to give anything
+    away), or 8 tokens of it in a row (``unbroadcast(grad_b, b.shape)``)."""
+    run = longest_common_run(_TOKEN.findall(hint), line)
+    return (run == len(line) and len(line) >= 4) or run >= 8
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=[e.short_name for e in EXERCISES])
+def test_no_hint_contains_a_line_of_its_solution(exercise):
+    assert len(exercise.hints) >= 2
+    for hint in exercise.hints:
+        for line in solution_lines(solution_path(exercise)):
+            assert not gives_away(hint, line), f"{exercise.short_name}'s hint gives away {' '.join(line)!r}: {hint}"
+
+
+@pytest.mark.parametrize("hint, line", [
+    ("A weight shared by the batch: unbroadcast(grad_b, b.shape).",
+     "return unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape)"),
+    ("At the start of each window: h = h.detach().", "h = h.detach()"),
+])
+def test_the_hint_comparison_catches_a_solution_line(hint, line):
+    """The comparison can fail: the old hints of ex03 and ex12 gave these lines away."""
+    assert gives_away(hint, _TOKEN.findall(line))
 
 
 # --- plausible wrong solutions fail ---------------------------------------------------------
@@ -68,7 +141,7 @@ def test_solutions_ask_the_learner_to_try_first():
 def variant(name: str, **replacements) -> types.ModuleType:
     """The reference solution of exercise ``name`` with some of its functions/classes replaced."""
     exercise = find(name)
-    module = load_module(exercise.solution_path, f"_wrong_{exercise.name}")
+    module = load_module(solution_path(exercise), f"_wrong_{exercise.name}")
     for attr, value in replacements.items():
         setattr(module, attr, value)
     return module
@@ -145,8 +218,8 @@ def recursive_order(root):
         if id(t) in seen:
             return
         seen.add(id(t))
-        if t._ctx is not None:
-            for p in t._ctx.parents:
+        if t.grad_fn is not None:
+            for p in t.grad_fn.parents:
                 if p.requires_grad:
                     visit(p)
         order.append(t)
@@ -160,7 +233,7 @@ def reversed_bfs_order(root):
     while queue:
         t = queue.pop(0)
         order.append(t)
-        for p in (t._ctx.parents if t._ctx is not None else ()):
+        for p in (t.grad_fn.parents if t.grad_fn is not None else ()):
             if p.requires_grad and id(p) not in seen:
                 seen.add(id(p))
                 queue.append(p)
@@ -417,10 +490,12 @@ def test_cli_list(in_repo, capsys):
 
 def test_cli_grades_a_solution_file(in_repo, capsys):
     exercise = find("ex04")
-    assert main(["check", "ex04", "--file", str(exercise.solution_path)]) == 0
+    assert main(["check", "ex04", "--file", str(solution_path(exercise))]) == 0
     out = capsys.readouterr().out
     assert "-> passed (4/4 checks pass)" in out and out.count("PASS ") == 4
-    assert "Summary:" in out
+    # one progress line about the learner's own copies, which the --file result does not change
+    assert out.strip().splitlines()[-1].startswith("Progress: 0 of 14 exercises pass in tutorials/exercises")
+    assert "not counted" in out and "Summary:" not in out and "Chapter 1" not in out
 
 
 @pytest.mark.parametrize("name", ["ex12", "12", "ex12_tbptt_loop"])
@@ -432,10 +507,13 @@ def test_cli_stub_is_not_started(in_repo, capsys, name):
 
 def test_cli_failure_shows_message_and_hint_without_traceback(in_repo, capsys, tmp_path):
     mine = tmp_path / "ex05_tanh_sigmoid.py"
-    mine.write_text(find("ex05").solution_path.read_text().replace("grad * (1 - y * y)", "grad * (1 - y)"))
+    mine.write_text(solution_path(find("ex05")).read_text().replace("grad * (1 - y * y)", "grad * (1 - y)"))
     assert main(["check", "--file", str(mine)]) == 1               # the exercise is read from the file name
     out = capsys.readouterr().out
-    assert "FAIL" in out and "Tanh.backward(G): dL/dx: wrong values" in out and "hint:" in out
+    assert "FAIL" in out and "Tanh.backward(G): dL/dx: wrong values" in out
+    hints = find("ex05").hints
+    assert f"hint 1 of 3: {hints[0]}" in out and hints[1] not in out          # the first hint only
+    assert "next hint: tinygrad-rnn check ex05 --hint 2" in out
     assert "Traceback" not in out
     assert main(["check", "5", "--file", str(mine), "--verbose"]) == 1
     assert "Traceback" in capsys.readouterr().out
@@ -523,3 +601,62 @@ def test_a_loop_that_swallows_exceptions_is_stopped_in_process_too(tmp_path):
     learner = types.SimpleNamespace(solve=endless)
     result = run_check(lambda module: module.solve(), learner, tmp_path / "ex.py", seconds=0.3)
     assert result.outcome == ERROR and "more than 0.3 s" in result.message, (result.outcome, result.message)
+
+
+@pytest.mark.parametrize("flags, shown", [([], 1), (["--hint"], 2), (["--hint", "--hint"], 3), (["--hint", "2"], 2),
+                                          (["--hint", "3"], 3), (["--hint", "9"], 3)])
+def test_cli_hint_reveals_the_next_hints(in_repo, capsys, tmp_path, flags, shown):
+    mine = tmp_path / "ex05_tanh_sigmoid.py"
+    mine.write_text(solution_path(find("ex05")).read_text().replace("grad * (1 - y * y)", "grad * (1 - y)"))
+    assert main(["check", "ex05", "--file", str(mine), *flags]) == 1
+    out = capsys.readouterr().out
+    hints = find("ex05").hints
+    for number, hint in enumerate(hints, 1):
+        assert (f"hint {number} of 3: {hint}" in out) == (number <= shown), (number, flags)
+    assert ("that was the last hint" in out) == (shown == len(hints))
+
+
+@pytest.mark.parametrize("argv", [["check", "ex12", "--hint"], ["check", "--hint", "ex12"]])
+def test_cli_hint_on_request_for_an_exercise_not_started(in_repo, capsys, argv):
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "not started" in out and find("ex12").hints[1] in out and find("ex12").hints[2] not in out
+
+
+@pytest.mark.parametrize("argv, expect", [(["check", "--hint"], "--hint needs an exercise"),
+                                          (["check", "ex01", "--hint", "0"], "--hint: must be an int >= 1"),
+                                          (["check", "ex01", "--hint", "two"], "got 'two'")])
+def test_cli_hint_mistakes(in_repo, capsys, argv, expect):
+    with pytest.raises(SystemExit) as stop:
+        code = main(argv)
+        raise SystemExit(code)
+    assert stop.value.code == 2
+    assert expect in capsys.readouterr().err
+
+
+def test_cli_one_exercise_ends_with_one_progress_line(in_repo, capsys):
+    assert main(["check", "ex01"]) == 1
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1] == ("Progress: 0 of 14 exercises pass in tutorials/exercises; next: ex01 "
+                                            "(the table: tinygrad-rnn check)")
+    assert "Chapter 1" not in out and "ex02_mul_backward" not in out
+
+
+def test_cli_file_result_never_changes_the_table(tmp_path, capsys):
+    """The learner's copy of ex06 fails; --file with a passing file is reported as passing, and the table
+    (and progress) still show the learner's copy as failing."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for exercise in EXERCISES:
+        (folder / exercise.filename).write_text((STUBS / exercise.filename).read_text())
+    (folder / "ex06_rnn_step.py").write_text("def rnn_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh):\n"
+                                              "    return x\n")
+    good = tmp_path / "other" / "ex06_rnn_step.py"
+    good.parent.mkdir()
+    good.write_text(solution_path(find("ex06")).read_text())
+    assert main(["check", "ex06", "--file", str(good), "--dir", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "-> passed" in out and str(good) in out and "Progress: 0 of 14" in out
+    assert main(["check", "--dir", str(folder)]) == 1
+    table = capsys.readouterr().out.split("Summary:")[1]
+    assert re.search(r"ex06_rnn_step\s+failed", table), table

@@ -4,21 +4,27 @@ module and only composes library calls.
 Errors: a mistake the user can fix — a bad argument, a missing input file, a folder that can't be
 written, or any ValueError / TypeError / OSError the library raises for what it was given — ends in
 one line on stderr, ``tinygrad-rnn <command>: error: <what and how to fix it>``, and exit code 2
-(Ctrl-C: exit code 130). Any other exception is a bug and keeps its traceback. Output piped into a
+(Ctrl-C: exit code 130). Any other exception is a bug and keeps its traceback.
+
+Global options (``GLOBAL_OPTIONS``: ``--blas-threads``) go before or after the subcommand, and every
+help page lists them; ``--version`` prints the package's version (``tinygrad_rnn.__version__``). Output piped into a
 program that stops reading early (``| head``) ends quietly. A terminal that cannot show λ, σ or ‖
 gets them spelled in ASCII (``terminal.py``).
 """
+import argparse
 import errno
 import os
 import sys
 
 from threadpoolctl import threadpool_limits
 
-from . import check, eig, figures, gradflow, graph, tour, train
+from .. import __version__
+from . import check, eig, figures, grade, gradflow, graph, tour, train
 from .terminal import use_ascii_fallback
 from .args import EXIT_INTERRUPTED, PROG, CommandError, Failed, Parser, one_line, positive_int, report
 
-COMMANDS = {"tour": tour, "train": train, "eig": eig, "graph": graph, "gradflow": gradflow, "figures": figures, "check": check}
+COMMANDS = {"tour": tour, "train": train, "eig": eig, "graph": graph, "gradflow": gradflow, "figures": figures, "check": check,
+            "grade": grade}
 
 #: exceptions that mean "what you asked for can't be done", not "the program is broken"
 USER_ERRORS = (CommandError, ValueError, TypeError, OSError)
@@ -40,12 +46,31 @@ def build_parser() -> Parser:
     parser = Parser(
         prog=PROG,
         description="Autodiff and recurrent nets you can read: see why RNN gradients explode and vanish.")
-    parser.add_argument("--blas-threads", type=positive_int, default=1, metavar="N",
-                        help="BLAS threads for NumPy's matrix products (default 1: the matrices here are small, "
-                             "and one thread measured as fast or faster; see benchmarks/bench_blas_threads.py)")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}",
+                        help="print the version and exit")
+    add_global_options(parser.add_argument_group("global options (before or after the command)"), defaults=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     parser.commands = {name: module.add_parser(sub) for name, module in COMMANDS.items()}
+    for command in parser.commands.values():      # after the command too: a value given there wins
+        add_global_options(command.add_argument_group("global options (before or after the command)"),
+                           defaults=False)
     return parser
+
+
+#: the options every command takes: (flags, add_argument's keywords with the default)
+GLOBAL_OPTIONS = [
+    (("--blas-threads",), dict(type=positive_int, default=1, metavar="N",
+                               help="BLAS threads for NumPy's matrix products (default 1: the matrices here are "
+                                    "small, and one thread measured as fast or faster; see "
+                                    "benchmarks/bench_blas_threads.py)")),
+]
+
+
+def add_global_options(group, defaults: bool) -> None:
+    """Add GLOBAL_OPTIONS to the main parser (with their defaults) or to a command's parser (without:
+    an option left out there keeps the value given before the command, or the default)."""
+    for flags, settings in GLOBAL_OPTIONS:
+        group.add_argument(*flags, **(settings if defaults else {**settings, "default": argparse.SUPPRESS}))
 
 
 def error_message(err: BaseException, command: str) -> str:

@@ -11,6 +11,8 @@ traceback::
 - ``output_file(*suffixes)``, ``output_dir``: ``type=`` functions that check, before any work is
   done, that a file can be written there (the folder exists, is a folder, and is writable).
 - ``CommandError``: raise it from a command for a problem the user can fix; ``main`` reports it.
+- ``missing_extra(what, package, extra)``: the CommandError for an optional dependency that is not
+  installed, naming the extra that brings it (``pip install "tinygrad-rnn[plots]"``).
 - ``report(command, message)``: print the one line; ``one_line`` folds a multi-line message.
 """
 import argparse
@@ -26,6 +28,13 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 
 class CommandError(Exception):
     """A problem with what the user asked for (not a bug): reported in one line, exit code 2."""
+
+
+def missing_extra(what: str, package: str, extra: str) -> CommandError:
+    """The error for an optional dependency that is missing: ``what`` needs ``package``; the fix names
+    the package's extra (from a checkout: the editable install with that extra)."""
+    return CommandError(f"{what} needs {package}, which is not installed. Fix: pip install \"{PROG}[{extra}]\" "
+                        f"(in a checkout: python3 -m pip install -e \".[{extra}]\"), or pip install {package}")
 
 
 class Failed(SystemExit):

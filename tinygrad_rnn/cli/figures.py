@@ -3,9 +3,9 @@
 Every picture is made from the library's own calls, from fixed seeds, so running this again gives
 the same files. The graph drawings need Graphviz's ``dot``, the gradient-flow plot matplotlib.
 """
-from ..analysis import all_gradients, compare_gradient_flow, gradient_flow_figure, unroll
+from ..analysis import all_gradients, compare_gradient_flow, gradient_flow_figure, have_matplotlib, unroll
 from ..viz import GraphvizNotFoundError, draw_graph, render
-from .args import CommandError, make_dir, output_dir
+from .args import CommandError, make_dir, missing_extra, output_dir
 
 # (file stem, cell, steps, detail, extra unroll settings, title)
 GRAPHS = [
@@ -45,6 +45,8 @@ def add_parser(sub):
 
 
 def run(args):
+    if not have_matplotlib():
+        raise missing_extra("figures (the gradient-flow plot)", "matplotlib", "plots")
     out = make_dir(args.out)
     try:
         for stem, cell, steps, detail, settings, title in GRAPHS:

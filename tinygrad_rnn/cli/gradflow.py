@@ -9,8 +9,8 @@ it the table is printed instead).
 import json
 import sys
 
-from ..analysis import INITS, NONLINEARITIES, format_table, gradient_flow, gradient_flow_figure, have_matplotlib
-from .args import CommandError, finite_float, output_file, positive_int
+from ..analysis import INITS, NONLINEARITIES, gradient_flow, gradient_flow_figure, have_matplotlib
+from .args import CommandError, finite_float, missing_extra, output_file, positive_int
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".eps", ".ps")
 
@@ -35,6 +35,8 @@ def add_parser(sub):
 
 
 def run(args):
+    if args.plot and not have_matplotlib():
+        raise missing_extra("--plot", "matplotlib", "plots")
     flow = gradient_flow(args.cell, args.init, args.scale, args.nonlinearity, steps=args.steps)
     if args.json:
         print(json.dumps(flow.as_dict()))
@@ -47,10 +49,6 @@ def run(args):
             print(str(d).rjust(4) + f"{jac:20.4g}{grad:18.4g}")
     if args.plot:
         report = sys.stderr if args.json else sys.stdout       # keep stdout pure JSON with --json
-        if not have_matplotlib():
-            print("matplotlib is not installed (pip install 'tinygrad-rnn[plots]'), so no plot; the numbers:\n"
-                  + format_table([flow], "grad_norms"), file=report)
-            return 0
         try:
             gradient_flow_figure([flow], args.plot, quantity="both")
         except OSError as err:

@@ -12,6 +12,8 @@ into the same --out (or --resume) folder fails at once (exit status 2).
 ``--resume DIR`` continues the run saved in DIR: options left out are taken from its
 checkpoint, options given must agree with it (except --iters, --log-every, --out).
 A non-finite loss or gradient norm stops training with one line on stderr (exit status 1).
+The run's configuration is the first line on stderr (``config_line``); the log lines show the
+share of clipped gradients only when clipping by norm was asked for (``--clip``).
 """
 import argparse
 import contextlib
@@ -71,6 +73,9 @@ def add_parser(sub):
     p.add_argument("--forget-bias", type=finite_float, metavar="B",
                    help="--cell lstm: set the forget-gate bias to B (b_ih[H:2H] = B, b_hh[H:2H] = 0; Jozefowicz "
                         "et al. 2015 use 1) (default: PyTorch's init)")
+    p.add_argument("--every-op", dest="fused", action="store_const", const=False,
+                   help="build each time step from every op (a node per gate, as the drawings show it) instead "
+                        "of one node per step (the default); the same numbers, several times slower")
     p.add_argument("--seed", type=seed_int, help="seed of the run's random generator (default 0)")
     p.add_argument("--out", metavar="DIR", help="write config.json, metrics.jsonl, model.npz and the checkpoint "
                                                 "(checkpoint/) here")
@@ -136,9 +141,33 @@ def _progress_bar(total):
     return show
 
 
-def _log_line(metric):
+def config_line(config, resume=None) -> str:
+    """``train: lstm (hidden 32) on adding, seq-len 50, batch 32, 1000 iterations, adam lr 0.01, full BPTT,
+    no clipping, init default, seed 0``: what the run does, printed before it starts."""
+    cell = config.cell + (f" {config.nonlinearity}" if config.cell == "rnn" else "")
+    if config.k1 is not None:
+        bptt = f"TBPTT(k1 {config.k1}, k2 {config.k2 if config.k2 is not None else config.k1})"
+    elif config.tbptt is not None:
+        bptt = f"TBPTT({config.tbptt})"
+    else:
+        bptt = "full BPTT"
+    bptt += ", random window lengths" if config.random_truncation else ""
+    clipping = [f"clip norm {config.clip:g}"] if config.clip is not None else []
+    clipping += [f"clip value {config.clip_value:g}"] if config.clip_value is not None else []
+    init = config.init + (f" (scale {config.init_scale:g})" if config.init_scale is not None else "")
+    parts = [f"{cell} (hidden {config.hidden}) on {config.task}", f"seq-len {config.seq_len}", f"batch {config.batch}",
+             f"{config.iters} iterations", f"{config.optim} lr {config.lr:g}", bptt,
+             ", ".join(clipping) or "no clipping", f"init {init}"]
+    parts += [f"forget bias {config.forget_bias:g}"] if config.forget_bias is not None else []
+    parts += [] if config.fused else ["every op a node"]
+    parts += [f"seed {config.seed}"]
+    parts += [f"out {config.out}"] if config.out else []
+    return f"{PROG} train: " + ", ".join(parts) + (f" (resuming {resume})" if resume else "")
+
+
+def _log_line(metric, clipping: bool):
     def log(record):
-        clip = f"  clipped {record['clip_fraction']:.0%}" if record["grad_norm"] is not None else ""
+        clip = f"  clipped {record['clip_fraction']:.0%}" if clipping and record["grad_norm"] is not None else ""
         grad = f"  grad norm {record['grad_norm']:.3g}" if record["grad_norm"] is not None else ""
         loss = f"loss {record['loss']:.4g}" if record["loss"] is not None else "loss -"
         print(f"\riter {record['iter']:6d}  {loss}{grad}{clip}  held-out {metric} {record['eval']:.4g}"
@@ -177,9 +206,11 @@ def _train_and_report(args, config, resume):
     out = config.out
     checkpoint = os.path.join(out, CHECKPOINT_SUBDIR) if out else None
     stopper = _StopOnSignal()
+    print(config_line(config, resume), file=sys.stderr, flush=True)
     try:
         with stopper.installed():
-            result = train(config, on_log=_log_line(task.metric), on_iter=_progress_bar(config.iters),
+            result = train(config, on_log=_log_line(task.metric, config.clip is not None),
+                           on_iter=_progress_bar(config.iters),
                            should_stop=lambda: stopper.requested, task=task, resume=resume)
     except KeyboardInterrupt:
         if stopper.signum != signal.SIGTERM:

@@ -5,9 +5,12 @@
 - ``grader``: ``grade(exercise, path)`` loads a learner's file and runs the checks, in a child
   process (a time limit, crashes and early exits reported as errors; not a sandbox: the file runs
   as ordinary Python with the user's rights); ``grade_many`` grades several
-- ``solutions``: reference solutions — try the exercises first!
+- ``results``: grades as data (``check --format json|junit``)
+- ``classroom``: grading a class, one sub-folder per student, into a CSV gradebook and JSON
+  (``tinygrad-rnn grade``)
 
-The learner edits the stubs in ``tutorials/exercises/`` and runs ``tinygrad-rnn check``.
+The learner edits the stubs in ``tutorials/exercises/`` and runs ``tinygrad-rnn check``. The reference
+solutions are not in the package: they are in the repository's ``tests/solutions/``, which the tests grade.
 """
 from .grader import Report, find_exercises_dir, grade, grade_many, load_module
 from .registry import CHAPTERS, EXERCISES, Exercise, UnknownExercise, find

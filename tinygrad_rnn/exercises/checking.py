@@ -9,6 +9,7 @@ import dataclasses
 import signal
 import sys
 import threading
+import time
 import traceback
 import types
 from pathlib import Path
@@ -76,6 +77,7 @@ class CheckResult:
     message: str = ""
     where: str = ""           # where in the learner's file an error happened
     traceback: str = ""
+    seconds: float | None = None   # how long the check ran (None: not measured, e.g. its process died)
 
     @property
     def description(self) -> str:
@@ -119,22 +121,25 @@ def _time_limit(seconds: float):
 def run_check(check, module, path, seconds: float | None = None) -> CheckResult:
     """Run one check on the learner's module, in this process, and classify the outcome. The check
     is stopped, as an error, after ``seconds`` (default ``CHECK_SECONDS``; 0: no limit) by a SIGALRM
-    timer — which a learner's bare ``except:`` can still swallow: ``grade`` has its own limits."""
+    timer — which a learner's bare ``except:`` can still swallow: ``grade`` has its own limits.
+    The result's ``seconds`` is how long the check ran."""
+    began = time.perf_counter()
     try:
         with _time_limit(CHECK_SECONDS if seconds is None else seconds):
             check(module)
     except (Exception, SystemExit, CheckTimeout) as err:      # noqa: BLE001 - any learner error is reported
+        took = time.perf_counter() - began
         full = traceback.format_exc()
         if _is_stub_error(err):
-            return CheckResult(check, NOT_STARTED, str(err), traceback=full)
+            return CheckResult(check, NOT_STARTED, str(err), traceback=full, seconds=took)
         if isinstance(err, AssertionError):
-            return CheckResult(check, FAIL, str(err) or "assertion failed", traceback=full)
+            return CheckResult(check, FAIL, str(err) or "assertion failed", traceback=full, seconds=took)
         message = str(err) if isinstance(err, CheckTimeout) else f"{type(err).__name__}: {err}"
         if isinstance(err, SystemExit):
             message += (" (your code called sys.exit() or exit() during the check; a function that is graded "
                         "must return its result instead)")
-        return CheckResult(check, ERROR, message, _where_in(Path(path), err.__traceback__), full)
-    return CheckResult(check, PASS)
+        return CheckResult(check, ERROR, message, _where_in(Path(path), err.__traceback__), full, took)
+    return CheckResult(check, PASS, seconds=time.perf_counter() - began)
 
 
 @dataclasses.dataclass
@@ -145,6 +150,16 @@ class Report:
     load_error: str = ""
     load_traceback: str = ""
     output: str = ""          # what the learner's code printed (stdout and stderr), truncated
+    seconds: float | None = None   # how long grading the file took, child processes included
+
+    @property
+    def passed_count(self) -> int:
+        return sum(r.outcome == PASS for r in self.results)
+
+    @property
+    def total(self) -> int:
+        """How many checks the exercise has (also when the file is missing or does not load)."""
+        return len(self.results) or len(self.exercise.checks)
 
     @property
     def status(self) -> str:
@@ -167,4 +182,4 @@ class Report:
 
     @property
     def counts(self) -> str:
-        return f"{sum(r.outcome == PASS for r in self.results)}/{len(self.results)} checks pass"
+        return f"{self.passed_count}/{len(self.results)} checks pass"

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def _child_main(job: dict) -> None:
     checks = find(job["exercise"]).checks
     results = open(job["results"], "a", encoding="utf-8")     # appends: what others write there is not hidden
     trace = open(job["trace"], "w", encoding="utf-8")
-    dumps, load, check_one, end = json.dumps, load_module, run_check, os._exit
+    dumps, load, check_one, end, clock = json.dumps, load_module, run_check, os._exit, time.perf_counter
     arm, disarm, dump = (faulthandler.dump_traceback_later, faulthandler.cancel_dump_traceback_later,
                          faulthandler.dump_traceback)
     faulthandler.enable(file=trace)              # a crash (SIGSEGV, SIGABRT ...) writes where it happened
@@ -88,6 +89,7 @@ def _child_main(job: dict) -> None:
         end(0)
     send("loaded")
     for index in range(start, len(checks)):
+        began = clock()
         try:
             r = limited(lambda: check_one(checks[index], module, path, seconds=0))
         except BaseException as err:             # noqa: BLE001 - e.g. the learner's own KeyboardInterrupt
@@ -95,7 +97,7 @@ def _child_main(job: dict) -> None:
                             _where_in(Path(path), err.__traceback__),
                             "".join(traceback.format_exception(type(err), err, err.__traceback__)))
         send("check", index=index, name=checks[index].__name__, outcome=r.outcome, message=str(r.message),
-             where=str(r.where), traceback=str(r.traceback))
+             where=str(r.where), traceback=str(r.traceback), seconds=clock() - began)
     send("done", count=len(checks))
     flush()
     end(0)

@@ -63,6 +63,7 @@ others, everything a caller needs (``Report``, ``load_module``, ``run_check``, t
 import concurrent.futures
 import os
 import sys
+import time
 from pathlib import Path
 
 from .checking import (BROKEN, CHECK_SECONDS, ERROR, FAIL, FAILED, IN_PROGRESS, MISSING, NOT_STARTED, PASS, PASSED,
@@ -117,6 +118,13 @@ def _joined(outputs: list) -> str:
 
 
 def _grade(exercise, path, seconds, runner) -> Report:
+    began = time.monotonic()
+    report = _grade_file(exercise, path, seconds, runner)
+    report.seconds = time.monotonic() - began
+    return report
+
+
+def _grade_file(exercise, path, seconds, runner) -> Report:
     if not isinstance(exercise, Exercise):
         exercise = find(exercise)                  # UnknownExercise (a ValueError) lists the valid names
     path = Path(path)
@@ -135,8 +143,8 @@ def _grade(exercise, path, seconds, runner) -> Report:
             results += [CheckResult(check, ERROR, again + run.load_error, traceback=run.load_traceback)
                         for check in checks[start:]]
             break
-        results += [CheckResult(checks[r["index"]], r["outcome"], r["message"], r["where"], r["traceback"])
-                    for r in run.checks]
+        results += [CheckResult(checks[r["index"]], r["outcome"], r["message"], r["where"], r["traceback"],
+                                float(r.get("seconds", 0.0))) for r in run.checks]
         if run.finished:
             break
         stopped = start + len(run.checks)          # the check that was running when the child stopped

@@ -59,7 +59,8 @@ def _is_check_record(record: dict, checks: list, index: int) -> bool:
     return (record.get("kind") == "check" and record.get("index") == index and index < len(checks)
             and record.get("name") == checks[index].__name__
             and record.get("outcome") in (PASS, FAIL, NOT_STARTED, ERROR)
-            and all(isinstance(record.get(key), str) for key in ("message", "where", "traceback")))
+            and all(isinstance(record.get(key), str) for key in ("message", "where", "traceback"))
+            and isinstance(record.get("seconds", 0.0), (int, float)))
 
 
 def _where_in_dump(path: Path, dump: str) -> str:

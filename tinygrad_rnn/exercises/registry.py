@@ -1,9 +1,10 @@
 """The list of exercises: one ``Exercise`` per stub file in ``tutorials/exercises/``.
 
 Each exercise has a number and a name (the stub's file name, ``ex01_central_difference``),
-the tutorial chapter it belongs to, a title, what it teaches, and hints that the grader shows
-when a check fails. Its checks live in ``checks/<name>.py`` (the list ``TESTS``) and its
-reference solution in ``solutions/<name>.py``.
+the tutorial chapter it belongs to, a title, what it teaches, and hints: the grader shows the
+first when a check fails, and ``check exNN --hint`` one more each time. Its checks live in
+``checks/<name>.py`` (the list ``TESTS``). The reference solutions are not part of the package:
+they are in the repository's ``tests/solutions/``, for the tests.
 """
 import dataclasses
 import importlib
@@ -21,8 +22,6 @@ CHAPTERS = {
     8: "Summary",
 }
 
-_HERE = Path(__file__).resolve().parent
-
 
 @dataclasses.dataclass(frozen=True)
 class Exercise:
@@ -31,7 +30,7 @@ class Exercise:
     chapter: int
     title: str
     teaches: str              # one line: what doing it teaches
-    hints: tuple = ()         # shown by the grader when a check fails
+    hints: tuple = ()         # the first shown when a check fails, the others on request (--hint)
 
     @property
     def short_name(self) -> str:
@@ -51,74 +50,112 @@ class Exercise:
         """The check functions, each ``check(module)``, in order."""
         return list(importlib.import_module(f"{__package__}.checks.{self.name}").TESTS)
 
-    @property
-    def solution_path(self) -> Path:
-        return _HERE / "solutions" / self.filename
-
 
 EXERCISES = [
     Exercise(1, "ex01_central_difference", 1, "Central differences",
              "estimating a gradient numerically, and why the two-sided formula is accurate to eps^2",
-             ("g[i] = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps): nudge one entry at a time, both ways.",
-              "Work on a copy of x (np.array(x, dtype=np.float64)) and restore each entry after nudging it.")),
+             ("Nudge one entry of x at a time, once by +eps and once by -eps, and divide the change in f by the "
+              "distance between the two points (2 eps).",
+              "Work on a private float64 copy of x, so that the caller's array never changes, and put each entry "
+              "back before you nudge the next one.",
+              "np.ndindex(*shape) yields every index of an array of any shape: one loop handles vectors and "
+              "matrices alike.")),
     Exercise(2, "ex02_mul_backward", 1, "Backward of *, with broadcasting",
              "writing an op's backward, and why a broadcast input's gradient is a sum (unbroadcast)",
-             ("dL/da = G * b and dL/db = G * a, then sum each down to its input's shape.",
-              "unbroadcast: first sum away the extra leading axes, then sum (keepdims=True) over the axes where "
-              "the target shape has 1 and grad has more.",
-              "backward returns a tuple: return g_a, g_b.")),
+             ("For out = a * b, dL/da is the incoming gradient times b and dL/db is it times a; then each must be "
+              "summed down to the shape of its input.",
+              "unbroadcast undoes broadcasting in two steps: sum away the extra leading axes, then sum "
+              "(keepdims=True) over each axis where the target shape has 1 and the gradient has more.",
+              "backward returns one gradient per input of forward, as a tuple, in the order of the inputs.")),
     Exercise(3, "ex03_matmul_backward", 1, "Backward of @, for batches of matrices",
              "dL/dA = G B^T and dL/dB = A^T G, and summing a shared weight's gradient over the batch",
-             ("Transpose only the last two axes: np.swapaxes(b, -1, -2).",
-              "A weight used by every matrix of a batch gets the sum of their gradients: "
-              "unbroadcast(grad_b, b.shape).")),
+             ("With G = dL/dOut: dL/dA = G B^T and dL/dB = A^T G. Check the shapes: (n, m) @ (m, p) gives (n, p).",
+              "Transpose only the last two axes (np.swapaxes with -1 and -2), so that a batch of matrices stays "
+              "a batch.",
+              "A weight shared by every matrix of a batch has fewer axes than its gradient: sum that gradient "
+              "over the batch axes, as ex02's unbroadcast does, for both inputs.")),
     Exercise(4, "ex04_topological_sort", 1, "Topological order, without recursion",
              "the order in which backward visits the graph, so fan-in gradients are complete before use",
-             ("Post-order depth-first search with an explicit stack of (tensor, parents_done) pairs.",
-              "Skip parents with requires_grad False; remember visited tensors by id(tensor).",
-              "Reversed breadth-first order is not topological: a tensor reached by a short and a long path "
-              "ends up in the wrong place.")),
+             ("Depth-first search, post-order: a tensor goes into the list only after all of its parents "
+              "(tensor.grad_fn.parents) are in it.",
+              "Use a list as an explicit stack of (tensor, parents_done) pairs: push a tensor again, marked done, "
+              "before you push its parents; skip parents whose requires_grad is False.",
+              "Tensors compare elementwise, so remember visited tensors by id() in a set. And reversed "
+              "breadth-first order is not topological: a tensor reached by a short and a long path ends up in the "
+              "wrong place.")),
     Exercise(5, "ex05_tanh_sigmoid", 1, "tanh and sigmoid, forward and backward",
              "the two derivatives, at most 1 and 1/4, that every step of BPTT multiplies in",
-             ("Save the output y in forward; tanh' = 1 - y^2 and sigmoid' = y (1 - y).",
-              "backward returns a one-element tuple: return (grad * ...,)",
-              "Use the saved output y, not the input x, in 1 - y^2.")),
+             ("Both derivatives can be written with the output alone: tanh' = 1 - tanh^2 and "
+              "sigmoid' = sigmoid (1 - sigmoid). So save the output in forward.",
+              "backward multiplies the incoming gradient by the derivative and returns a tuple with one "
+              "gradient, for the one input.",
+              "Use the saved output, not the input x: 1 - x^2 is not the derivative of tanh.")),
     Exercise(6, "ex06_rnn_step", 2, "One step of an Elman RNN",
              "the RNN cell in PyTorch's layout: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)",
-             ("Use Tensor ops (@, .T, +, .tanh()) on the Tensors themselves, not on .data, so gradients flow.",
-              "Both weights are (out, in): multiply by their transposes, x @ weight_ih.T and h @ weight_hh.T.")),
+             ("Use Tensor ops (@, .T, +, .tanh()) on the Tensors themselves, not on .data, so that gradients flow.",
+              "PyTorch stores both weights as (out, in): multiply the input and the state by the transposes of "
+              "their weights.",
+              "Four terms go inside the tanh: the input's product and its bias, the state's product and its bias.")),
     Exercise(7, "ex07_bptt_by_hand", 2, "BPTT by hand for a scalar RNN",
              "unrolling the chain rule through time: one factor w tanh'(a_t) per step, sums over steps for w",
-             ("Keep every h_t from the forward pass; walk t = T..1 carrying delta = dL/dh_t.",
-              "dL/da_t = delta (1 - h_t^2); then dL/dw += dL/da_t h_{t-1} at every step, and delta = dL/da_t w.")),
+             ("Run the forward pass first and keep every h_t: the backward pass needs all of them.",
+              "Walk t = T..1 carrying delta = dL/dh_t, which starts at 1. At each step dL/da_t is delta times "
+              "tanh'(a_t), and tanh'(a_t) can be written with h_t alone.",
+              "w, u and b are used at every step, so their gradients are sums over the steps; the delta for the "
+              "step before is dL/da_t times w.")),
     Exercise(8, "ex08_hidden_jacobian", 2, "dh_T/dh_0 as a product of Jacobians",
              "where prod diag(tanh'(a_t)) W_hh comes from, the product that explodes or vanishes",
-             ("J_t = diag(1 - h_t^2) W_hh = (1 - h_t**2)[:, None] * W_hh.",
-              "Start from the identity and multiply each new J_t on the left: J = J_t @ J.")),
+             ("dh_t/dh_(t-1) = diag(tanh'(a_t)) W_hh, and tanh'(a_t) = 1 - h_t^2: the states give you the "
+              "derivatives.",
+              "diag(d) W_hh scales row i of W_hh by d_i: broadcasting d as a column (d[:, None]) does it without "
+              "building the diagonal matrix.",
+              "Start from the identity. The newest step's Jacobian goes on the left of the product: "
+              "dh_T/dh_0 = J_T ... J_2 J_1.")),
     Exercise(9, "ex09_eigenvalues_2x2", 3, "Eigenvalues of a 2 x 2 matrix",
              "the characteristic polynomial, complex pairs, and the lecture's table of regimes",
-             ("lambda = (tr +- sqrt(tr^2 - 4 det)) / 2 with a complex square root (cmath.sqrt).",
-              "Regime: look at the largest |lambda|; 'explode (oscillating)' only when it is real and negative.")),
+             ("The eigenvalues of a 2 x 2 matrix are the roots of lambda^2 - tr lambda + det = 0.",
+              "The discriminant tr^2 - 4 det can be negative (a complex pair): cmath.sqrt takes the square root of "
+              "a negative number, math.sqrt and np.sqrt do not.",
+              "The regime follows the largest |lambda|; 'explode (oscillating)' only when that eigenvalue is real "
+              "and negative.")),
     Exercise(10, "ex10_orthogonal_init", 4, "Orthogonal initialisation with the sign fix",
              "QR as Gram-Schmidt, why Q needs the sign fix, and what orthogonal means for eigenvalues",
-             ("q, r = np.linalg.qr(A); q = q * np.sign(np.diag(r)) flips the columns where R's diagonal is negative.",
-              "For a wide A (rows < cols), orthonormalise A.T and transpose the result back.")),
+             ("np.linalg.qr orthonormalises the columns of a matrix, like Gram-Schmidt: its Q has orthonormal "
+              "columns.",
+              "Q is unique only up to the signs of its columns: flip each column of Q whose entry on R's diagonal "
+              "is negative (multiply by the signs of that diagonal, broadcast over the rows).",
+              "For a wide A (rows < cols), orthonormalise A.T and transpose the result back; scale by gain last.")),
     Exercise(11, "ex11_clip_grad", 5, "Clipping by norm and by value",
              "PyTorch's clip_grad_norm_ rule (one norm for all parameters) versus clamping each entry",
-             ("total = sqrt(sum of squares over ALL arrays); coef = max_norm / (total + 1e-6); scale only if coef < 1.",
-              "Change the arrays in place (g *= coef, np.clip(g, -v, v, out=g)); return total as a float.")),
+             ("One norm for all the parameters: the square root of the sum of squares over every entry of every "
+              "array.",
+              "The factor is max_norm over (the norm + 1e-6), and it is applied only when it is below 1: clipping "
+              "never scales a gradient up.",
+              "Change the arrays in place (*=, or np.clip with out=): the caller keeps references to them. Return "
+              "the norm from before clipping, as a float.")),
     Exercise(12, "ex12_tbptt_loop", 6, "A truncated-BPTT loop",
              "where the cut goes: detach the carried state at each window's start, one backward per window",
-             ("At the start of each window: h = h.detach(). Then run its k steps, sum their losses, call backward().",
-              "Don't detach every step, and don't use backward(retain_graph=True) to get around a freed graph.")),
+             ("The cut goes at the start of each window: the state carried in must be cut off from the earlier "
+              "windows' graph (Tensor.detach).",
+              "In a window, run its k steps, add up their losses and call backward() once on that sum, before the "
+              "next window starts.",
+              "Don't detach at every step (that is k = 1), and don't use retain_graph=True to get around a freed "
+              "graph: that error means the cut is missing.")),
     Exercise(13, "ex13_lstm_cell", 7, "The LSTM cell",
              "the four gates in PyTorch's order i, f, g, o, and the additive update c' = f c + i g",
-             ("gates = x @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh; i, f, g, o = gates.chunk(4, dim=-1).",
-              "sigmoid for i, f, o; tanh for g and for the cell in h' = o * tanh(c').")),
+             ("The pre-activations of all four gates come out of one product per input, stacked as (B, 4H) in "
+              "PyTorch's order i, f, g, o.",
+              "Split them into four chunks of H along the last axis (Tensor.chunk); i, f and o go through the "
+              "sigmoid, g through tanh.",
+              "The cell update is additive: the forget gate times the old cell plus the input gate times g. The new "
+              "h is the output gate times tanh of the new cell.")),
     Exercise(14, "ex14_cell_state_path", 7, "dc_T/dc_0 along the cell path",
              "with weight_hh = 0, the gradient along the cell is exactly the product of the forget gates",
-             ("The forget gate is the second block: rows H:2H of weight_ih, entries H:2H of both biases.",
-              "f_t = sigmoid(x_t W_if^T + b_if + b_hf); return np.prod(f, axis=0).")),
+             ("With W_hh = 0 the cell path is c_t = f_t c_(t-1) + (terms without c), so dc_T/dc_0 is the product "
+              "of the forget gates over time.",
+              "The forget gate is the second block: rows H:2H of weight_ih, and entries H:2H of both biases.",
+              "Compute f_t for every t at once (xs holds every step), then multiply them over the time axis "
+              "(axis 0).")),
 ]
 
 

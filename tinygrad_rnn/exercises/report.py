@@ -1,4 +1,5 @@
 """Printing the grades: ``format_report`` (one exercise, check by check, with messages and hints),
+``format_hints`` (the hints revealed so far), ``format_progress`` (one line: how many pass),
 ``format_overview`` (every exercise by chapter with its status) and ``shown_path``.
 """
 from pathlib import Path
@@ -28,9 +29,24 @@ def _printed(report: Report) -> list:
     return ["  your code printed (stdout and stderr):", _indent(report.output, "    | ")]
 
 
-def format_report(report: Report, verbose: bool = False) -> str:
-    """The report of one exercise: each check with PASS/FAIL/TODO/ERROR, the messages, hints; with
-    ``verbose``, the full tracebacks and what the learner's code printed."""
+def format_hints(exercise, shown: int) -> list:
+    """The lines of the first ``shown`` hints of ``exercise`` (at least one), and how to see the next."""
+    hints = exercise.hints
+    shown = max(1, min(shown, len(hints)))
+    lines = [f"     hint {i} of {len(hints)}: {hint}" for i, hint in enumerate(hints[:shown], 1)]
+    if shown < len(hints):
+        lines.append(f"     (next hint: tinygrad-rnn check {exercise.short_name} --hint {shown + 1})")
+    else:
+        lines.append("     (that was the last hint; the checks' messages above say what is still wrong)")
+    return lines
+
+
+def format_report(report: Report, verbose: bool = False, hints: int | None = None) -> str:
+    """The report of one exercise: each check with PASS/FAIL/TODO/ERROR, the messages, and a hint;
+    with ``verbose``, the full tracebacks and what the learner's code printed.
+
+    A failed exercise shows its first hint; ``hints=N`` shows the first N (``check exNN --hint N``),
+    whatever the status, since the learner asked for them."""
     ex = report.exercise
     status = report.status
     head = f"{ex.name} — {ex.title} (chapter {ex.chapter}: {ex.chapter_title})"
@@ -47,6 +63,8 @@ def format_report(report: Report, verbose: bool = False) -> str:
             lines.extend(_printed(report))
         elif report.output:
             lines.append("  (run with --verbose to see the traceback and what your code printed)")
+        if hints:
+            lines.extend(format_hints(ex, hints))
         return "\n".join(lines)
     for r in report.results:
         lines.append(f"  {_MARK[r.outcome]:<5} {r.description}")
@@ -65,13 +83,24 @@ def format_report(report: Report, verbose: bool = False) -> str:
         lines.append(f"  -> in progress ({report.counts}; the rest are not started yet)")
     elif status == FAILED:
         lines.append(f"  -> failed ({report.counts})")
-        lines.extend(f"     hint: {hint}" for hint in ex.hints)
         if not verbose:
             printed = " and what your code printed" if report.output else ""
             lines.append(f"     (run with --verbose for full tracebacks{printed})")
     else:
         lines.append(f"  -> passed ({report.counts})")
+    if hints or status == FAILED:
+        lines.extend(format_hints(ex, hints or 1))
     return "\n".join(lines)
+
+
+def format_progress(reports: dict, where: str = "") -> str:
+    """One line: how many of the exercises pass, and which one to do next. ``reports`` maps exercise
+    name -> Report (the learner's own copies)."""
+    passed = sum(1 for e in EXERCISES if e.name in reports and reports[e.name].passed)
+    line = f"Progress: {passed} of {len(EXERCISES)} exercises pass" + (f" in {where}" if where else "")
+    todo = next((e for e in EXERCISES if e.name in reports and not reports[e.name].passed), None)
+    line += f"; next: {todo.short_name}" if todo else ""
+    return line + " (the table: tinygrad-rnn check)"
 
 
 def format_overview(reports: dict, titles: bool = False) -> str:

@@ -12,9 +12,9 @@ Implement ``topological_order(root)``:
 - ``root`` is a Tensor (the loss). Return a list of Tensors: every tensor that ``root``
   depends on *and that requires grad*, ``root`` included, each exactly once, each after all
   of its inputs (so ``root`` comes last).
-- The graph: ``t._ctx`` is the Function node that made tensor ``t`` (``None`` for a leaf
-  such as a parameter or an input), and ``t._ctx.parents`` is the tuple of its input
-  tensors (a tensor appears twice in it for ``a * a``). ``t.requires_grad`` tells whether
+- The graph: ``t.grad_fn`` is the Function node that made tensor ``t`` (``None`` for a leaf
+  such as a parameter or an input; PyTorch's name), and ``t.grad_fn.parents`` is the tuple of
+  its input tensors (a tensor appears twice in it for ``a * a``). ``t.requires_grad`` tells whether
   a gradient flows to ``t``; skip the tensors where it is False.
 - No recursion: an RNN unrolled for 1000 steps is a chain thousands of tensors deep, more
   than Python's recursion limit (1000 frames). Use a list as an explicit stack.

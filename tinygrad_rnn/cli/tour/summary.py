@@ -18,7 +18,17 @@ import re
 import tinygrad_rnn
 from ...lecture.result import shown
 
-TUTORIALS = pathlib.Path(tinygrad_rnn.__file__).resolve().parents[1] / "tutorials"
+def _checkout_tutorials():
+    """The repository's ``tutorials/`` when the package runs from a checkout (an editable install, or
+    the source tree on sys.path), else None: an installed package's parent folder is site-packages,
+    which has no tutorials (or, by chance, someone else's)."""
+    root = pathlib.Path(tinygrad_rnn.__file__).resolve().parents[1]
+    if (root / "pyproject.toml").is_file() and (root / "tutorials" / "README.md").is_file():
+        return root / "tutorials"
+    return None
+
+
+TUTORIALS = _checkout_tutorials()
 FIRST_TO_OPEN = "summary.md"
 
 
@@ -81,14 +91,16 @@ def anchor(heading: str) -> str:
     return text.replace(" ", "-")
 
 
-def chapter_link(chapter: dict, folder: pathlib.Path) -> str:
+def chapter_link(chapter: dict, folder: pathlib.Path, tutorials=None) -> str:
     """``[07-lstm.md § heading](relative/path#anchor)`` when the tutorials are beside the package (a
-    clone), else the repository path in code font."""
+    checkout), else the chapter and heading by name (an installed package has no tutorials to link to).
+    ``tutorials``: the folder to look in (default: the checkout's, ``TUTORIALS``)."""
     name = pathlib.PurePosixPath(chapter["path"]).name
     text = f"{name} § {chapter['heading']}"
-    target = TUTORIALS / name
-    if not target.exists():
-        return f"`{chapter['path']}` § {chapter['heading']}"
+    tutorials = TUTORIALS if tutorials is None else tutorials
+    target = tutorials / name if tutorials is not None else None
+    if target is None or not target.exists():
+        return f"the tutorials' chapter `{name}`, section “{chapter['heading']}” (tutorials/{name} in the repository)"
     try:
         relative = os.path.relpath(target, folder.resolve())
     except ValueError:                              # another drive (Windows)

@@ -114,20 +114,6 @@ def one_gradient_tuple(result, n: int, what: str) -> tuple:
     return tuple(result)
 
 
-def reachable(root: Tensor) -> list:
-    """Every tensor ``root`` was computed from (``root`` included), by following ``_ctx.parents``."""
-    seen, stack, found = set(), [root], []
-    while stack:
-        tensor = stack.pop()
-        if id(tensor) in seen:
-            continue
-        seen.add(id(tensor))
-        found.append(tensor)
-        if tensor._ctx is not None:
-            stack.extend(tensor._ctx.parents)
-    return found
-
-
 def tensor64(array, requires_grad: bool = False, name: str | None = None) -> Tensor:
     """A float64 Tensor of ``array`` (the checks work in float64 so that tolerances can be tight)."""
     return Tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad, name=name)

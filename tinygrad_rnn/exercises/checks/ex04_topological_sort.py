@@ -2,7 +2,8 @@
 import numpy as np
 
 from ...core import backward as library_backward
-from ._helpers import assert_close, get, not_the_library, reachable, tensor64
+from ...core.backward import reachable
+from ._helpers import assert_close, get, not_the_library, tensor64
 
 
 def _label(t) -> str:
@@ -31,9 +32,9 @@ def _assert_topological(order, root, what: str) -> list:
         raise AssertionError(f"{what}: root must come last (it depends on everything), got {_label(order[-1])} last")
     position = {id(t): i for i, t in enumerate(order)}
     for t in order:
-        if t._ctx is None:
+        if t.grad_fn is None:
             continue
-        for parent in t._ctx.parents:
+        for parent in t.grad_fn.parents:
             if parent.requires_grad and position[id(parent)] > position[id(t)]:
                 raise AssertionError(f"{what}: {_label(t)} is listed before its input {_label(parent)}; every "
                                      "tensor must come after the tensors it was computed from")
@@ -111,10 +112,10 @@ def check_drives_backward(mod):
         grad = grads.pop(id(tensor), None)
         if grad is None:
             continue
-        if tensor._ctx is None:
+        if tensor.grad_fn is None:
             leaf_grads[id(tensor)] = grad
             continue
-        for parent, parent_grad in zip(tensor._ctx.parents, tensor._ctx.backward(grad)):
+        for parent, parent_grad in zip(tensor.grad_fn.parents, tensor.grad_fn.backward(grad)):
             if parent_grad is not None and parent.requires_grad:
                 grads[id(parent)] = grads.get(id(parent), 0) + parent_grad
     if grads:

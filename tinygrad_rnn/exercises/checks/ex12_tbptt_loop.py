@@ -2,8 +2,9 @@
 import numpy as np
 
 from ...core import GraphFreedError, Tensor
+from ...core.backward import reachable
 from ...train.truncation import TBPTT
-from ._helpers import assert_close, get, reachable, tensor64
+from ._helpers import assert_close, get, tensor64
 
 B, I, H = 2, 2, 3
 
@@ -102,7 +103,7 @@ def check_graph_cut(mod):
     for w, loss in enumerate(losses):
         start, stop = w * k, min(w * k + k, T)
         # outputs reachable *through an op*; a leaf can pass no gradient further back
-        steps = sorted({step_of[id(t)] for t in reachable(loss) if id(t) in step_of and t._ctx is not None})
+        steps = sorted({step_of[id(t)] for t in reachable(loss) if id(t) in step_of and t.grad_fn is not None})
         before = [t for t in steps if t < start]
         if before:
             raise AssertionError(f"the loss of window {w} (steps {start}-{stop - 1}) reaches back to the output of "
@@ -110,7 +111,7 @@ def check_graph_cut(mod):
                                  f"window (h = h.detach())")
         # from the window's last state, the graph must go back through every step of the window
         last = setup.outputs[stop - 1]
-        chain = {step_of[id(t)] for t in reachable(last) if id(t) in step_of and t._ctx is not None}
+        chain = {step_of[id(t)] for t in reachable(last) if id(t) in step_of and t.grad_fn is not None}
         missing = [t for t in range(start, stop) if t not in chain]
         if missing:
             raise AssertionError(f"window {w} (steps {start}-{stop - 1}): the state after step {stop - 1} does not "

@@ -13,8 +13,8 @@ def topological_order(root):
             continue
         visited.add(id(tensor))
         stack.append((tensor, True))         # come back to it after its parents
-        if tensor._ctx is not None:
-            for parent in tensor._ctx.parents:
+        if tensor.grad_fn is not None:
+            for parent in tensor.grad_fn.parents:
                 if parent.requires_grad and id(parent) not in visited:
                     stack.append((parent, False))
     return order

@@ -1,0 +1,179 @@
+"""Grading a class: a folder with one sub-folder per student, each holding that student's exercise
+files (``alice/ex01_central_difference.py`` ...), graded into a CSV gradebook and a JSON file with
+every message.
+
+    students = grade_class("submissions/", exercises=["ex01", "ex06"], seconds=10)
+    csv_path, json_path = write_gradebook(students, "grades.csv")
+
+Each file is graded by ``grader.grade_many``: in a child process of its own, with a time limit for
+loading it and for each check, so a student's endless loop, crash or ``os._exit`` costs only that
+student's grade for that exercise (reported as an error that says why), never the others'. Not a
+sandbox: the files run as ordinary Python with the rights of the instructor who runs the grader.
+
+A student's file for an exercise is found by its name, as ``check --file`` does: ``ex03_*.py``
+directly in the student's folder is exercise 3. An exercise without a file is ``missing`` (0 of its
+checks); two files for one exercise: the one with the stub's exact name, else the first by name,
+with a note.
+"""
+import csv
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+from ..serialization import atomic_write
+from .grader import grade_many
+from .registry import EXERCISES, find, from_filename
+from .results import _version, report_record
+
+
+@dataclasses.dataclass
+class StudentGrades:
+    """One student's graded exercises (``reports``, in the order of the exercises) and notes about
+    their folder (unrecognised or duplicate files)."""
+    name: str
+    folder: Path
+    reports: list
+    notes: list = dataclasses.field(default_factory=list)
+
+    @property
+    def passed(self) -> int:
+        """How many exercises pass completely."""
+        return sum(r.passed for r in self.reports)
+
+    @property
+    def checks_passed(self) -> int:
+        return sum(r.passed_count for r in self.reports)
+
+    @property
+    def checks_total(self) -> int:
+        return sum(r.total for r in self.reports)
+
+
+def student_folders(folder) -> list:
+    """The sub-folders of ``folder``, one per student, by name (hidden ones and ``__pycache__`` left
+    out); a ValueError saying what to do if there are none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise ValueError(f"'{folder}' {what}. Give the folder that holds one sub-folder per student "
+                         "(e.g. submissions/alice/ex01_central_difference.py)")
+    found = sorted(p for p in folder.iterdir()
+                   if p.is_dir() and not p.name.startswith(".") and p.name != "__pycache__")
+    if not found:
+        loose = sorted(p.name for p in folder.glob("ex[0-9][0-9]_*.py"))
+        fix = (f"; it holds exercise files itself ({', '.join(loose[:3])}), so it is one learner's folder: grade it "
+               f"with tinygrad-rnn check --dir {folder}" if loose else "")
+        raise ValueError(f"no student folders in '{folder}': give one sub-folder per student, each holding that "
+                         f"student's exercise files (e.g. {folder}/alice/ex01_central_difference.py){fix}")
+    return found
+
+
+def submitted_files(folder: Path, exercises: list) -> tuple:
+    """({exercise name: path} for the ``exercises`` a student handed in, notes about the other files)."""
+    files, notes = {}, []
+    for path in sorted(folder.glob("*.py")):
+        exercise = from_filename(path)
+        if exercise is None:
+            continue
+        if exercise not in exercises:
+            continue
+        if exercise.name in files:
+            keep = path if path.name == exercise.filename else files[exercise.name]
+            other = files[exercise.name] if keep is path else path
+            notes.append(f"two files for {exercise.short_name}: graded {keep.name}, not {other.name}")
+            files[exercise.name] = keep
+        else:
+            files[exercise.name] = path
+    if not files:
+        notes.append(f"no exercise files (like {exercises[0].filename}) directly in {folder.name}/")
+    return files, notes
+
+
+def grade_class(folder, exercises=None, seconds: float | None = None) -> list:
+    """Grade every student's files in ``folder`` (one sub-folder per student) for ``exercises`` (names
+    as ``find`` takes them; default: all). Returns a ``StudentGrades`` per student, by name.
+    ``seconds``: the time limit for loading a file and for each check (``grade``'s)."""
+    chosen = [find(e) for e in exercises] if exercises else list(EXERCISES)
+    chosen = sorted(set(chosen), key=lambda e: e.number)
+    students, items = [], []
+    for student_folder in student_folders(folder):
+        files, notes = submitted_files(student_folder, chosen)
+        students.append(StudentGrades(student_folder.name, student_folder, [], notes))
+        items += [(exercise, files.get(exercise.name, student_folder / exercise.filename)) for exercise in chosen]
+    reports = iter(grade_many(items, seconds=seconds))
+    for student in students:
+        student.reports = [next(reports) for _ in chosen]
+    return students
+
+
+# --- writing the gradebook ------------------------------------------------------------------------
+
+CSV_COLUMNS = ["student", "exercise", "status", "checks_passed", "checks_total"]
+
+
+def gradebook_csv(students: list) -> str:
+    """The CSV gradebook: a row per student and exercise (its status, checks passed / total; the times
+    and messages are in the JSON file)."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for student in students:
+        for report in student.reports:
+            writer.writerow([_cell(student.name), report.exercise.name, report.status, report.passed_count,
+                             report.total])
+    return text.getvalue()
+
+
+def _cell(text: str) -> str:
+    """A spreadsheet runs a cell that starts with = + - @ as a formula: such a folder name gets a quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def gradebook_json(students: list, seconds: float | None = None) -> str:
+    """Every message: per student, per exercise, per check (status, message, where, seconds)."""
+    document = {"tool": "tinygrad-rnn grade", "version": _version(), "time_limit": seconds,
+                "students": [{"student": s.name, "folder": str(s.folder), "notes": s.notes,
+                              "exercises_passed": s.passed, "checks_passed": s.checks_passed,
+                              "checks_total": s.checks_total,
+                              "exercises": [report_record(r) for r in s.reports]} for s in students]}
+    return json.dumps(document, indent=2) + "\n"
+
+
+def json_path_for(csv_path) -> Path:
+    """Where the JSON file goes: next to the CSV file, with the same name (``grades.csv`` -> ``grades.json``)."""
+    return Path(csv_path).with_suffix(".json")
+
+
+def write_gradebook(students: list, csv_path, seconds: float | None = None) -> tuple:
+    """Write the CSV gradebook to ``csv_path`` and every message to the JSON file beside it, each
+    atomically (a reader never sees half a file). Returns (csv path, json path)."""
+    csv_path = Path(csv_path)
+    json_path = json_path_for(csv_path)
+    atomic_write(csv_path, lambda f: f.write(gradebook_csv(students).encode("utf-8")), "grade")
+    atomic_write(json_path, lambda f: f.write(gradebook_json(students, seconds).encode("utf-8")), "grade")
+    return csv_path, json_path
+
+
+def format_class(students: list) -> str:
+    """The terminal summary: one line per student, then its notes."""
+    width = max(len(s.name) for s in students)
+    lines = []
+    for s in students:
+        lines.append(f"  {s.name:<{width}}  {s.passed} of {len(s.reports)} exercises pass "
+                     f"({s.checks_passed}/{s.checks_total} checks)")
+        for report in s.reports:
+            if report.status not in ("passed", "missing"):
+                first = (report.load_error or next((r.message for r in report.results if r.outcome != "pass"), ""))
+                first = first.splitlines()[0].split(". ")[0][:140] if first else ""
+                lines.append(f"  {'':<{width}}    {report.exercise.short_name}: {report.status}"
+                             + (f": {first}" if first else ""))
+        missing = [r.exercise.short_name for r in s.reports if r.status == "missing"]
+        if missing:
+            lines.append(f"  {'':<{width}}    missing: {', '.join(missing)}")
+        lines += [f"  {'':<{width}}    note: {note}" for note in s.notes]
+    return "\n".join(lines)
+
+
+__all__ = ["StudentGrades", "grade_class", "write_gradebook", "gradebook_csv", "gradebook_json", "format_class",
+           "student_folders", "submitted_files", "json_path_for"]
