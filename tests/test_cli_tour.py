@@ -346,3 +346,22 @@ def _children(pid: int) -> list:
             except (OSError, IndexError, ValueError):
                 pass
     return found
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")    # the drop itself, expected
+def test_a_ctrl_c_dropped_inside_a_weakref_callback_still_ends_the_tour():
+    """Python drops a KeyboardInterrupt raised inside a weakref callback (it prints "Exception ignored");
+    the tour's handler also notes the signal, so the next check between parts raises it."""
+    import weakref
+
+    from tinygrad_rnn.cli.tour.workers import _CtrlC
+
+    class Thing:
+        pass
+
+    ctrl_c, thing = _CtrlC(), Thing()
+    ref = weakref.ref(thing, lambda _: ctrl_c.handler(signal.SIGINT, None))   # Ctrl-C lands in the callback
+    del thing                                                               # ... which swallows the raise
+    assert ref() is None and ctrl_c.came
+    with pytest.raises(KeyboardInterrupt):
+        ctrl_c.check()
