@@ -13,8 +13,9 @@ the default for a cell: the function above, so a drawing shows every gate), or o
 step (``fused=True``: ``x_t W_ih^T + b_ih``, then one ``RNNStep``/``LSTMStep``/``GRUStep`` from
 ``steps.py``, whose backward is the cell's derivative written out; much faster). The class
 method ``step_with`` is that choice, and everything that unrolls a cell calls it: the cell
-modules, the sequence layers in ``recurrent.py``, ``train.SequenceModel`` and
-``analysis.unroll`` (all through ``unrolling.unroll_steps``, which names the states). Each cell
+modules, and ``unroll_with`` (a whole sequence, with the layers' pre-pass), which the sequence
+layers in ``recurrent.py``, ``train.SequenceModel`` and ``analysis.unroll`` run (all through
+``unrolling.unroll_steps``, which names the states). Each cell
 class declares its states, ``state_names``: ``("h",)``, or ``("h", "c")`` for the LSTM; the
 drawings read them there.
 
@@ -36,7 +37,7 @@ zero state is ``h_0``), or the t of an open ``with time_step(t):``.
 import numpy as np
 
 from .. import functional as F
-from ..core import Tensor, zeros
+from ..core import Tensor, stack, zeros
 from ..core.checks import check_dtype_kind
 from .linear import as_input, check_sizes, dtype_mismatch, resolve_dtype, resolve_generator, uniform_parameter
 from .module import Module
@@ -227,6 +228,24 @@ class RNNCellBase(Module):
         if bias_ih is None or bias_hh is None or not cls.bias_hh_in_projection:
             return F.linear(x, weight_ih, bias_ih), weights
         return F.linear(x, weight_ih, bias_ih + bias_hh), (weight_ih, weight_hh, bias_ih, None)
+
+    @classmethod
+    def unroll_with(cls, inputs, state: tuple, weights: tuple, *, fused: bool, time_dim: int = 0, start: int = 1,
+                    suffix: str = "", **options) -> list:
+        """Every step of a sequence with ``weights``, from ``state``: ``inputs`` is a Tensor with time on
+        ``time_dim`` (T, B, I), or a list of the x_t (a stacked layer's h_t of the layer below). With
+        ``fused``, the input projection of all steps first (``project_all``, one matmul), then one node
+        per step; else every op a node. Returns the states after each step (``unroll_steps``)."""
+        if fused:
+            sequence = inputs if isinstance(inputs, Tensor) else stack(inputs, dim=time_dim)
+            projected, weights = cls.project_all(sequence, weights)
+            inputs = projected.unbind(time_dim)
+        elif isinstance(inputs, Tensor):
+            inputs = inputs.unbind(time_dim)
+
+        def step(x_t, state, label):
+            return cls.step_with(x_t, state, weights, fused=fused, projected=fused, t=label, **options)
+        return unroll_steps(step, inputs, state, cls.state_names, start=start, suffix=suffix)
 
     @property
     def options(self) -> dict:

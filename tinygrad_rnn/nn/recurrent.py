@@ -5,8 +5,8 @@ How they are built
 ------------------
 Each layer *unrolls* the recurrence in a Python loop, one time step at a time
 (``unrolling.unroll_steps``, the loop every model here runs), so the graph of a forward pass is
-T steps chained through h_t (and c_t), and every h_t is a real tensor you can inspect. A step is
-its cell's (``RNNCell.step_with`` ...), taken one of two ways, with the same numbers:
+T steps chained through h_t (and c_t), and every h_t is a real tensor you can inspect. The loop is
+its cell's (``RNNCell.unroll_with`` ...), each step taken one of two ways, with the same numbers:
 
 - ``fused=True`` (the default, fast): x_t W_ih^T + b_ih for all steps in one matmul before the
   loop, then one node per step (``RNNStep``, ``LSTMStep``, ``GRUStep`` in ``steps.py``) whose
@@ -52,7 +52,6 @@ from ..core import stack, zeros
 from .cells import GRUCell, LSTMCell, RNNCell, check_input_size, check_state, describe
 from .linear import as_input, check_sizes, resolve_dtype, uniform_parameter
 from .module import Module
-from .unrolling import unroll_steps
 
 __all__ = ["RNN", "LSTM", "GRU"]
 
@@ -110,12 +109,6 @@ class RNNBase(Module):
         return (getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}"),
                 getattr(self, f"bias_ih_l{k}", None), getattr(self, f"bias_hh_l{k}", None))
 
-    def step(self, x_t, state: tuple, label: str, weights: tuple) -> tuple:
-        """One time step with one layer's ``weights``: ``state`` is ``(h,)`` or ``(h, c)``; returns the new
-        state. With ``fused``, ``x_t`` is already projected (``forward`` does it for all steps at once)."""
-        return self.cell.step_with(x_t, state, weights, fused=self.fused, projected=self.fused, t=label,
-                                   **self.options)
-
     # --- the unrolled loop ---------------------------------------------------------------------
     def forward(self, input, hx=None):
         name = type(self).__name__
@@ -139,15 +132,9 @@ class RNNBase(Module):
         self.last_states, self.last_cell_states = [], ([] if self.has_cell_state else None)
         finals, hs = [], None
         for k in range(self.num_layers):
-            weights = self.layer_parameters(k)
-            if self.fused:                       # x_t W_ih^T + b_ih for every t in one matmul, then split
-                projected, weights = self.cell.project_all(x if k == 0 else stack(hs, dim=time_dim), weights)
-                inputs = projected.unbind(time_dim)
-            else:                                # x_1 .. x_T; layer k+1 reads layer k's h_t
-                inputs = x.unbind(time_dim) if k == 0 else hs
-            step = lambda x_t, state, label, weights=weights: self.step(x_t, state, label, weights)   # noqa: E731
-            layer_states = unroll_steps(step, inputs, states[k], self.cell.state_names,
-                                        suffix="" if self.num_layers == 1 else f"_l{k}")
+            layer_states = self.cell.unroll_with(x if k == 0 else hs, states[k], self.layer_parameters(k),
+                                                 fused=self.fused, time_dim=time_dim,   # layer k+1 reads k's h_t
+                                                 suffix="" if self.num_layers == 1 else f"_l{k}", **self.options)
             hs = [s[0] for s in layer_states]
             finals.append(layer_states[-1])
             self.last_states.append(hs)

@@ -37,13 +37,13 @@ import time
 import numpy as np
 
 from .. import nn, optim
-from ..core import Tensor, no_grad
+from ..core import no_grad
 from ..serialization import atomic_write, save
 from ..nn.cells import CELLS
 from ..tasks import TASKS, Batch, Task, make_task
 from .checkpoint import CHECKPOINT_JSON, CHECKPOINT_SUBDIR, load_checkpoint, lock_run_folder, save_checkpoint
 from .model import INITS, SequenceModel
-from .truncation import TBPTT
+from .truncation import TBPTT, model_dtype, model_input
 
 OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adagrad": optim.Adagrad}
 
@@ -276,7 +276,7 @@ def evaluate(model, task, batch, window: int | None = None) -> float:
     the last step only). For tasks whose metric is ``Task.evaluate``'s masked mean."""
     if window is None:
         with no_grad():
-            outputs, _ = model(batch.inputs)          # an array: converted to the weights' dtype
+            outputs, _ = model(model_input(batch.inputs, model_dtype(model)))
         return task.evaluate(outputs, batch)
     if isinstance(window, bool) or not isinstance(window, numbers.Integral) or window < 1:
         raise ValueError(f"evaluate: window must be a number of steps >= 1 (or None: the whole batch at once), "
@@ -291,7 +291,7 @@ def _windowed_metric(model, task, windows) -> float:
     parts, state = [], None                         # (metric, scored entries) of each window that has some
     with no_grad():
         for piece in windows:
-            outputs, state = model(piece.inputs, state)
+            outputs, state = model(model_input(piece.inputs, model_dtype(model)), state)
             count = int(np.count_nonzero(piece.mask))
             if count:
                 parts.append((task.evaluate(outputs, piece), count))

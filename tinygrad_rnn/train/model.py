@@ -8,12 +8,10 @@ take it. ``step`` is what truncated BPTT (``train/truncation.py``) drives. Both 
 one-node step by default (``fused=True``; ``fused=False`` makes every op a node, to draw each gate),
 and both name the states h_1, h_2, ... (``nn.unrolling``), as the layers do.
 """
-import numpy as np
-
 from ..core import Tensor, stack
 from ..nn import Linear, Module, init
 from ..nn.cells import CELLS
-from ..nn.unrolling import step_after, unroll_steps
+from ..nn.unrolling import step_after
 INITS = init.RECURRENT_INITS
 
 
@@ -75,9 +73,7 @@ class SequenceModel(Module):
         all h_t. The states are h_1 ... h_T (``.step`` 1 ... T), after the given state (h_0 for zeros)."""
         cell = self.cell
         if not isinstance(inputs, Tensor):          # an array or list: in the weights' dtype, as the cells do
-            array = np.asarray(inputs)                  # (not copied when it already is: the tasks' float32)
-            dtype = cell.weight_ih.dtype
-            inputs = Tensor._wrap(array) if array.dtype == dtype else Tensor(array, dtype=dtype)
+            inputs = Tensor(inputs, dtype=cell.weight_ih.dtype)
         if inputs.ndim != 3 or inputs.shape[-1] != cell.input_size or inputs.shape[0] == 0:
             raise ValueError(f"SequenceModel: inputs must have shape (T, batch, {cell.input_size}) with T >= 1, "
                              f"got {inputs.shape}. Fix: stack the steps along the first dim; for one step use "
@@ -88,12 +84,8 @@ class SequenceModel(Module):
             raise TypeError(f"SequenceModel: the state of a '{self.kind}' cell is "
                             f"{'a tuple (h, c)' if n == 2 else 'one tensor h'}, got {len(given)} items")
         states = cell.checked_state(inputs.shape[1:], given, owner="SequenceModel")
-        steps, weights = cell.project_all(inputs, cell.weights) if cell.fused else (inputs, cell.weights)
-
-        def step(x_t, state, label):
-            return cell.step_with(x_t, state, weights, fused=cell.fused, projected=cell.fused, t=label,
+        states = cell.unroll_with(inputs, states, cell.weights, fused=cell.fused, start=step_after(states),
                                   **cell.options)
-        states = unroll_steps(step, steps.unbind(0), states, cell.state_names, start=step_after(states))
         outputs = self.readout(stack([s[0] for s in states]))            # (T, B, O): one matmul
         return outputs, states[-1] if n == 2 else states[-1][0]
 

@@ -124,7 +124,7 @@ class TBPTT:
             raise TypeError(f"TBPTT.run: inputs must be an array or Tensor of shape (T, B, I), indexed by step, got "
                             f"{type(inputs).__name__}. Fix: pass batch.inputs")
         T = len(inputs)
-        dtype = _model_dtype(model)
+        dtype = model_dtype(model)
         loss_steps = None if loss_steps is None else {int(t) for t in loss_steps}
         overlap = self.k2 - self.k1   # a window starts this many steps before its loss steps
         carried = {0: state}          # detached state entering step t, kept while a later cut may need it
@@ -136,7 +136,7 @@ class TBPTT:
             total = None
             with contextlib.nullcontext() if wanted else no_grad():
                 for t in range(window.cut, window.stop):
-                    y, state = model.step(_step_input(inputs, t, dtype), state)
+                    y, state = model.step(model_input(inputs[t], dtype), state)
                     if t in wanted:
                         loss_t = step_loss(y, t)
                         if not isinstance(loss_t, Tensor) or loss_t.numel() != 1:
@@ -161,17 +161,18 @@ def _describe(value) -> str:
     return f"a {type(value).__name__}"
 
 
-def _step_input(inputs, t, dtype):
-    """x_t: a Tensor as given; an array wrapped as one without a copy, in ``dtype`` (the model's, so
-    that the tasks' float32 arrays feed a float64 model too; None: as it is)."""
-    x = inputs[t]
+def model_input(x, dtype):
+    """``x`` for the model: a Tensor as given; an array wrapped as one without a copy, in ``dtype``
+    (the model's, so that the tasks' float32 arrays feed a float64 model too; None: as it is).
+    For arrays nobody writes to while the graph lives (the tasks' batches), as TBPTT and
+    ``train.evaluate`` pass them."""
     if isinstance(x, Tensor):
         return x
     x = np.asarray(x)
     return Tensor._wrap(x if dtype is None or x.dtype == dtype or x.dtype.kind != "f" else x.astype(dtype))
 
 
-def _model_dtype(model):
+def model_dtype(model):
     """The dtype of the model's first parameter, or None for a model without ``parameters()``."""
     parameters = getattr(model, "parameters", None)
     first = next(iter(parameters()), None) if callable(parameters) else None
