@@ -435,7 +435,8 @@ class Tensor:
 
     # --- arithmetic (operators accept numbers on either side) --------------
     def _binary(self, op, other, reverse=False):
-        other = as_tensor(other, like=self, fn=getattr(op, "name", None) or op.__name__.lower())
+        if not isinstance(other, Tensor):     # a number or an array: a constant of this tensor's dtype
+            other = as_tensor(other, like=self, fn=getattr(op, "name", None) or op.__name__.lower())
         return op.apply(other, self) if reverse else op.apply(self, other)
 
     def __add__(self, other):
