@@ -122,3 +122,27 @@ def test_graph_detail_defaults_to_ops_for_short_and_cells_for_long_sequences(cap
     long_ = capsys.readouterr().out
     assert "tanh" in short and "linear" in short          # every op is drawn
     assert "linear" not in long_ and "h_6" in long_          # one node per state
+
+
+@needs_dot
+def test_graph_size_slide_fits_1920_by_1080(tmp_path, capsys):
+    from PIL import Image
+    out = tmp_path / "x.png"
+    assert main(["graph", "--cell", "lstm", "--steps", "6", "--detail", "cells", "--size", "slide",
+                 "--out", str(out)]) == 0
+    width, height = Image.open(out).size
+    assert width <= 1921 and height <= 1081 and max(width / 1920, height / 1080) > 0.98
+    assert "warning" not in capsys.readouterr().err
+
+
+@needs_dot
+def test_graph_size_slide_says_what_to_draw_when_it_does_not_fit(tmp_path, capsys):
+    assert main(["graph", "--cell", "lstm", "--steps", "3", "--size", "slide", "--out", str(tmp_path / "x.svg")]) == 0
+    err = capsys.readouterr().err
+    assert "smallest text would be" in err and "--detail cells" in err and "fewer --steps" in err
+
+
+def test_graph_rejects_an_unknown_size(capsys):
+    with pytest.raises(SystemExit):
+        main(["graph", "--size", "poster"])
+    assert "slide" in capsys.readouterr().err

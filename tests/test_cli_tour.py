@@ -4,16 +4,20 @@ lecture (checked against values derived by hand or from math here, never copied 
 The claims over seeds 0-4 are checked in ``test_lecture_claims.py``."""
 import contextlib
 import decimal
+import html
+import html.parser
 import io
 import json
 import math
 import os
 import pathlib
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -90,6 +94,131 @@ def test_plots_are_png(tour):
         assert (tour["out"] / name).read_bytes()[:8] == PNG_SIGNATURE, name
 
 
+# --- index.html: the summary beside the pictures -----------------------------------------------------------
+class _References(html.parser.HTMLParser):
+    """Every src/href in a page, and the tags they sit on."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []                                              # (tag, attribute, value)
+
+    def handle_starttag(self, tag, attrs):
+        self.found += [(tag, name, urllib.parse.unquote(value)) for name, value in attrs
+                       if name in ("src", "href") and value]
+
+
+def page_references(path: pathlib.Path) -> list:
+    parser = _References()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.found
+
+
+def svg_aspect(path: pathlib.Path) -> float:
+    root = ET.parse(path).getroot()
+    return float(root.get("width").removesuffix("pt")) / float(root.get("height").removesuffix("pt"))
+
+
+def png_aspect(path: pathlib.Path) -> float:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR", path.name
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    return width / height
+
+
+def images_on_the_page(out: pathlib.Path) -> set:
+    """The SVGs and the plots (PNGs that are no copy of an SVG): what index.html shows as images."""
+    names = set(os.listdir(out))
+    return {name for name in names if name.endswith(".svg")
+            or name.endswith(".png") and name.replace(".png", ".svg") not in names}
+
+
+def test_index_html_shows_every_picture_and_points_only_at_files_that_exist(tour):
+    out = tour["out"]
+    page = out / "index.html"
+    assert page.is_file() and tour["summary"]["first_to_open"] == "index.html"
+    references = page_references(page)
+    targets = {value.split("#", 1)[0] for _, _, value in references if not value.startswith("#")}
+    pictures = {name for name in os.listdir(out) if name.endswith((".svg", ".png", ".dot", ".html"))} - {"index.html"}
+    assert pictures and pictures <= targets, f"index.html does not show {sorted(pictures - targets)}"
+    for target in targets:                                           # nothing from the network, nothing missing
+        assert not re.match(r"[a-z]+:|//", target), target
+        assert (out / target).resolve().is_file(), target
+    shown = {value for tag, _, value in references if tag == "img"}
+    assert images_on_the_page(out) <= shown                          # as images, not only as links
+    text = page.read_text(encoding="utf-8")
+    assert "<script" not in text and "@import" not in text and "url(" not in text
+    for claim in tour["summary"]["claims"]:                          # each claim, with its verdict
+        assert html.escape(claim["claim"], quote=True) in text, claim["claim"]
+    assert text.count('class="claim holds"') == tour["summary"]["claims_hold"] == len(tour["summary"]["claims"])
+
+
+def test_every_svg_has_a_png_copy_of_the_same_drawing(tour):
+    out = tour["out"]
+    svgs = sorted(name for name in os.listdir(out) if name.endswith(".svg"))
+    if not dot_available():
+        pytest.skip("no SVG without Graphviz's dot (the fallback is tested below)")
+    assert len(svgs) >= 4
+    for name in svgs:
+        png = out / name.replace(".svg", ".png")
+        assert png.is_file(), f"{name} has no PNG copy"
+        assert png_aspect(png) == pytest.approx(svg_aspect(out / name), rel=0.03), name   # one layout, two formats
+        entry = next(f for f in tour["summary"]["files"] if f["name"] == png.name)
+        assert entry["copy_of"] == name
+
+
+def test_the_unrolled_rnn_and_lstm_have_an_explorer_on_the_page(tour):
+    if not dot_available():
+        pytest.skip("the explorer inlines the SVG, which needs Graphviz's dot")
+    out = tour["out"]
+    frames = {value for tag, _, value in page_references(out / "index.html") if tag == "iframe"}
+    for stem in ("rnn_unrolled", "lstm_unrolled"):
+        explorer = out / f"{stem}.html"
+        assert explorer.is_file(), explorer.name
+        text = explorer.read_text(encoding="utf-8")
+        assert "<svg" in text and "<script" in text
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), f"{explorer.name} loads from the network"
+        assert explorer.name in frames
+
+
+def test_index_html_in_chromium_shows_every_image_without_errors(tour, tmp_path):
+    """The page in real headless Chromium: no console errors, every image decoded, a screenshot."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.options import Options
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("selenium is needed for the browser tests in CI")
+        pytest.skip("selenium is not installed")
+    browser, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (browser and driver_path):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium and its driver are needed for the browser tests in CI")
+        pytest.skip("no chromium/chromedriver on PATH")
+    options = Options()
+    options.binary_location = browser
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1600,1000"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver.get((tour["out"] / "index.html").resolve().as_uri())
+        deadline = time.monotonic() + 30
+        while driver.execute_script("return document.readyState") != "complete":
+            assert time.monotonic() < deadline, "index.html did not finish loading"
+            time.sleep(0.1)
+        images = driver.execute_script("return [...document.images].map(i => [i.getAttribute('src'), "
+                                       "i.complete && i.naturalWidth > 0])")
+        errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+        driver.save_screenshot(str(tmp_path / "index.png"))
+    finally:
+        driver.quit()
+    assert not errors, errors
+    assert {src for src, _ in images} == images_on_the_page(tour["out"])
+    assert all(ok for _, ok in images), [src for src, ok in images if not ok]
+    assert (tmp_path / "index.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
 # --- summary.md against summary.json ---------------------------------------------------------------------
 def md_rows(md: str) -> dict:
     """``key -> value text`` from summary.md's tables (``| value | what | `key` |``)."""
@@ -162,6 +291,7 @@ def test_a_claim_that_fails_is_shown_as_failing(tmp_path):
     from tinygrad_rnn.cli.tour import summary
     from tinygrad_rnn.lecture.claims import below
     from tinygrad_rnn.lecture.result import Result
+    from tinygrad_rnn.viz.page import page_html
 
     r = Result("demo", "Demo", lecture="§0", chapter="01-autograd.md", config=None)
     r.add("x", 2.0, "a number")
@@ -175,6 +305,12 @@ def test_a_claim_that_fails_is_shown_as_failing(tmp_path):
                                     "files": [], "claims_hold": 0, "claims_total": 1, "sections": [section]},
                                    tmp_path)
     assert "**Claim** (**does not hold**" in text and "x is below 1" in text and "— fails" in text
+    section["claims"][0]["claim"] = "x is below 1 & <1"                         # the page escapes it
+    page = page_html(summary.render_page({"mode": "quick", "version": "0", "seed": 0, "seconds": 0, "notes": [],
+                                          "files": [], "claims_hold": 0, "claims_total": 1,
+                                          "sections": [section]}, tmp_path))
+    assert '<li class="claim fails"><span class="verdict">does not hold</span>' in page
+    assert "x is below 1 &amp; &lt;1." in page and "<1" not in page and "— fails" in page
 
 
 # --- what it prints ---------------------------------------------------------------------------------------
@@ -183,7 +319,7 @@ def test_it_ends_by_naming_the_folder_and_the_file_to_open_first(tour):
     folder = str(tour["out"])
     assert any(folder in line for line in lines[-3:])
     opening = next(line for line in lines[-3:] if line.startswith("Open "))
-    assert str(tour["out"] / "summary.md") in opening and "first" in opening
+    assert str(tour["out"] / "index.html") in opening and "first" in opening and "summary.md" in opening
     listing = tour["stdout"].split(f"files in {folder}/:", 1)[1]
     for f in tour["summary"]["files"]:
         assert f["name"] in listing
@@ -310,6 +446,8 @@ def test_without_dot_and_matplotlib_it_writes_dot_files_and_says_how_to_install(
     assert len(graphs) >= 3 and not any(name.endswith((".svg", ".png")) for name in names)
     for name in graphs:
         assert (out / name).read_text(encoding="utf-8").lstrip().startswith("digraph"), name
+    linked = {value for _, _, value in page_references(out / "index.html")}
+    assert set(graphs) <= linked, "index.html does not link the DOT files"
     assert INSTALL_HINT in stdout and "matplotlib" in stdout
     assert INSTALL_HINT in (out / "summary.md").read_text(encoding="utf-8")
 

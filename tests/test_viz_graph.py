@@ -98,7 +98,7 @@ def test_one_cluster_per_time_step_holding_that_steps_tensors(cell, detail):
     T = 3
     net = unroll(cell, steps=T, hidden_size=2)
     dot = parse_dot(draw_graph(net.loss, detail=detail).source)
-    steps = {name: c for name, c in dot["clusters"].items() if name.startswith("cluster")}
+    steps = {name: c for name, c in dot["clusters"].items() if name.startswith("cluster_step")}
     assert sorted(label for label, _ in steps.values()) == [f"t = {t}" for t in range(1, T + 1)]
     for label, members in steps.values():
         t = int(label.split("= ")[1])
@@ -137,7 +137,7 @@ def test_ops_are_boxes_tensors_records_and_parameters_stand_out():
     dot = parse_dot(draw_graph(net.loss).source)
     shapes = {_attr(a, "shape") for n, a in dot["nodes"].items() if _attr(a, "label") in ("linear", "tanh")}
     assert shapes == {"box"}
-    weight = nodes_named(dot, "weight_hh")[0]                      # one copy per step: take one
+    weight = node_named(dot, "weight_hh")
     h2 = node_named(dot, "h_2")
     assert _attr(dot["nodes"][h2], "shape") == "Mrecord" and dot["fields"][h2][1] == "(2,)"
     assert _attr(dot["nodes"][weight], "shape") == "record"
@@ -145,12 +145,33 @@ def test_ops_are_boxes_tensors_records_and_parameters_stand_out():
     assert _attr(dot["nodes"][weight], "fillcolor") != _attr(dot["nodes"][h2], "fillcolor")
 
 
-def test_shared_weight_drawn_once_per_step():
-    net = unroll("rnn", steps=3, hidden_size=2)
+def test_shared_weight_drawn_once_with_an_edge_to_each_step_that_reads_it():
+    T = 3
+    net = unroll("rnn", steps=T, hidden_size=2)
     dot = parse_dot(draw_graph(net.loss).source)
-    copies = [n for n, f in dot["fields"].items() if f and f[0] == "weight_hh"]
     clusters_of = {n: name for name, (_, members) in dot["clusters"].items() for n in members}
-    assert sorted(clusters_of[n] for n in copies) == [f"cluster_step_{t}" for t in (1, 2, 3)]
+    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        node = node_named(dot, name)                                  # once, in the parameters' own cluster
+        assert clusters_of[node] == "cluster_shared"
+        readers = [head for tail, head, _ in dot["edges"] if tail == node]
+        assert sorted(clusters_of[r] for r in readers) == [f"cluster_step_{t}" for t in range(1, T + 1)]
+    assert dot["clusters"]["cluster_shared"][0] == "parameters, shared by all steps"
+    legend = _attr(parse_dot_graph_attrs(draw_graph(net.loss).source), "label")
+    assert "each parameter is drawn once" in legend
+
+
+def test_every_op_steps_are_ordered_left_to_right_by_invisible_edges():
+    """Every node of step t that no node of its own step feeds (x_t, the reader of h_(t-1)) gets an
+    invisible edge from the nodes of step t-1 that end it, so no step starts left of the one before."""
+    T = 3
+    net = unroll("rnn", steps=T, hidden_size=2)
+    dot = parse_dot(draw_graph(net.loss).source)
+    clusters_of = {n: name for name, (_, members) in dot["clusters"].items() for n in members}
+    invisible = [(t, h) for t, h, a in dot["edges"] if _attr(a, "style") == "invis"]
+    for t in range(2, T + 1):
+        x = node_named(dot, f"x_{t}")
+        assert any(head == x and clusters_of[tail] == f"cluster_step_{t - 1}" for tail, head in invisible)
+    assert 'newrank=true' in draw_graph(net.loss).source
 
 
 @pytest.mark.parametrize("detail", ["ops", "cells"])
@@ -167,10 +188,9 @@ def test_gradient_norms_in_labels_equal_those_of_backward(cell, detail):
     for t, h in enumerate(twin.hidden):
         shown = grad_in_label(dot, node_named(dot, f"h_{t}"))
         assert shown == pytest.approx(np.linalg.norm(h.grad), rel=5e-3), f"h_{t}"
-    if detail == "ops":
-        for copy in nodes_named(dot, "weight_hh"):                     # every step's copy: the total
-            shown = grad_in_label(dot, copy)
-            assert shown == pytest.approx(np.linalg.norm(twin.params["weight_hh"].grad), rel=5e-3)
+    if detail == "ops":                                                # the one node: the total
+        shown = grad_in_label(dot, node_named(dot, "weight_hh"))
+        assert shown == pytest.approx(np.linalg.norm(twin.params["weight_hh"].grad), rel=5e-3)
 
 
 def test_after_backward_the_drawing_reads_dot_grad():
@@ -232,7 +252,7 @@ def test_recurrent_edge_labelled_with_jacobian_singular_value_and_running_norm()
             assert running == pytest.approx(np.linalg.norm(product, 2), rel=5e-3)
 
 
-def test_lstm_cell_path_is_a_double_line_labelled_with_the_forget_gate():
+def test_lstm_cell_path_is_a_double_line_with_the_forget_gate_in_the_cell_node():
     net = unroll("lstm", steps=3, hidden_size=3, seed=5)
     H = 3
     W_ih, W_hh = net.params["weight_ih"].data, net.params["weight_hh"].data
@@ -245,8 +265,9 @@ def test_lstm_cell_path_is_a_double_line_labelled_with_the_forget_gate():
                     if (tail, head) == (node_named(dot, f"c_{t - 1}"), node_named(dot, f"c_{t}")))
         colour = _attr(edge, "color")
         assert colour.count(":") == 2 and ":invis:" in colour                      # two parallel lines
-        label = _attr(edge, "label")
-        m = re.search(rf"f_{t}: mean (\S+)\nmin (\S+), max (\S+)", label)
+        assert _attr(edge, "label") is None                 # no label between the columns, where h -> c edges run
+        text = "\n".join(dot["fields"][node_named(dot, f"c_{t}")])
+        m = re.search(rf"c_{t - 1} × f_{t}: mean (\S+)\nmin (\S+), max (\S+)", text)
         assert [float(v) for v in m.groups()] == pytest.approx([f.mean(), f.min(), f.max()], rel=5e-3)
 
 
@@ -257,6 +278,59 @@ def test_lstm_ops_view_marks_the_additive_path():
     assert len(doubled) == 2 * 4                            # c_(t-1) -> mul -> u -> add -> c_t, per step
     assert node_named(dot, "c_1") in {tail for tail, _ in doubled}        # c_1 leaves along the path ...
     assert node_named(dot, "c_2") in {head for _, head in doubled}        # ... and c_2 is where it arrives
+
+
+def _gru_update_gates(net):
+    """z_t computed here from the equations (PyTorch's gate order r, z, n), independent of the drawing."""
+    H = net.hidden[0].shape[-1]
+    W_ih, W_hh = net.params["weight_ih"].data, net.params["weight_hh"].data
+    b_ih, b_hh = net.params["bias_ih"].data, net.params["bias_hh"].data
+    gates = []
+    for t in range(1, len(net.hidden)):
+        a = net.inputs[t - 1].data @ W_ih.T + b_ih + net.hidden[t - 1].data @ W_hh.T + b_hh
+        gates.append(1 / (1 + np.exp(-a[H:2 * H])))
+    return gates
+
+
+@pytest.mark.parametrize("fused", [False, True], ids=["every-op", "one-node GRUStep"])
+def test_gru_cells_view_marks_the_additive_path_with_the_update_gate(fused):
+    """The composed cell shows z_t as a mul's input; the one-node step hands it over (``carried_gate``)."""
+    T = 3
+    net = unroll("gru", steps=T, hidden_size=3, seed=4, fused=fused)
+    dot = parse_dot(draw_graph(net.loss, detail="cells").source)
+    for t, z in enumerate(_gru_update_gates(net), start=1):
+        pair = (node_named(dot, f"h_{t - 1}"), node_named(dot, f"h_{t}"))
+        edges = [a for tail, head, a in dot["edges"] if (tail, head) == pair]
+        doubled = [a for a in edges if ":invis:" in (_attr(a, "color") or "")]
+        assert len(edges) == 2 and len(doubled) == 1      # z_t ⊙ h_(t-1), and the whole Jacobian beside it
+        assert "σ₁" in _attr(next(a for a in edges if a not in doubled), "label")
+        text = "\n".join(dot["fields"][pair[1]])
+        m = re.search(rf"h_{t - 1} × z_{t}: mean (\S+)\nmin (\S+), max (\S+)", text)
+        assert [float(v) for v in m.groups()] == pytest.approx([z.mean(), z.min(), z.max()], rel=5e-3)
+    legend = _attr(parse_dot_graph_attrs(draw_graph(net.loss, detail="cells").source), "label")
+    assert "GRU's additive path" in legend and "LSTM cell path" not in legend
+
+
+def test_gru_ops_view_draws_z_times_h_as_a_double_line_labelled_with_z():
+    net = unroll("gru", steps=2, hidden_size=2, seed=4)
+    dot = parse_dot(draw_graph(net.loss).source)
+    doubled = [(t, h, a) for t, h, a in dot["edges"] if ":invis:" in (_attr(a, "color") or "")]
+    assert len(doubled) == 2 * 4                            # h_(t-1) -> mul -> u -> add -> h_t, per step
+    z = _gru_update_gates(net)
+    for t in (1, 2):
+        first = next(a for tail, _, a in doubled if tail == node_named(dot, f"h_{t - 1}"))
+        mean = float(re.search(rf"× z_{t}: mean (\S+)", _attr(first, "label")).group(1))
+        assert mean == pytest.approx(z[t - 1].mean(), rel=5e-3)
+    # the plain RNN has no additive path: nothing doubled
+    rnn = unroll("rnn", steps=2, hidden_size=2)
+    assert not any(":invis:" in (_attr(a, "color") or "") for *_, a in parse_dot(draw_graph(rnn.loss).source)["edges"])
+
+
+@pytest.mark.parametrize("detail", ["ops", "rolled"])
+def test_gru_additive_path_in_every_view(detail):
+    net = unroll("gru", steps=3, hidden_size=2)
+    source = draw_graph(net.loss, detail=detail).source
+    assert ":invis:" in source and "z_" in source and "GRU's additive path" in source
 
 
 # --- truncation ---------------------------------------------------------------------------------------
@@ -280,6 +354,20 @@ def test_cut_edge_drawn_exactly_where_the_graph_was_cut(detail):
     # no gradient reaches the steps before the cut; the steps after it have one
     assert grad_in_label(dot, tail) is None and grad_in_label(dot, node_named(dot, "h_1")) is None
     assert grad_in_label(dot, node_named(dot, "h_4")) is not None
+
+
+@pytest.mark.parametrize("detail", ["ops", "cells"])
+def test_the_cut_off_part_draws_its_labels_faded_too(detail):
+    net = unroll("rnn", steps=5, hidden_size=2, cut_at=3)
+    dot = parse_dot(draw_graph(net.loss, detail=detail, grads=all_gradients(net.loss)).source)
+    labelled = [(h, a) for t, h, a in dot["edges"] if "σ₁" in (_attr(a, "label") or "")]
+    faded_colour = tg.viz.style.FADED_STYLE["fontcolor"]                              # a faded node's text
+    by_step = {}
+    for head, attrs in labelled:
+        t = int(re.search(r"σ₁\(∂h_(\d+)", _attr(attrs, "label")).group(1))
+        by_step[t] = _attr(attrs, "fontcolor")
+    assert {by_step[t] for t in (1, 2, 3)} == {faded_colour}                          # before the cut
+    assert by_step[5] != faded_colour                                                 # after it
 
 
 def test_no_cut_edge_without_a_cut():
@@ -311,6 +399,23 @@ def test_rolled_view_is_one_cell_with_a_loop_marked_times_T(cell):
     loops = [a for t, h, a in dot["edges"] if "next step" in (_attr(a, "label") or "")]
     assert len(loops) == (2 if cell == "lstm" else 1)
     assert all(f"×T, T = {T}" in _attr(a, "label") for a in loops)
+
+
+def test_rolled_view_gives_each_weight_edge_its_gradients_colour():
+    """Grey means "no gradient": the weights' edges carry the colour of their gradient (all T steps)."""
+    net = unroll("rnn", steps=5, hidden_size=3)
+    grads = all_gradients(net.loss)
+    dot = parse_dot(draw_graph(net.loss, detail="rolled", grads=grads).source)
+    scale = GradientScale()
+    grey = tg.viz.style.EDGE_STYLE["color"]
+    for name in ("weight_hh", "weight_ih"):
+        node = node_named(dot, name)
+        edges = [a for tail, _, a in dot["edges"] if tail == node]
+        norm = float(np.linalg.norm(grads[net.params[name]]))
+        assert norm > 1e-3 and edges
+        assert all(_attr(a, "color") == scale.colour(norm) != grey for a in edges)
+    x = node_named(dot, "x_t")                                     # x gets no gradient: its edge stays grey
+    assert all(_attr(a, "color") == grey for tail, _, a in dot["edges"] if tail == x)
 
 
 def test_rolled_view_needs_a_recurrence():

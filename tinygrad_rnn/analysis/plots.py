@@ -6,6 +6,8 @@
   the unit circle: inside it, a linear recurrence's gradients vanish; outside, they explode.
 - ``gradient_flow_figure(flows, path)``: both side by side, saved to a file.
 - ``format_table(flows)``: plain text, for when matplotlib is not installed.
+- ``window_table_figure(rows, baseline_bits)``: held-out bits per character against the truncation
+  window, with the time per character on a second axis (``lecture.windows``'s table).
 
 matplotlib is imported only inside these functions, so the rest of the library works without it.
 ``flows`` is a list of ``analysis.gradflow.GradientFlow``.
@@ -104,6 +106,35 @@ def gradient_flow_figure(flows, path=None, quantity: str = "grad_norms", title: 
     if path is not None:
         fig.savefig(path, dpi=150)
         plt.close(fig)
+    return fig
+
+
+def window_table_figure(rows, baseline_bits: float, title: str | None = None):
+    """Held-out bits per character against the window k (log axis; the last row is full BPTT), the
+    unigram entropy ``baseline_bits`` as a dashed line, and the time per character read on a second
+    axis. ``rows``: dicts with ``window``, ``bpc`` and ``us_per_char`` (``lecture.windows``' rows).
+    Returns the Figure."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    x = [row["window"] for row in rows]
+    ax.plot(x, [row["bpc"] for row in rows], "o-", color="C0", label="held-out bits per character")
+    ax.axhline(baseline_bits, color="0.6", linestyle="--", linewidth=1, label="unigram entropy")
+    ax.set_xscale("log")
+    ax.set_xticks(x, [str(k) for k in x[:-1]] + [f"{x[-1]}\nfull"])
+    ax.minorticks_off()
+    ax.set_xlabel("window k in characters (the last point: full BPTT)")
+    ax.set_ylabel("bits per character", color="C0")
+    ax.set_ylim(0, baseline_bits + 0.5)
+    time_axis = ax.twinx()
+    time_axis.plot(x, [row["us_per_char"] for row in rows], "s:", color="C1", label="time per character")
+    time_axis.set_ylabel("µs per character read (varies)", color="C1")
+    time_axis.set_ylim(0, 2 * max(row["us_per_char"] for row in rows))
+    lines = ax.get_lines() + time_axis.get_lines()
+    ax.legend(lines, [line.get_label() for line in lines], frameon=False, loc="upper left", fontsize=8,
+              bbox_to_anchor=(0, 0.88))
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
     return fig
 
 

@@ -7,20 +7,21 @@ from ..analysis import all_gradients, compare_gradient_flow, gradient_flow_figur
 from ..viz import GraphvizNotFoundError, draw_graph, render
 from .args import CommandError, make_dir, missing_extra, output_dir
 
-# (file stem, cell, steps, detail, extra unroll settings, title)
+# (file stem, cell, steps, detail, extra unroll settings, title, size): "slide" fills 1920×1080 px with
+# text at least 14 px high; the LSTM's every op does not fit a slide, so it keeps its natural size
 GRAPHS = [
-    ("rnn_unrolled", "rnn", 3, "ops", {},
-     "RNN (tanh), every op, T = 3, L = sum(h_3)"),
+    ("rnn_unrolled", "rnn", 2, "ops", {},
+     "RNN (tanh), every op, T = 2, L = sum(h_2)", "slide"),
     ("lstm_unrolled", "lstm", 6, "cells", {},
-     "LSTM, one node per state, T = 6, L = sum(h_6): the cell path c_(t-1) → c_t is additive"),
-    ("rnn_truncated", "rnn", 10, "cells", {"cut_at": 5},
-     "RNN (tanh), T = 10, truncated after step 5: gradients vanish step by step, and stop at the cut"),
+     "LSTM, one node per state, T = 6, L = sum(h_6): the cell path c_(t-1) → c_t is additive", "slide"),
+    ("rnn_truncated", "rnn", 8, "cells", {"cut_at": 4},
+     "RNN (tanh), T = 8, truncated after step 4: gradients vanish step by step, and stop at the cut", "slide"),
     ("rnn_exploding", "rnn", 8, "cells", {"nonlinearity": "linear", "init": "orthogonal", "scale": 1.8},
-     "linear RNN with W_hh = 1.8·Q (Q orthogonal): every step back multiplies the gradient by 1.8"),
+     "linear RNN with W_hh = 1.8·Q (Q orthogonal): every step back multiplies the gradient by 1.8", "slide"),
     ("lstm_ops", "lstm", 2, "ops", {},
-     "LSTM, every op, T = 2"),
+     "LSTM, every op, T = 2", None),
     ("rnn_rolled", "rnn", 5, "rolled", {},
-     "RNN (tanh), rolled up: one cell and its recurrent loop"),
+     "RNN (tanh), rolled up: one cell and its recurrent loop", "slide"),
 ]
 PNG_TOO = {"rnn_unrolled", "lstm_unrolled"}       # also as PNG, for viewers without SVG
 
@@ -49,9 +50,9 @@ def run(args):
         raise missing_extra("figures (the gradient-flow plot)", "matplotlib", "plots")
     out = make_dir(args.out)
     try:
-        for stem, cell, steps, detail, settings, title in GRAPHS:
+        for stem, cell, steps, detail, settings, title, size in GRAPHS:
             net = unroll(cell, steps=steps, hidden_size=3, input_size=2, **settings)
-            graph = draw_graph(net.loss, detail=detail, grads=all_gradients(net.loss), title=title)
+            graph = draw_graph(net.loss, detail=detail, grads=all_gradients(net.loss), title=title, size=size)
             for suffix in (".svg", ".png") if stem in PNG_TOO else (".svg",):
                 print(f"wrote {render(graph, out / (stem + suffix))}")
         flows = compare_gradient_flow(FLOW_SETTINGS, steps=FLOW_STEPS, hidden_size=FLOW_HIDDEN)

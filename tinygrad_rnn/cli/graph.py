@@ -4,14 +4,20 @@ It unrolls a small net (hidden size 3, input size 2, unbatched), computes dL/dx 
 for L = sum(h_T) without writing any ``.grad`` (``analysis.all_gradients``), and draws the graph
 (``viz.draw_graph``). ``--cut-at t`` detaches the state between steps t and t+1, as truncated BPTT
 does; ``--fused`` makes each step one node, as the layers and ``train`` run it. Without ``--out`` the DOT text is printed; ``--out`` writes .dot (needs nothing), .svg or .png
-(need Graphviz's ``dot``).
+(need Graphviz's ``dot``), .html (the explorer, ``viz.to_html``: play the backward pass in a browser) or
+.gif (the same animation, ``viz.to_gif``; needs Pillow, from the ``plots`` extra). ``--size slide``
+fills a 1920×1080 slide with text at least 14 px high, and says what to draw instead where it can't.
 """
-from ..analysis import all_gradients, unroll
-from ..viz import DETAILS, GraphvizNotFoundError, draw_graph, render
-from ..viz.render import FORMATS
-from .args import CommandError, output_file, positive_int
+import sys
+import warnings
 
-SUFFIXES = (".dot", ".gv", *("." + f for f in FORMATS))
+from ..analysis import all_gradients, unroll
+from ..viz import DETAILS, GraphvizNotFoundError, draw_graph, render, to_gif, to_html
+from ..viz.render import FORMATS, RenderTimeoutError
+from ..viz.style import SIZES
+from .args import CommandError, missing_extra, output_file, positive_int
+
+SUFFIXES = (".dot", ".gv", *("." + f for f in FORMATS), ".html", ".gif")
 
 
 def add_parser(sub):
@@ -28,8 +34,12 @@ def add_parser(sub):
                         "node (the default here, to show every gate)")
     p.add_argument("--cut-at", type=positive_int, default=None, metavar="t",
                    help="detach the state after step t (truncated BPTT): no gradient crosses")
+    p.add_argument("--size", choices=list(SIZES), default=None,
+                   help="slide: fill a 16:9 slide, 1920×1080 px, no text under 14 px (warns, saying what to draw "
+                        "instead, if the drawing is too big for that); default: the natural size")
     p.add_argument("--out", type=output_file(*SUFFIXES), default=None, metavar="FILE",
-                   help="write FILE.svg, FILE.png or FILE.dot (default: print the DOT text)")
+                   help="write FILE.svg, FILE.png, FILE.dot, FILE.html (the explorer: play the backward pass) or "
+                        "FILE.gif (the same animation) (default: print the DOT text)")
     return p
 
 
@@ -38,14 +48,27 @@ def run(args):
     title = (f"{args.cell.upper()}, T = {args.steps}, L = sum(h_{args.steps})"
              + (f", cut after step {args.cut_at}" if args.cut_at else ""))
     detail = args.detail or ("ops" if args.steps <= 4 else "cells")
-    graph = draw_graph(net.loss, detail=detail, grads=all_gradients(net.loss), title=title)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        graph = draw_graph(net.loss, detail=detail, grads=all_gradients(net.loss), title=title, size=args.size)
+    for warning in caught:                  # said the CLI's way: a line on stderr, with the flags to use
+        print(f"tinygrad-rnn graph: warning: {warning.message} On the command line: --detail cells or "
+              f"--detail rolled, or fewer --steps.", file=sys.stderr)
     if args.out is None:
         print(graph.source)
         return 0
+    suffix = args.out.suffix.lower()
     try:
-        path = render(graph, args.out)
-    except GraphvizNotFoundError as err:
+        if suffix == ".html":
+            path = to_html(graph).save(args.out)
+        elif suffix == ".gif":
+            path = to_gif(graph, args.out)
+        else:
+            path = render(graph, args.out)
+    except (GraphvizNotFoundError, RenderTimeoutError) as err:
         raise CommandError(str(err)) from None
+    except ImportError:                     # to_gif without Pillow
+        raise missing_extra("graph --out FILE.gif", "Pillow", "plots") from None
     except OSError as err:
         raise CommandError(f"can't write '{args.out}': {err.strerror or err}") from None
     print(f"wrote {path}")

@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import signal
 import sys
@@ -48,7 +49,12 @@ def add_parser(sub):
                        description="Train a recurrent net on a task. Default: LSTM, adding problem, T = 50, "
                                    "full BPTT, Adam, lr 1e-2.", argument_default=argparse.SUPPRESS)
     p.add_argument("--task", choices=list(TASKS), help="the task (default adding)")
-    p.add_argument("--text", metavar="FILE", help="text file for --task text (default: a bundled text)")
+    p.add_argument("--text", metavar="FILE", help="text file (UTF-8) for --task text (default: a bundled text; "
+                                                  "with --stream: Python's pydoc_data.topics, ~465 KB)")
+    p.add_argument("--stream", action="store_true",
+                   help="--task text: read the text as one stream cut into --batch tracks, window after window, "
+                        "carrying h (and c) across windows (with --tbptt/--k1; without: each --seq-len window on "
+                        "its own, full BPTT); the last 5%% is held out, scored in bits per character")
     p.add_argument("--cell", choices=list(CELLS), help="the recurrent cell (default lstm)")
     p.add_argument("--nonlinearity", choices=["tanh", "relu"], help="for --cell rnn (default tanh)")
     p.add_argument("--hidden", type=int_at_least(1, "--hidden 32"), help="hidden size H (default 32)")
@@ -155,7 +161,10 @@ def config_line(config, resume=None) -> str:
     clipping = [f"clip norm {config.clip:g}"] if config.clip is not None else []
     clipping += [f"clip value {config.clip_value:g}"] if config.clip_value is not None else []
     init = config.init + (f" (scale {config.init_scale:g})" if config.init_scale is not None else "")
-    parts = [f"{cell} (hidden {config.hidden}) on {config.task}", f"seq-len {config.seq_len}", f"batch {config.batch}",
+    task = config.task + (" (stream)" if config.stream else "")
+    windowed = config.tbptt is not None or config.k1 is not None
+    length = [] if config.stream and windowed else [f"seq-len {config.seq_len}"]     # a stream's tracks: no seq-len
+    parts = [f"{cell} (hidden {config.hidden}) on {task}", *length, f"batch {config.batch}",
              f"{config.iters} iterations", f"{config.optim} lr {config.lr:g}", bptt,
              ", ".join(clipping) or "no clipping", f"init {init}"]
     parts += [f"forget bias {config.forget_bias:g}"] if config.forget_bias is not None else []
@@ -180,10 +189,22 @@ _EXPECTATIONS = {"adding": "1/6", "agreement": "1/2"}
 _METRIC_NAMES = {"mse": "MSE", "accuracy": "accuracy", "loss": "cross-entropy (nats)"}
 
 
+def stream_summary(result, stream) -> dict:
+    """The stream's fields of ``--json``: held-out bits per character beside the held-out slice's unigram
+    entropy (bits), and what was read."""
+    bits = math.log(2)
+    return {"stream": True, "bits_per_char": result.value / bits, "baseline_bits_per_char": result.baseline / bits,
+            "corpus": stream.source, "corpus_chars": len(stream.text), "held_out_chars": len(stream.held_data),
+            "tracks": stream.batch_size, "chars_read": result.chars_read, "note": stream.note}
+
+
 def final_line(result) -> str:
     """``Held-out MSE 0.0021 (trivial predictor on the same batch 0.1898; its expectation 1/6 = 0.1667)``."""
     formula = _EXPECTATIONS.get(result.task)
     expected = f"{formula} = {result.baseline_expected:.4f}" if formula else f"{result.baseline_expected:.4g}"
+    if result.chars_read is not None:           # a stream: the held-out slice, in bits per character
+        return (f"Held-out {result.value / math.log(2):.4g} bits per character (the held-out slice's unigram "
+                f"entropy {result.baseline / math.log(2):.4g} bits), after {result.chars_read} characters read")
     return (f"Held-out {_METRIC_NAMES.get(result.metric, result.metric)} {result.value:.4g} (trivial predictor "
             f"on the same batch {result.baseline:.4g}; its expectation {expected})")
 
@@ -207,6 +228,8 @@ def _train_and_report(args, config, resume):
     checkpoint = os.path.join(out, CHECKPOINT_SUBDIR) if out else None
     stopper = _StopOnSignal()
     print(config_line(config, resume), file=sys.stderr, flush=True)
+    if getattr(task, "note", None):
+        print(f"{PROG} train: note: {task.note}", file=sys.stderr, flush=True)
     try:
         with stopper.installed():
             result = train(config, on_log=_log_line(task.metric, config.clip is not None),
@@ -224,6 +247,8 @@ def _train_and_report(args, config, resume):
     summary.update({"cell": config.cell, "seq_len": config.seq_len, "hidden": config.hidden,
                     "tbptt": next((k for k in (config.tbptt, config.k1) if k is not None), None), "clip": config.clip,
                     "init": config.init, "forget_bias": config.forget_bias, "seed": config.seed})
+    if config.stream:
+        summary.update(stream_summary(result, task))
     if getattr(args, "json", False):
         print(json.dumps(summary))
     kept = (f"; the checkpoint in {checkpoint} still holds iteration {result.checkpoint_iteration}"

@@ -3,6 +3,8 @@
 Every op (``tanh``, ``@``, ``sum`` ...) is a small subclass::
 
     class Tanh(Function):
+        derivative = "d tanh(x)/dx = 1 - tanh(x)^2"   # the rule, as data: drawings show it
+
         def forward(self, x):            # ndarrays in, one ndarray out
             y = np.tanh(x)
             self.save_for_backward(y)    # what backward will need
@@ -54,6 +56,9 @@ class SavedTensorModifiedError(RuntimeError):
 class Function:
     #: the op's name in error messages and drawings; defaults to the lower-cased class name
     name: str = ""
+    #: the backward rule in one line, the same text as the comment at the top of ``backward``
+    #: (``Tanh``: "d tanh(x)/dx = 1 - tanh(x)^2"); drawings and the explorer show it
+    derivative: str = ""
 
     parents: tuple = ()
     saved: tuple | None = ()

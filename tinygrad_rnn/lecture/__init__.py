@@ -21,12 +21,15 @@ seeds 0-4, and under several OpenBLAS kernels in CI); a claim that fails is repo
 | ``clipping`` | §3 gradient clipping | 05 |
 | ``truncation`` | §4 truncated BPTT | 06 |
 | ``lstm`` | §5 why these are only partial solutions | 07 |
+| ``windows`` | §4 the window table, on real text (``tour --window-table``) | 06 |
 """
-from . import clipping, eigenvalues, gradient_flow, lstm, truncation
+from . import clipping, eigenvalues, gradient_flow, lstm, truncation, windows
 from .claims import Claim, Condition, verdict_line
 from .result import Item, Result
 
 EXPERIMENTS = (eigenvalues, gradient_flow, clipping, truncation, lstm)
+#: longer experiments, run on request (``tinygrad-rnn tour --window-table``)
+EXTRA_EXPERIMENTS = (windows,)
 
 __all__ = ["EXPERIMENTS", "Claim", "Condition", "Item", "Result", "verdict_line", "clipping", "eigenvalues",
-           "gradient_flow", "lstm", "truncation"]
+           "gradient_flow", "lstm", "truncation", "windows", "EXTRA_EXPERIMENTS"]

@@ -40,6 +40,13 @@ class _Step(Function):
 
     weight_index = 2      # where weight_hh is among the inputs (bias_hh, if given, follows it)
 
+    def carried_gate(self):
+        """For drawings: ``(slot, letter, gate)`` where a state reaches the step's output along an
+        additive path, state_t = gate ⊙ state_(t-1) + ...: the input slot of state_(t-1), the gate's
+        letter and its values (B, H) read from the saved arrays. ``None`` for a step without one
+        (the plain RNN) or once backward has freed them."""
+        return None
+
     def _weight_grads(self, dgates, h) -> tuple:
         """dL/dW_hh = dgates^T h_(t-1) and dL/db_hh = dgates summed over the batch (``None`` where not
         needed), with dgates = dL/d(h_(t-1) W_hh^T + b_hh)."""
@@ -55,6 +62,8 @@ class RNNStep(_Step):
     Inputs ``(xw, h, weight_hh[, bias_hh])``."""
 
     name = "rnn_step"
+    derivative = ("da = dh_t * act'(a) (tanh' = 1 - h_t^2, relu' = [a > 0], linear' = 1); dxw = da, "
+                  "dh_(t-1) = da W_hh")
 
     def forward(self, xw, h, weight_hh, bias_hh=None, *, nonlinearity="tanh"):
         a = _hidden_part(h, weight_hh, bias_hh)
@@ -79,6 +88,7 @@ class LSTMStep(_Step):
     c_t = f_t * c_(t-1) + i_t * g_t,  h_t = o_t * tanh(c_t). Two outputs."""
 
     name = "lstm_step"
+    derivative = "dc_(t-1) = dc_t f_t (the additive path); dgates = d[i|f|g|o] * slopes; dh_(t-1) = dgates W_hh"
     weight_index = 3
 
     def forward(self, xw, h, c, weight_hh, bias_hh=None):
@@ -97,17 +107,17 @@ class LSTMStep(_Step):
         self.save_for_backward(h, c, weight_hh, gates, tanh_c)
         return o * tanh_c, c_new                             # h_t = o_t tanh(c_t)
 
-    def forget_gate(self):
-        """f_t (B, H), the gate that multiplies c_(t-1) here, read from the saved gates (for drawings);
-        None once backward has freed them."""
+    def carried_gate(self):
+        """``(2, "f", f_t)``: c_(t-1) (input 2) reaches c_t multiplied by the forget gate f_t (B, H)."""
         if not self.saved:
             return None
         gates = self.saved[3]
         H = gates.shape[-1] // 4
-        return gates[..., H:2 * H]
+        return 2, "f", gates[..., H:2 * H]
 
     def backward(self, grads):
-        # dc_t gets dh_t * o * (1 - tanh(c_t)^2) on top of what flows in directly; then
+        # dc_(t-1) = dc_t f_t (the additive path); dgates = d[i|f|g|o] * slopes; dh_(t-1) = dgates W_hh
+        # in detail: dc_t gets dh_t * o * (1 - tanh(c_t)^2) on top of what flows in directly; then
         # di = dc g, df = dc c_(t-1), dg = dc i, do = dh tanh(c_t), and dc_(t-1) = dc f  (the additive path);
         # each gate's pre-activation: sigmoid' = s(1-s), tanh' = 1 - g^2; dxw = dgates, dh_(t-1) = dgates W_hh
         # (the saved arrays are only read: backward(retain_graph=True) may run this again)
@@ -141,6 +151,7 @@ class GRUStep(_Step):
     n_t = tanh(xw_n + r_t * (h W_hn^T + b_hn)),  h_t = (1 - z_t) * n_t + z_t * h_(t-1)."""
 
     name = "gru_step"
+    derivative = "dh_(t-1) = dh_t z (the additive path) + dgates W_hh; dz = dh_t (h_(t-1) - n), dn = dh_t (1 - z)"
 
     def forward(self, xw, h, weight_hh, bias_hh=None):
         x_r, x_z, x_n = np.split(xw, 3, axis=-1)
@@ -150,8 +161,13 @@ class GRUStep(_Step):
         self.save_for_backward(h, weight_hh, r, z, n, h_n)
         return (1 - z) * n + z * h
 
+    def carried_gate(self):
+        """``(1, "z", z_t)``: h_(t-1) (input 1) reaches h_t multiplied by the update gate z_t (B, H)."""
+        return (1, "z", self.saved[3]) if self.saved else None
+
     def backward(self, grad):
-        # dz = dh_t (h_(t-1) - n), dn = dh_t (1 - z); through n's tanh: da_n = dn (1 - n^2), which reaches
+        # dh_(t-1) = dh_t z (the additive path) + dgates W_hh; dz = dh_t (h_(t-1) - n), dn = dh_t (1 - z)
+        # in detail: through n's tanh, da_n = dn (1 - n^2), which reaches
         # xw_n directly, r as da_n * (h W_hn^T + b_hn), and the hidden part as da_n * r
         h, weight_hh, r, z, n, h_n = self.saved
         da_n = grad * (1 - z) * (1 - n * n)

@@ -13,6 +13,9 @@ The tasks, each in its own module with its trivial baseline derived in the docst
 | ``agreement`` | ``AgreementTask`` | the subject's number, to choose "is" or "are"     | accuracy | 0.5              |
 | ``text``      | ``TextTask``      | the text so far, to predict the next character    | loss     | unigram entropy  |
 
+``TextStream`` (``tasks/stream.py``) reads one long text in order instead: B parallel tracks, window
+after window, for truncated BPTT with the state carried (``train.stream_update``; ``train --stream``).
+
 The design: one batch = three arrays (a ``Batch`` named tuple)
 ----------------------------------------------------------------
 - ``inputs``  (T, B, I) float32 — time-major, as PyTorch's RNN default; step t is ``inputs[t]``.
@@ -64,6 +67,7 @@ from .adding import AddingTask
 from .agreement import AgreementTask
 from .base import IGNORE_INDEX, Batch, Task, as_rng, one_hot
 from .copying import CopyTask
+from .stream import TextStream
 from .text import TextTask, default_text
 
 TASKS: dict[str, type[Task]] = {
@@ -94,4 +98,4 @@ def make_task(name: str, seq_len: int, **options) -> Task:
 
 
 __all__ = ["TASKS", "make_task", "Task", "Batch", "IGNORE_INDEX", "as_rng", "one_hot",
-           "AddingTask", "CopyTask", "AgreementTask", "TextTask", "default_text"]
+           "AddingTask", "CopyTask", "AgreementTask", "TextTask", "TextStream", "default_text"]

@@ -23,6 +23,13 @@ Memory: with truncated BPTT, training holds k2 steps of graph whatever T is, and
 batch is bounded too: a long one is never held whole but drawn in chunks of sequences and
 evaluated window by window (``HeldOut``), so ``train`` runs in memory independent of T.
 
+A text stream (``stream=True``, task "text"): the text is cut into ``batch`` tracks
+(``tasks.TextStream``) and one iteration is one update of ``stream_update``: the next k1
+characters of every track, h and c carried from the update before (with ``tbptt``/``k1``; without,
+each ``seq_len`` stretch is a sequence of its own, full BPTT). The held-out slice (the text's last
+5%) is read the same way (``StreamHeldOut``); the metric is nats per character. The checkpoint
+keeps the stream's position and the carried state, so a resumed run goes on bit for bit.
+
 A non-finite loss or gradient norm stops training at once: that window's step is not
 taken, the checkpoint is not overwritten, and ``TrainResult.stopped`` says what happened.
 """
@@ -37,13 +44,14 @@ import time
 import numpy as np
 
 from .. import nn, optim
-from ..core import no_grad
+from ..core import Tensor, no_grad
 from ..serialization import atomic_write, save
 from ..nn.cells import CELLS
 from ..tasks import TASKS, Batch, Task, make_task
+from ..tasks.stream import TextStream
 from .checkpoint import CHECKPOINT_JSON, CHECKPOINT_SUBDIR, load_checkpoint, lock_run_folder, save_checkpoint
 from .model import INITS, SequenceModel
-from .truncation import TBPTT, model_dtype, model_input
+from .truncation import TBPTT, StreamCursor, model_dtype, model_input, stream_update
 
 OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adagrad": optim.Adagrad}
 
@@ -52,7 +60,8 @@ OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adagrad": optim.Adagrad}
 class TrainConfig:
     """Every setting of a run (the ``tinygrad-rnn train`` options have the same names)."""
     task: str = "adding"              # adding | copy | agreement | text
-    text: str | None = None           # a text file for task "text" (None: the bundled text)
+    text: str | None = None           # a text file for task "text" (None: the bundled text; with stream: pydoc)
+    stream: bool = False              # task "text" read as one stream of B tracks, the state carried (--stream)
     cell: str = "lstm"                # rnn | lstm | gru
     hidden: int = 32
     seq_len: int = 50
@@ -95,6 +104,11 @@ class TrainConfig:
         if not isinstance(self.fused, (bool, np.bool_)):
             problems.append(f"fused must be True or False, got {self.fused!r} ({type(self.fused).__name__}). Fix: "
                             f"leave it out (one node per step), or fused=False (--every-op) for every op a node")
+        if not isinstance(self.stream, (bool, np.bool_)):
+            problems.append(f"stream (--stream) must be True or False, got {self.stream!r}. Fix: stream=True")
+        elif self.stream and self.task != "text":
+            problems.append(f"stream (--stream) reads a text as one long stream, so it needs task 'text', got "
+                            f"{self.task!r}. Fix: --task text --stream, or leave --stream out")
         if not isinstance(self.random_truncation, (bool, np.bool_)):
             problems.append(f"random_truncation (--random-truncation) must be True or False, got "
                             f"{self.random_truncation!r} ({type(self.random_truncation).__name__}). Fix: "
@@ -234,6 +248,7 @@ class TrainResult:
     model: SequenceModel = dataclasses.field(repr=False)
     stopped: str | None = None
     checkpoint_iteration: int | None = None
+    chars_read: int | None = None     # a stream: the characters trained on (new steps x tracks); else None
 
     def summary(self) -> dict:
         """The JSON object ``tinygrad-rnn train --json`` prints."""
@@ -245,6 +260,8 @@ class TrainResult:
 
 
 def build_task(config: TrainConfig):
+    if config.stream:
+        return TextStream(config.text, config.batch)
     options = {}
     if config.task == "text":
         options["text"] = config.text
@@ -406,6 +423,26 @@ class HeldOut:
         return _combine(parts)
 
 
+#: the steps of each held-out window of a stream (its memory: this many steps of the eval tracks)
+STREAM_EVAL_WINDOW = 256
+
+
+class StreamHeldOut:
+    """The held-out slice of a ``TextStream``, read as the training tracks are: its ``eval_tracks`` tracks
+    window by window (``STREAM_EVAL_WINDOW`` steps), the state carried, no graph; memory of one window."""
+
+    def __init__(self, stream: TextStream, window: int = STREAM_EVAL_WINDOW):
+        self.task, self.window = stream, window
+
+    def evaluate(self, model) -> float:
+        """Mean cross-entropy per held-out character, nats."""
+        return _windowed_metric(model, self.task, self.task.held_out_windows(self.window))
+
+    def trivial_metric(self) -> float:
+        """The unigram predictor of the held-out slice scored on it: its unigram entropy, exactly."""
+        return self.task.baseline()
+
+
 def _masked_mean_metric(task) -> bool:
     """Whether ``task`` scores with ``Task.evaluate``/``trivial_metric`` (a mean over the masked entries,
     which windows and chunks of sequences can be combined into)."""
@@ -477,14 +514,21 @@ def _train(config, on_log, on_iter, should_stop, task, resume, observe) -> Train
         config = _check_resume(config, saved)
     rng = np.random.default_rng(config.seed)        # the one generator of the run: init, batches, truncation
     task = build_task(config) if task is None else task
+    if config.stream and not isinstance(task, TextStream):
+        raise TypeError(f"train: stream=True reads a TextStream, but the task given is a {type(task).__name__}. "
+                        f"Fix: leave task out (train builds the stream from config.text), or pass "
+                        f"tasks.TextStream(text, batch_size=config.batch)")
     model = build_model(config, task, rng)
     optimizer = OPTIMIZERS[config.optim](list(model.parameters()), lr=config.lr)
     tbptt = config.truncation(rng)
-    held_out = held_out_set(config, task)            # fixed, never trained on
+    held_out = StreamHeldOut(task) if config.stream else held_out_set(config, task)   # fixed, never trained on
     baseline = held_out.trivial_metric()            # the trivial predictor on that same batch
     log, pending, seconds_before, saved_at = [], _Pending(), 0.0, None
+    cursor = StreamCursor() if config.stream else None
     if saved is not None:
         log, pending, seconds_before = _training_log(saved)
+        if config.stream:
+            cursor = stream_cursor_from(saved, model, task)     # checked before anything is restored
         saved.restore(model, optimizer, {"train": rng})
         saved_at = saved.iteration
     if config.out:
@@ -509,8 +553,12 @@ def _train(config, on_log, on_iter, should_stop, task, resume, observe) -> Train
                     interrupted = True
                     break
                 current = i
-                loss, stopped = _one_iteration(i, config, model, optimizer, tbptt, task.batch(config.batch, rng),
-                                               task, pending)
+                if config.stream:
+                    loss, stopped, cursor = _stream_iteration(i, config, model, optimizer, tbptt, task, cursor,
+                                                              pending)
+                else:
+                    loss, stopped = _one_iteration(i, config, model, optimizer, tbptt,
+                                                   task.batch(config.batch, rng), task, pending)
                 if stopped is not None:             # no step from the bad window, nothing saved
                     break
                 pending.losses.append(loss)
@@ -525,7 +573,7 @@ def _train(config, on_log, on_iter, should_stop, task, resume, observe) -> Train
                     stopped = _nonfinite_parameters(model, i)
                     if stopped is not None:
                         break
-                    saved_at = _checkpoint(config, model, optimizer, rng, i, log, pending, seconds())
+                    saved_at = _checkpoint(config, model, optimizer, rng, i, log, pending, seconds(), cursor)
     except KeyboardInterrupt:
         interrupted = True
         if current is not None:                     # aborted half-way: the state is not worth saving
@@ -545,11 +593,12 @@ def _train(config, on_log, on_iter, should_stop, task, resume, observe) -> Train
             _write_log(config, record, on_log)
         stopped = _nonfinite_parameters(model, done)
         if stopped is None and done != saved_at:
-            saved_at = _checkpoint(config, model, optimizer, rng, done, log, pending, seconds())
+            saved_at = _checkpoint(config, model, optimizer, rng, done, log, pending, seconds(), cursor)
     return TrainResult(task=task.name, metric=task.metric, value=value, baseline=baseline,
                        baseline_expected=task.baseline(), iters=done, seconds=seconds(), interrupted=interrupted,
                        history=history, model=model, stopped=stopped,
-                       checkpoint_iteration=saved_at if config.out else None)
+                       checkpoint_iteration=saved_at if config.out else None,
+                       chars_read=cursor.read * task.batch_size if cursor is not None else None)
 
 
 def _plain_number(value):
@@ -569,23 +618,41 @@ def _one_iteration(i, config, model, optimizer, tbptt, batch, task, pending: _Pe
     for _, window_loss in windows:
         if window_loss is None:
             continue
-        value = window_loss.item()
-        if not math.isfinite(value):
-            return loss, f"non-finite loss ({value}) at iteration {i}"
+        value, stopped = _update(i, config, params, optimizer, window_loss, pending)
         loss += value
-        if config.clip is not None:                 # clip_grad_norm_ returns the norm before clipping
-            norm = nn.utils.clip_grad_norm_(params, config.clip).item()
-        else:
-            norm = gradient_norm(params)
-        if not math.isfinite(norm):
-            return loss, f"non-finite gradient norm ({norm}) at iteration {i}"
-        pending.clipped += config.clip is not None and norm > config.clip
-        pending.norms.append(norm)
-        if config.clip_value is not None:
-            nn.utils.clip_grad_value_(params, config.clip_value)
-        optimizer.step()
-        optimizer.zero_grad()
+        if stopped is not None:
+            return loss, stopped
     return loss, None
+
+
+def _update(i, config, params, optimizer, window_loss, pending: _Pending) -> tuple:
+    """After a window's backward: check its loss and gradient norm, clip, step, zero the gradients.
+    Returns (the loss, None), or (the loss, why it stopped) before any step for a non-finite one."""
+    value = window_loss.item()
+    if not math.isfinite(value):
+        return value, f"non-finite loss ({value}) at iteration {i}"
+    if config.clip is not None:                 # clip_grad_norm_ returns the norm before clipping
+        norm = nn.utils.clip_grad_norm_(params, config.clip).item()
+    else:
+        norm = gradient_norm(params)
+    if not math.isfinite(norm):
+        return value, f"non-finite gradient norm ({norm}) at iteration {i}"
+    pending.clipped += config.clip is not None and norm > config.clip
+    pending.norms.append(norm)
+    if config.clip_value is not None:
+        nn.utils.clip_grad_value_(params, config.clip_value)
+    optimizer.step()
+    optimizer.zero_grad()
+    return value, None
+
+
+def _stream_iteration(i, config, model, optimizer, tbptt, stream, cursor, pending: _Pending) -> tuple:
+    """One update on the stream (``stream_update``): (loss, None or why it stopped, the next cursor).
+    The cursor moves on only when the update was taken."""
+    carry = config.tbptt is not None or config.k1 is not None
+    window_loss, following = stream_update(tbptt, model, stream, cursor, carry=carry)
+    loss, stopped = _update(i, config, list(model.parameters()), optimizer, window_loss, pending)
+    return loss, stopped, cursor if stopped is not None else following
 
 
 def _check_resume(config: TrainConfig, saved) -> TrainConfig:
@@ -695,12 +762,68 @@ def _nonfinite_parameters(model, i) -> str | None:
     return f"non-finite values in {', '.join(bad)} after iteration {i}" if bad else None
 
 
-def _checkpoint(config, model, optimizer, rng, i, log, pending, seconds) -> int | None:
-    """Save the checkpoint of iteration ``i`` (and model.npz, the model alone); returns ``i``."""
+def _checkpoint(config, model, optimizer, rng, i, log, pending, seconds, cursor=None) -> int | None:
+    """Save the checkpoint of iteration ``i`` (and model.npz, the model alone); returns ``i``.
+    A stream's ``cursor`` (where the tracks are read up to, and the carried state) goes with it."""
     if not config.out:
         return None
+    extra = {"history": log, "pending": dataclasses.asdict(pending), "seconds": seconds}
+    if cursor is not None:
+        extra["stream"] = _cursor_json(cursor)
     save_checkpoint(os.path.join(config.out, CHECKPOINT_SUBDIR), model, optimizer, iteration=i,
-                    config=dataclasses.asdict(config), rngs={"train": rng},
-                    extra={"history": log, "pending": dataclasses.asdict(pending), "seconds": seconds})
+                    config=dataclasses.asdict(config), rngs={"train": rng}, extra=extra)
     save(model.state_dict(), os.path.join(config.out, "model.npz"))
     return i
+
+
+# --- a stream's cursor in checkpoint.json -------------------------------------------------------------
+def _cursor_json(cursor: StreamCursor) -> dict:
+    """The cursor as JSON: its steps, and the carried state's arrays as exact float lists (float32 and
+    float64 values survive a round trip through JSON's decimal digits unchanged)."""
+    state = cursor.state
+    parts = None if state is None else [state] if isinstance(state, Tensor) else list(state)
+    return {"step": cursor.step, "read": cursor.read, "tuple": not isinstance(state, Tensor),
+            "state": None if parts is None else [{"dtype": str(p.data.dtype), "shape": list(p.shape),
+                                                  "values": p.data.ravel().tolist()} for p in parts]}
+
+
+def stream_cursor_from(saved, model, stream) -> StreamCursor:
+    """The stream cursor a checkpoint holds, checked against the model and the stream (a ValueError
+    naming the checkpoint and what is wrong; nothing is changed)."""
+    where = os.path.join(saved.directory, CHECKPOINT_JSON)
+    fix = "Fix: resume from another checkpoint, or start the run again"
+    data = saved.extra.get("stream")
+    n_parts = len(model.cell.state_names)
+    shape = [stream.batch_size, model.cell.hidden_size]
+    dtype = str(model_dtype(model))
+    problems = []
+    if not isinstance(data, dict):
+        raise ValueError(f"train: '{where}' has no stream position ('extra.stream'), but the run reads a stream. "
+                         f"{fix}")
+    step, read = data.get("step"), data.get("read")
+    if not (_is_int(step) and 0 <= step <= stream.track_length):
+        problems.append(f"'step' must be an int in [0, {stream.track_length}], got {step!r}")
+    if not (_is_int(read) and read >= 0):
+        problems.append(f"'read' must be an int >= 0, got {read!r}")
+    parts = data.get("state")
+    arrays = []
+    if parts is not None:
+        if not (isinstance(parts, list) and len(parts) == n_parts and data.get("tuple") == (n_parts == 2)):
+            problems.append(f"'state' must be None or {n_parts} array(s) for a '{model.kind}' cell")
+        else:
+            for j, part in enumerate(parts):
+                ok = (isinstance(part, dict) and part.get("dtype") == dtype and part.get("shape") == shape
+                      and isinstance(part.get("values"), list) and len(part["values"]) == shape[0] * shape[1]
+                      and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in part["values"]))
+                if not ok:
+                    problems.append(f"'state[{j}]' must be a {dtype} array of shape {tuple(shape)}")
+                    continue
+                array = np.array(part["values"], dtype=dtype).reshape(shape)
+                if not np.isfinite(array).all():
+                    problems.append(f"'state[{j}]' holds non-finite values")
+                arrays.append(Tensor(array))
+    if problems:
+        raise ValueError(f"train: the stream position in '{where}' is damaged or does not fit this run: "
+                         + "; ".join(problems) + f". {fix}")
+    state = None if parts is None else tuple(arrays) if n_parts == 2 else arrays[0]
+    return StreamCursor(step, state, read)

@@ -31,7 +31,7 @@ import dataclasses
 
 import numpy as np
 
-from ..core import Tensor, no_grad
+from ..core import Tensor, cat, no_grad
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,6 +153,59 @@ class TBPTT:
                 del carried[t]
             yield window, total
         self.final_state = carried[T]
+
+
+@dataclasses.dataclass
+class StreamCursor:
+    """Where a stream is read up to: ``step``, the next new step of every track, and ``state``, the
+    detached state entering step ``max(0, step - (k2 - k1))`` (where the next window's graph starts;
+    None: zeros, at a track's start). ``TBPTT.stream_update`` returns the next one."""
+    step: int = 0
+    state: object = None
+    read: int = 0           # new steps read so far, over all updates (characters read = read x tracks)
+
+
+def stream_update(tbptt: "TBPTT", model, stream, cursor: StreamCursor, carry: bool = True):
+    """One update of ``tbptt`` on a stream (``tasks.TextStream``): read the next k1 steps of every track
+    (k1 drawn when ``tbptt.random``) and call ``backward()`` on their mean loss, backpropagated through
+    the last k2 steps, from ``cursor``. Returns ``(loss, next cursor)``; the gradients are in ``.grad``.
+
+    The graph starts at the cut c = max(0, step - (k2 - k1)) from ``cursor.state`` (detached), so
+    across updates this is exactly ``TBPTT.run`` over each whole track: the values flow on, the
+    gradient stops at the cut. When a track has fewer than k1 steps left, every track starts over
+    from step 0 with zeros (its last few characters are skipped). ``carry=False``: the state is reset
+    at every window (each window read as a sequence of its own: full BPTT over k1 steps).
+    The stream's ``window(start, stop)`` gives the steps, its ``compute_loss`` the loss (the mean
+    cross-entropy over the new steps; the k2 - k1 steps before them carry none)."""
+    k = tbptt._next_length()
+    overlap = tbptt.k2 - tbptt.k1
+    length = stream.track_length
+    if tbptt.k2 > length or k > length:
+        raise ValueError(f"stream_update: a window of {max(k, tbptt.k2)} steps does not fit in a track of {length} "
+                         f"steps (the corpus cut into {stream.batch_size} tracks). Fix: a smaller window (--tbptt), a "
+                         f"smaller batch (fewer, longer tracks) or a longer text")
+    step, state = cursor.step, cursor.state if carry else None
+    if step + k > length:                              # the end of the tracks: start them over, from zeros
+        step, state = 0, None
+    cut = step if not carry else max(0, step - overlap)
+    next_cut = step + k if not carry else max(0, step + k - overlap)
+    batch = stream.window(cut, step + k)
+    batch.mask[:step - cut] = False                    # steps recomputed for the overlap carry no loss
+    dtype = model_dtype(model)
+    inputs = batch.inputs
+    split = next_cut - cut                             # the state entering next_cut is the next cursor's
+    if split == 0:
+        outputs, _ = model(model_input(inputs, dtype), state)
+        kept = state
+    elif split == len(inputs):
+        outputs, kept = model(model_input(inputs, dtype), state)
+    else:
+        first, middle = model(model_input(inputs[:split], dtype), state)
+        rest, _ = model(model_input(inputs[split:], dtype), middle)
+        outputs, kept = cat([first, rest]), middle
+    loss = stream.compute_loss(outputs, batch)
+    loss.backward()
+    return loss, StreamCursor(step + k, detach_state(kept) if carry else None, cursor.read + k)
 
 
 def _describe(value) -> str:

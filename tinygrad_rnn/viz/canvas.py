@@ -18,6 +18,8 @@ from . import style
 from .walk import is_detached
 
 GRAD_LABEL = "‖∂L/∂x‖"
+SHARED = "shared"      # the canvas "step" of the parameters that every time step reads (one cluster)
+SHARED_LABEL = "parameters, shared by all steps"
 
 
 def _record_escape(text: str) -> str:
@@ -30,7 +32,10 @@ def _record_escape(text: str) -> str:
 def _html_record(fields, attrs: dict) -> str:
     """Record fields stacked in an HTML-like table with the record's colours and border width."""
     font = attrs.get("fontcolor", "#000000")
-    rows = "<HR/>".join(f'<TR><TD><FONT COLOR="{font}">{style.escape_html(f)}</FONT></TD></TR>' for f in fields)
+    def row(field) -> str:               # a field is its text, or (text, colour)
+        text, colour = field if isinstance(field, tuple) else (field, font)
+        return f'<TR><TD><FONT COLOR="{colour}">{style.escape_html(text)}</FONT></TD></TR>'
+    rows = "<HR/>".join(row(f) for f in fields)
     table_style = ["rounded"] if attrs.get("shape") == "Mrecord" else []
     if "dashed" in attrs.get("style", ""):
         table_style.append("dashed")
@@ -61,11 +66,12 @@ class Canvas:
     def __init__(self, scale: style.GradientScale, grads=None):
         self.scale = scale
         self.grads = grads if grads is not None else {}
-        self._ids = {}                 # id(object) -> node id
+        self.ids = {}                  # id(object) -> node id, for every tensor and op drawn
         self._keep = []                # the objects behind the ids (so no id is reused while drawing)
         self._nodes = {}               # step (None: outside every cluster) -> [(node id, attrs)]
         self._edges = []               # (tail id, head id, attrs)
         self._columns = []             # groups of node ids to draw in one column (one rank)
+        self._group = {}               # node id -> the straight line it is kept on (``same_line``)
 
     # --- gradients ----------------------------------------------------------------------------
     def gradient_norm(self, tensor) -> float | None:
@@ -74,41 +80,36 @@ class Canvas:
         return grad_norm(gradient)
 
     # --- nodes --------------------------------------------------------------------------------
-    # A node is keyed by its object, or by (object, step) for a per-step copy of a shared weight.
-    @staticmethod
-    def _key(obj, copy_in_step):
-        return id(obj) if copy_in_step is None else (id(obj), copy_in_step)
+    def has(self, obj) -> bool:
+        return id(obj) in self.ids
 
-    def has(self, obj, copy_in_step=None) -> bool:
-        return self._key(obj, copy_in_step) in self._ids
+    def node_id(self, obj) -> str:
+        return self.ids[id(obj)]
 
-    def node_id(self, obj, copy_in_step=None) -> str:
-        return self._ids[self._key(obj, copy_in_step)]
-
-    def add_node(self, obj, step, attrs: dict, copy_in_step=None) -> str:
+    def add_node(self, obj, step, attrs: dict) -> str:
         """Add a node for ``obj`` (once) in the cluster of ``step``; returns its id."""
-        key = self._key(obj, copy_in_step)
-        if key in self._ids:
-            return self._ids[key]
-        node = f"n{len(self._ids)}"
-        self._ids[key] = node
+        if id(obj) in self.ids:
+            return self.ids[id(obj)]
+        node = f"n{len(self.ids)}"
+        self.ids[id(obj)] = node
         self._keep.append(obj)
         self._nodes.setdefault(step, []).append((node, attrs))
         return node
 
     def add_tensor(self, tensor, *, name: str | None = None, step="same", faded: bool = False,
-                   show_grad: bool = True, note: str = "", copy_in_step=None, html: bool = False) -> str:
+                   show_grad: bool = True, note: str = "", html: bool = False, annotation=()) -> str:
         """A tensor as a record: name | shape | ‖∂L/∂x‖ (if known). Parameters are square and gold,
         inputs and constants grey, activations rounded; the border and fill show the gradient.
-        ``copy_in_step=t``: one more node for the same tensor, inside step t (a shared weight).
+        ``step``: the cluster (default the tensor's time step; ``SHARED``: the shared parameters).
         ``html=True``: the same record drawn as an HTML-like table, which Graphviz can place in one
-        column with the nodes it is joined to (it can't do that with record shapes)."""
-        step = copy_in_step if copy_in_step is not None else (tensor.step if step == "same" else step)
+        column with the nodes it is joined to (it can't do that with record shapes).
+        ``annotation``: more lines (html only), each ``(text, colour)``: the numbers of the recurrent
+        edges into this state (greyed where ``faded``)."""
+        step = tensor.step if step == "same" else step
         name = display_name(tensor) if name is None else name
         norm = self.gradient_norm(tensor) if show_grad else None
         if tensor.ndim == 0 and not tensor.requires_grad and not name:      # a number such as the 1 in 1 - z
-            return self.add_node(tensor, step, dict(style.SCALAR_STYLE, label=style.format_number(tensor.data.item())),
-                                 copy_in_step)
+            return self.add_node(tensor, step, dict(style.SCALAR_STYLE, label=style.format_number(tensor.data.item())))
         if isinstance(tensor, Parameter):
             base, kind = style.PARAMETER_STYLE, "parameter "
         elif not tensor.requires_grad:
@@ -130,12 +131,25 @@ class Canvas:
         if faded:
             attrs.update(style.FADED_STYLE)
         if html:
+            fields += [(text, style.FADED_STYLE["fontcolor"] if faded else colour) for text, colour in annotation]
             attrs = dict(shape="plain", label=_html_record(fields, attrs), fontsize="11")
         attrs["tooltip"] = self._tooltip(tensor, name, norm)
-        return self.add_node(tensor, step, attrs, copy_in_step)
+        return self.add_node(tensor, step, attrs)
+
+    def add_dot(self, tensor, *, faded: bool = False) -> str:
+        """An unnamed intermediate tensor as a small dot in its gradient's colour (the compact every-op
+        view for slides); its shape and ‖∂L/∂x‖ are in the tooltip."""
+        norm = self.gradient_norm(tensor)
+        attrs = dict(style.DOT_STYLE, tooltip=self._tooltip(tensor, "", norm))
+        if norm is not None:
+            attrs.update(color=self.scale.colour(norm), fillcolor=self.scale.colour(norm))
+        if faded:
+            attrs.update(color=style.FADED_STYLE["color"], fillcolor=style.FADED_STYLE["color"])
+        return self.add_node(tensor, tensor.step, attrs)
 
     def add_op(self, op, step, faded: bool = False) -> str:
-        attrs = dict(style.OP_STYLE, label=op.op_name, tooltip=f"op {op.op_name}, {len(op.parents)} input(s)")
+        rule = f": {op.derivative}" if op.derivative else ""      # the backward rule, as the op states it
+        attrs = dict(style.OP_STYLE, label=op.op_name, tooltip=f"op {op.op_name}, {len(op.parents)} input(s){rule}")
         if faded:
             attrs.update(style.FADED_STYLE)
         return self.add_node(op, step, attrs)
@@ -150,47 +164,102 @@ class Canvas:
         return text
 
     # --- edges --------------------------------------------------------------------------------
-    def add_edge(self, tail, head, attrs: dict, tail_copy_in_step=None) -> None:
-        """An edge between two objects already on the canvas (tensors or ops); ``tail_copy_in_step``
-        picks a per-step copy of the tail."""
-        self._edges.append((self.node_id(tail, tail_copy_in_step), self.node_id(head), attrs))
+    def add_edge(self, tail, head, attrs: dict) -> None:
+        """An edge between two objects already on the canvas (tensors or ops)."""
+        self._edges.append((self.node_id(tail), self.node_id(head), attrs))
 
     def edge_style(self, carried_by) -> dict:
         """The style of an edge that carries the gradient of tensor ``carried_by`` back along it."""
         return self.scale.edge_style(self.gradient_norm(carried_by))
 
+    def same_line(self, objects, line: str) -> None:
+        """Keep these nodes (tensors or ops on the canvas) on one straight line (Graphviz's ``group``):
+        the recurrent path h_0 -> ... -> h_T, so the steps stand in one row."""
+        for obj in objects:
+            if self.has(obj):
+                self._group[self.node_id(obj)] = line
+
     def same_column(self, objects) -> None:
         """Draw these nodes (all of one step, all ``html=True``) in one column (one rank)."""
         self._columns.append([self.node_id(obj) for obj in objects])
 
+    def records(self) -> tuple:
+        """For the explorer (``explain.py``): ``[(node id, object, step)]`` of every node and
+        ``[(tail id, head id)]`` of every edge, in the order they were added."""
+        objects = {id(obj): obj for obj in self._keep}
+        step_of = {node: step for step, nodes in self._nodes.items() for node, _ in nodes}
+        nodes = [(node, objects[key], step_of[node]) for key, node in self.ids.items()]
+        return nodes, [(tail, head) for tail, head, _ in self._edges]
+
     # --- output -------------------------------------------------------------------------------
     def to_digraph(self, legend: str, cluster_label=lambda step: f"t = {step}", faded_steps=(),
-                   name: str = "graph") -> graphviz.Digraph:
+                   name: str = "graph", size: str | None = None, step_row: bool = True) -> graphviz.Digraph:
+        """The ``graphviz.Digraph``: nodes outside every step first, then the shared parameters' cluster,
+        then one cluster per step. ``size``: None, or a name in ``style.SIZES`` (e.g. "slide").
+        ``step_row``: order the steps in one row with invisible edges, ranked across clusters (dot's
+        ``newrank``; it takes minutes for a hundred clusters, so the cells view, whose columns keep
+        the steps in a row by themselves, turns it off)."""
         g = graphviz.Digraph(name)
-        g.attr(rankdir="LR", newrank="true", nodesep="0.22", ranksep="0.32", fontname=style.FONT,
+        g.attr(rankdir="LR", nodesep="0.22", ranksep="0.32", fontname=style.FONT,
                label=legend, labelloc="b", labeljust="l", bgcolor="white", pad="0.2")
+        if step_row:
+            g.attr(newrank="true")
         g.attr("node", fontname=style.FONT)
         g.attr("edge", fontname=style.FONT)
+        min_font = None
+        if size is not None:
+            g.attr(**style.size_attrs(size))
+            min_font = style.SIZES[size]["min_font"]
+        fonts = lambda attrs: style.at_least_font(attrs, min_font)      # noqa: E731 (no text below min_font)
         for node, attrs in self._nodes.get(None, []):
-            g.node(node, **attrs)
-        for step in _sorted_steps(s for s in self._nodes if s is not None):
+            g.node(node, **fonts(self._with_group(node, attrs)))
+        if self._nodes.get(SHARED):
+            with g.subgraph(name="cluster_shared") as cluster:
+                cluster.attr(label=SHARED_LABEL, **fonts(style.SHARED_CLUSTER_STYLE))
+                for node, attrs in self._nodes[SHARED]:
+                    cluster.node(node, **fonts(attrs))
+        for step in _sorted_steps(s for s in self._nodes if s is not None and s != SHARED):
             with g.subgraph(name=f"cluster_step_{step}") as cluster:
                 cluster.attr(label=cluster_label(step),
-                             **(style.FADED_CLUSTER_STYLE if step in faded_steps else style.CLUSTER_STYLE))
+                             **fonts(style.FADED_CLUSTER_STYLE if step in faded_steps else style.CLUSTER_STYLE))
                 in_column = {node: column for column in self._columns for node in column}
                 for node, attrs in self._nodes[step]:
                     if node not in in_column:
-                        cluster.node(node, **attrs)
+                        cluster.node(node, **fonts(self._with_group(node, attrs)))
                 attrs_of = dict(self._nodes[step])
                 for column in self._columns:
                     if column[0] in attrs_of:
                         with cluster.subgraph() as same:
                             same.attr(rank="same")
                             for node in column:
-                                same.node(node, **attrs_of[node])
+                                same.node(node, **fonts(attrs_of[node]))
         for tail, head, attrs in self._edges:
-            g.edge(tail, head, **attrs)
+            g.edge(tail, head, **fonts(attrs))
+        drawn = {(tail, head) for tail, head, _ in self._edges}
+        for tail, head in (self._step_order() if step_row else []):
+            if (tail, head) not in drawn:
+                g.edge(tail, head, style="invis", weight="0")
         return g
+
+    def _with_group(self, node: str, attrs: dict) -> dict:
+        return dict(attrs, group=self._group[node]) if node in self._group else attrs
+
+    def _step_order(self) -> list:
+        """Invisible edges that put the steps in one row, left to right: from each node of step t-1
+        that feeds no node of its own step (h_(t-1) ...) to each node of step t that no node of its
+        own step feeds (x_t ...), so that no part of step t starts left of where step t-1 ends."""
+        steps = _sorted_steps(s for s in self._nodes if s is not None and s != SHARED)
+        if not all(isinstance(s, int) for s in steps):
+            return []
+        step_of = {node: step for step, nodes in self._nodes.items() for node, _ in nodes}
+        within = [(tail, head) for tail, head, _ in self._edges if step_of.get(tail) == step_of.get(head)]
+        feeds, fed = {tail for tail, _ in within}, {head for _, head in within}
+        order = []
+        for before, step in zip(steps, steps[1:]):
+            exits = [node for node, _ in self._nodes[before] if node not in feeds]
+            entries = [node for node, _ in self._nodes[step] if node not in fed]
+            order += [(tail, head) for tail in exits for head in entries]
+        return order
 
 
 def _sorted_steps(steps) -> list:

@@ -11,32 +11,39 @@
 
 What you see (detail="ops", every op):
 
-- ops as boxes, tensors as records ``name | shape | ‖∂L/∂x‖``; parameters are gold squares;
+- ops as boxes, tensors as records ``name | shape | ‖∂L/∂x‖``; parameters are gold squares, each drawn
+  once in a cluster of its own, with an edge to every op of every step that reads it;
 - an edge from each input of an op, in order (``a * a`` has two edges from ``a``);
-- the tensors of time step t inside a box labelled ``t = ...``, steps left to right;
+- the tensors of time step t inside a box labelled ``t = ...``, the steps in one row left to right
+  (invisible edges order them, ``Canvas._step_order``);
 - after a backward, colour and width on a log scale of the gradient norm (``style.py``): vanishing
   gradients fade to grey, exploding ones glow red;
 - the recurrent edge out of h_(t-1) labelled with σ₁ of ∂h_t/∂h_(t-1) and the running norm
-  ‖∂h_T/∂h_(t-1)‖; for the LSTM, the cell path c_(t-1) → c_t as a double line labelled with f_t;
+  ‖∂h_T/∂h_(t-1)‖; an additive path as a double line labelled with its gate: the LSTM's cell path
+  c_(t-1) → c_t (f_t), the GRU's z_t ⊙ h_(t-1) → h_t (z_t);
 - a ``detach()`` as a red dashed cut edge; the part before it, which gets no gradient, faded.
 
-``detail="cells"`` draws one node per state per step (for long sequences), ``detail="rolled"``
-one cell with its recurrent loop marked ×T. Drawing only reads the graph: no tensor, gradient or
+``detail="cells"`` draws one node per state per step (for long sequences; the gates' numbers go in
+the state's node, where no edge runs), ``detail="rolled"`` one cell with its recurrent loop marked ×T.
+``size="slide"`` sizes a drawing for a 1920×1080 slide and checks its text comes out at least 14 px
+high. Drawing only reads the graph: no tensor, gradient or
 link changes. The DOT text (``graph.source``) needs nothing else; rendering it needs Graphviz's
 ``dot`` program (``render.py``).
 """
+import warnings
+
 from ..core import Tensor
 from ..nn.module import Parameter
-from . import labels, style
-from .canvas import Canvas, display_name
-from .recurrence import find_states, find_transitions, gate_stats, measure
+from . import explain, labels, style
+from .canvas import SHARED, Canvas, display_name
+from .recurrence import additive_path, find_states, find_transitions, gate_stats, is_pure_gate, measure
 from .walk import walk
 
 DETAILS = ("ops", "cells", "rolled")
 
 
 def draw_graph(root, *, detail: str = "ops", grads=None, jacobians: bool = True,
-               scale: style.GradientScale | None = None, title: str | None = None):
+               scale: style.GradientScale | None = None, title: str | None = None, size: str | None = None):
     """Draw everything ``root`` depends on; returns a ``graphviz.Digraph``.
 
     ``root``: a tensor (usually the loss) or a list of tensors. ``detail``: "ops" (every op and
@@ -46,9 +53,17 @@ def draw_graph(root, *, detail: str = "ops", grads=None, jacobians: bool = True,
     ``jacobians``: label the recurrent edges with Jacobian norms (needs the graph's saved values:
     draw before ``backward()`` or after ``backward(retain_graph=True)``). ``scale``: the gradient
     colour scale (default ``GradientScale()``, 1e-4 to 1e2). ``title``: the legend's first line.
+    ``size``: None (the natural size) or "slide": rendered to fill 1920×1080 px with no text below
+    12 pt; if ``dot`` is installed, the layout is measured and a drawing whose smallest text would
+    come out under 14 px high warns (``SlideTooSmallWarning``), saying what to draw instead.
+
+    A drawing of more than ``LARGE_GRAPH[detail]`` nodes (250 for "ops", 1500 for "cells") warns
+    (``LargeGraphWarning``): ``dot`` may take minutes to lay it out; ``render`` stops it after its
+    ``timeout``.
     """
     if detail not in DETAILS:
         raise ValueError(f"draw_graph: detail must be one of {', '.join(DETAILS)}, got {detail!r}")
+    style.check_size(size)
     roots = [root] if isinstance(root, Tensor) else None
     if roots is None and not isinstance(root, (str, bytes)) and hasattr(root, "__iter__") \
             and not hasattr(root, "shape"):
@@ -65,10 +80,10 @@ def draw_graph(root, *, detail: str = "ops", grads=None, jacobians: bool = True,
     canvas = Canvas(scale or style.GradientScale(), grads)
 
     if detail == "ops":
-        notes = _draw_ops(graph, transitions, canvas)
+        notes = _draw_ops(graph, transitions, canvas, compact=size is not None)
     elif detail == "cells":
         from .cells import draw_cells
-        notes = draw_cells(graph, states, transitions, canvas)
+        notes = draw_cells(graph, states, transitions, canvas, numbers_in_nodes=size is not None)
     else:
         from .rolled import draw_rolled
         notes = draw_rolled(graph, states, transitions, canvas)
@@ -83,26 +98,93 @@ def draw_graph(root, *, detail: str = "ops", grads=None, jacobians: bool = True,
     if title is None:
         name = display_name(roots[0]) or (roots[0]._ctx.op_name if roots[0]._ctx else "tensor")
         title = f"graph of {name}" + (f", {len(steps)} time steps" if steps else "")
-    legend = style.legend(canvas.scale, title, notes, show_scale=has_grads)
+    spec = style.SIZES.get(size, {})
+    legend = style.legend(canvas.scale, title, notes, show_scale=has_grads, min_font=spec.get("min_font"),
+                          wrap=spec.get("wrap"))
     faded_steps = {s for s in steps
                    if all(id(t) in graph.beyond_cut for t in graph.tensors if t.step == s)}
     cluster_label = ((lambda s: "one step t, applied T times" if s == "cell" else f"t = {s}") if detail == "rolled"
                      else (lambda s: f"t = {s}"))
-    return canvas.to_digraph(legend, cluster_label, faded_steps)
+    drawing = canvas.to_digraph(legend, cluster_label, faded_steps, step_row=detail != "cells", size=size)
+    large = _warn_if_large(drawing, detail, len(steps))
+    if size is not None and not large:
+        _check_fits(drawing, size, detail, len(steps))
+    # what viz.to_html and viz.to_gif show: plain numbers and text, no tensor (explain.py)
+    drawing.explorer_data = explain.collect(graph, canvas, states, transitions, roots, title)
+    return drawing
 
 
-def _draw_ops(graph, transitions, canvas) -> list:
-    """Every tensor and op. A weight used inside time steps is drawn once per step (the same
-    tensor each time, "shared"), so that every step is a complete picture of the cell.
-    Returns the legend notes that apply."""
-    def per_step(tensor) -> bool:
+#: more nodes than this and ``dot`` may take minutes. The every-op and rolled views rank their steps in one
+#: row across clusters (newrank), which grows fast: an LSTM's every op, 10 steps (308 nodes), takes dot
+#: about 9 s, 20 steps (608) more than 100 s. The cells view does not: 200 LSTM steps (600 nodes) take 1 s.
+LARGE_GRAPH = {"ops": 250, "rolled": 250, "cells": 1500}
+
+
+class LargeGraphWarning(UserWarning):
+    """A drawing so big that ``dot`` may take minutes to lay it out."""
+
+
+class SlideTooSmallWarning(UserWarning):
+    """A drawing whose text comes out too small on a slide."""
+
+
+def _advice(detail: str, steps: int) -> str:
+    other = [f'detail="{d}"' for d in ("cells", "rolled") if d != detail]
+    fewer = f"fewer than {steps} steps" if steps > 1 else "a smaller graph"
+    return f"Fix: draw_graph(..., {' or '.join(other)}), or {fewer}"
+
+
+def _warn_if_large(drawing, detail: str, steps: int) -> bool:
+    from .render import graph_size
+    nodes, edges = graph_size(drawing)
+    if nodes <= LARGE_GRAPH[detail]:
+        return False
+    warnings.warn(f"draw_graph: {nodes} nodes and {edges} edges (more than {LARGE_GRAPH[detail]} nodes for "
+                  f"detail={detail!r}): Graphviz's dot "
+                  f"may take minutes to lay this out, and render stops it after its timeout. "
+                  f"{_advice(detail, steps)}.", LargeGraphWarning, stacklevel=3)
+    return True
+
+
+def _check_fits(drawing, size: str, detail: str, steps: int) -> None:
+    """Lay the drawing out (if ``dot`` is installed) and warn if its smallest text comes out under the
+    size's ``min_text_px``. The numbers are kept on the drawing as ``drawing.fit``."""
+    from .render import dot_available, layout, scale_to_fit, text_height_px
+    if not dot_available():
+        return
+    spec = style.SIZES[size]
+    shape = layout(drawing)
+    box = (spec["width_px"], spec["height_px"], spec["dpi"])
+    text = text_height_px(shape, *box)
+    scale = scale_to_fit(shape, *box)
+    drawing.fit = dict(text_px=text, scale=scale, width_px=shape.width * scale * spec["dpi"] / 72,
+                       height_px=shape.height * scale * spec["dpi"] / 72)
+    if text < spec["min_text_px"]:
+        full = shape.width * spec["dpi"] / 72, shape.height * spec["dpi"] / 72
+        warnings.warn(f"draw_graph(size={size!r}): on {spec['what']} the smallest text would be {text:.1f} px "
+                      f"high (at least {spec['min_text_px']} px is readable): the drawing is {full[0]:.0f}×"
+                      f"{full[1]:.0f} px at full size. {_advice(detail, steps)}.", SlideTooSmallWarning,
+                      stacklevel=3)
+
+
+def _draw_ops(graph, transitions, canvas, compact: bool = False) -> list:
+    """Every tensor and op. A weight that the time steps read is drawn once, in a cluster of its
+    own ("parameters, shared by all steps"), with an edge to each op of each step that reads it.
+    ``compact``: unnamed intermediate tensors as small dots (for slides). Returns the legend notes."""
+    def shared(tensor) -> bool:
         readers = graph.consumers.get(id(tensor), [])
         return (isinstance(tensor, Parameter) and bool(readers)
                 and all(graph.op_step(op) is not None for op, _ in readers))
 
+    has_shared, root_ids = False, {id(r) for r in graph.roots}
     for tensor in graph.tensors:
         faded = id(tensor) in graph.beyond_cut
-        if not per_step(tensor):
+        if shared(tensor):
+            has_shared = True
+            canvas.add_tensor(tensor, step=SHARED, faded=faded)
+        elif compact and tensor._ctx is not None and not display_name(tensor) and id(tensor) not in root_ids:
+            canvas.add_dot(tensor, faded=faded)
+        else:
             canvas.add_tensor(tensor, faded=faded)
         if tensor._ctx is not None:
             canvas.add_op(tensor._ctx, tensor.step, faded=faded)
@@ -113,23 +195,22 @@ def _draw_ops(graph, transitions, canvas) -> list:
         step = graph.op_step(op)
         carried = canvas.edge_style(out)             # the gradient flowing back through this op
         for slot, parent in enumerate(op.parents):   # in order: a * a draws two edges from a
-            copy = step if per_step(parent) else None
-            if copy is not None:
-                canvas.add_tensor(parent, copy_in_step=copy, note="shared by all steps",
-                                  faded=id(out) in graph.beyond_cut)
             attrs = _with_extra(carried, special.get((id(parent), id(op)), {}))
-            canvas.add_edge(parent, op, dict(attrs, tooltip=f"input {slot} of {op.op_name}"), tail_copy_in_step=copy)
+            canvas.add_edge(parent, op, dict(attrs, tooltip=f"input {slot} of {op.op_name}"))
         for out in graph.outputs_of[id(op)]:         # chunk has several outputs, every other op one
             carried = canvas.edge_style(out)
             canvas.add_edge(op, out, _with_extra(carried, special.get((id(op), id(out)), {})))
     for origin, detached in graph.cuts:
         canvas.add_edge(origin, detached, dict(style.CUT_STYLE, label=labels.cut_label(origin.name or "h")))
+    for tr in transitions:                           # h_0 -> ... -> h_T on one straight line: steps in a row
+        if tr.kind == "h":
+            canvas.same_line(_path_between(graph, tr.prev, tr.cur), line="h")
 
-    notes = [labels.NOTE_SHAPES, labels.NOTE_EDGES]
+    notes = ([labels.NOTE_SHAPES, labels.NOTE_EDGES] + ([labels.NOTE_DOTS] if compact else [])
+             + ([labels.NOTE_SHARED] if has_shared else []))
     if any(tr.sigma is not None for tr in transitions):
         notes.append(labels.NOTE_JACOBIAN)
-    if any(tr.gate is not None for tr in transitions):
-        notes.append(labels.NOTE_ADDITIVE)
+    notes += labels.additive_notes(transitions)
     if graph.cuts:
         notes.append(labels.NOTE_CUT)
     return notes
@@ -138,26 +219,29 @@ def _draw_ops(graph, transitions, canvas) -> list:
 def _recurrent_edges(graph, transitions) -> dict:
     """Extra attributes for the edges where a gradient crosses from step t back to step t-1.
 
-    For h: the edge from h_(t-1) into the first op of step t that reads it gets the Jacobian label.
-    For the LSTM's c: the whole path c_(t-1) -> mul (by f_t) -> add -> c_t is drawn as a double
-    line, and its first edge gets the f_t label.
+    For h: the edge from h_(t-1) into the first op of step t that reads it (off the additive path)
+    gets the Jacobian label. Where a state has an additive path (the LSTM's c, the GRU's h): the
+    path state_(t-1) -> mul (by the gate) -> add -> state_t is drawn as a double line, and its first
+    edge gets the gate's label.
     """
     special = {}
     for tr in transitions:
         readers = [op for op, _ in graph.consumers.get(id(tr.prev), []) if graph.op_step(op) == tr.step]
         if not readers:
             continue
+        path = additive_path(graph, tr.prev, tr.cur) if tr.gate is not None else []
+        faded = {"fontcolor": style.FADED_STYLE["fontcolor"]} if id(tr.cur) in graph.beyond_cut else {}
         if tr.gate is not None:
-            path = _additive_path(graph, tr)
             for tail, head in path:
                 special[(id(tail), id(head))] = {"additive": True}
             first = path[0] if path else (tr.prev, readers[0])
             special.setdefault((id(first[0]), id(first[1])), {})["label"] = labels.gate_label(tr, gate_stats(tr.gate))
-            special[(id(first[0]), id(first[1]))].update(style.ADDITIVE_FONT)
-        else:
+            special[(id(first[0]), id(first[1]))].update(style.ADDITIVE_FONT, **faded)
+        if not is_pure_gate(tr):
             text = labels.jacobian_label(tr)
-            if text:
-                special[(id(tr.prev), id(readers[0]))] = dict(label=text, **style.JACOBIAN_FONT)
+            others = [op for op in readers if not path or op is not path[0][1]]
+            if text and others:
+                special[(id(tr.prev), id(others[0]))] = dict(label=text, **dict(style.JACOBIAN_FONT, **faded))
     return special
 
 
@@ -169,13 +253,25 @@ def _with_extra(carried: dict, extra: dict) -> dict:
     return attrs
 
 
-def _additive_path(graph, tr) -> list:
-    """The edges c_(t-1) -> mul -> u -> add -> c_t (as (tail, head) pairs), if the graph has that shape."""
-    for op, _ in graph.consumers.get(id(tr.prev), []):
-        if op.op_name != "mul" or graph.op_step(op) != tr.step:
-            continue
-        product = graph.output_of(op)
-        for add, _ in graph.consumers.get(id(product), []):
-            if graph.output_of(add) is tr.cur:
-                return [(tr.prev, op), (op, product), (product, add), (add, tr.cur)]
-    return []
+
+def _path_between(graph, prev, cur) -> list:
+    """The tensors and ops on the shortest chain of ops from ``prev`` to ``cur`` (both included)."""
+    chain, came_from, frontier = [], {id(prev): None}, [prev]
+    while frontier and id(cur) not in came_from:
+        following = []
+        for tensor in frontier:
+            for op, _ in graph.consumers.get(id(tensor), []):
+                for out in graph.outputs_of[id(op)]:
+                    if id(out) not in came_from:
+                        came_from[id(out)] = (tensor, op)
+                        following.append(out)
+        frontier = following
+    node = cur
+    while id(cur) in came_from and node is not None:
+        chain.append(node)
+        step = came_from[id(node)]
+        if step is None:
+            break
+        chain.append(step[1])
+        node = step[0]
+    return chain

@@ -9,16 +9,26 @@ NOTE_EDGES_CELLS = ("edge colour and width: the gradient that flows back along i
 NOTE_JACOBIAN = ("recurrent edge h_(t-1) → h_t: σ₁ = largest singular value of the step Jacobian "
                  "∂h_t/∂h_(t-1) (the most one step back can stretch a gradient); ‖∂h_T/∂h_(t-1)‖ = the "
                  "product of those steps from the last state back")
+NOTE_JACOBIAN_IN_NODES = ("σ₁(∂h_t/∂h_(t-1)) in node h_t: the largest singular value of the step Jacobian of the "
+                          "recurrent edge into it (the most one step back can stretch a gradient); ‖∂h_T/∂h_(t-1)‖ "
+                          "= the product of those steps from the last state back")
 NOTE_FREED = ("Jacobian labels need the graph's saved values: draw before backward(), or call "
               "backward(retain_graph=True)")
 NOTE_ADDITIVE = ("double line = the LSTM cell path c_(t-1) → c_t: additive, c_t = f_t ⊙ c_(t-1) + i_t ⊙ g_t, so "
                  "∂c_t/∂c_(t-1) = diag(f_t): no weight matrix on the way")
+NOTE_ADDITIVE_GRU = ("double line = the GRU's additive path h_(t-1) → h_t: h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_(t-1), "
+                     "so this term passes the gradient back times z_t (no weight matrix on the way); σ₁ on the "
+                     "other edge is of the whole ∂h_t/∂h_(t-1)")
 NOTE_CUT = "red dashed ⊣ = truncation: the state was detach()-ed there, no gradient crosses; the faded part gets none"
+NOTE_DOTS = "dot = an unnamed tensor between two ops, in its gradient's colour (its shape and ‖∂L/∂x‖: hover)"
+NOTE_SHARED = ("each parameter is drawn once, in the gold box \"parameters, shared by all steps\", with an edge "
+               "to every op that reads it; its ‖∂L/∂x‖ adds up all steps")
 NOTE_NO_GRADS = ("no gradients yet: call loss.backward() (parameters), retain_grad() on tensors, or pass "
                  "grads=analysis.all_gradients(loss) to see every gradient")
 NOTE_CELLS = "one node per state and step; the weights, shared by every step, are not drawn"
 NOTE_ROLLED = ("one step of the cell; the loop carries the state to the next step, T times; "
-               "a weight's ‖∂L/∂x‖ adds up all T steps")
+               "a weight's ‖∂L/∂x‖ and edge colour: its gradient, all T steps added up; the cell's own edges are "
+               "dark (their gradient differs from step to step), grey ones carry none")
 
 
 def jacobian_label(tr) -> str:
@@ -43,6 +53,18 @@ def gate_label(tr, stats) -> str:
     return "\n".join(lines)
 
 
+def gate_note(tr, stats, running: bool = True) -> list:
+    """The lines a state node shows for the additive path into it: ``c_2 × f_3: mean 0.52``,
+    ``min 0.31, max 0.77`` (and, if ``running``, the running norm back to the state before)."""
+    if stats is None:
+        return []
+    mean, low, high = stats
+    lines = [f"{tr.prev_name} × {tr.gate.name or 'gate'}: mean {fmt(mean)}", f"min {fmt(low)}, max {fmt(high)}"]
+    if running and tr.to_last is not None and tr.last is not tr.cur:
+        lines.append(f"‖∂{tr.last.name}/∂{tr.prev_name}‖ = {fmt(tr.to_last)}")
+    return lines
+
+
 def cut_label(origin_name: str) -> str:
     return f"✂ {origin_name}.detach()\nno gradient crosses"
 
@@ -54,3 +76,9 @@ def range_text(values) -> str:
         return "?"
     low, high = fmt(min(values)), fmt(max(values))
     return low if low == high else f"{low} … {high}"
+
+
+def additive_notes(transitions) -> list:
+    """The legend's notes for the additive paths drawn: the LSTM's c, the GRU's h."""
+    kinds = {tr.kind for tr in transitions if tr.gate is not None}
+    return ([NOTE_ADDITIVE] if kinds - {"h"} else []) + ([NOTE_ADDITIVE_GRU] if "h" in kinds else [])

@@ -12,8 +12,14 @@ For each step t with a state h_(t-1) -> h_t (a *transition*):
   diag(φ'(a_t))·W_hh): by how much one step back can stretch a gradient, at most;
 - ``to_last``: ||∂h_T/∂h_(t-1)||_2, for the last state h_T of the sequence: the running product
   of those factors from the end back to h_(t-1);
-- for the LSTM's c_(t-1) -> c_t, the forget gate f_t that multiplies c_(t-1) (∂c_t/∂c_(t-1) =
-  diag(f_t) with h_(t-1) held fixed): its mean, min and max.
+- ``gate``, where the state also reaches its successor along an additive path, state_t =
+  gate ⊙ state_(t-1) + ...: the gate that multiplies it there, shown with its mean, min and max.
+  For the LSTM's c_(t-1) -> c_t that is the forget gate f_t (∂c_t/∂c_(t-1) = diag(f_t) with h_(t-1)
+  held fixed); for the GRU's h_(t-1) -> h_t the update gate z_t (h_t = (1 - z_t) ⊙ n_t + z_t ⊙
+  h_(t-1): the term z_t ⊙ h_(t-1) passes the gradient back times z_t, no weight matrix on the way).
+  It is found in the graph: the other factor of a ``mul`` that reads the state in the next step
+  and whose product is added straight into the next state (or, where a step is one node, the
+  gate the node saved: ``carried_gate()`` of ``LSTMStep`` and ``GRUStep``).
 
 The Jacobians come from the engine's reverse mode (``analysis.jacobians``) and need the graph's
 saved arrays: draw before ``backward()``, or after ``backward(retain_graph=True)``. Nothing is
@@ -53,7 +59,7 @@ class Transition:
     sigma: float | None = None      # ||∂cur/∂prev||_2
     to_last: float | None = None    # ||∂last/∂prev||_2
     last: object = None             # the last state of the series
-    gate: object = None             # f_t for a c transition
+    gate: object = None             # the gate on the additive path: f_t (LSTM's c), z_t (GRU's h)
     prev_name: str = ""
 
     @property
@@ -105,22 +111,37 @@ def find_transitions(walk, states: dict) -> list:
             prev = states.get(id(source))
             if prev is not None and prev.series == state.series and prev.step == state.step - 1:
                 transitions.append(Transition(source, tensor, state.kind, state.step, prev_name=source.name,
-                                              gate=_forget_gate(walk, source, tensor) if state.kind == "c" else None))
+                                              gate=_carry_gate(walk, source, tensor)))
     return transitions
 
 
-def _forget_gate(walk, prev, cur):
-    """The tensor that multiplies c_(t-1) on its way to c_t (f_t): the other input of a ``mul``
-    that reads prev and belongs to cur's step, or, where the step is one node (``LSTMStep``), the
-    f_t it saved, as a new tensor named f_t (the graph is not changed). ``None`` if there is none."""
-    for op, slot in walk.consumers.get(id(prev), []):
-        if op.op_name == "mul" and len(op.parents) == 2 and walk.op_step(op) == cur.step:
-            return op.parents[1 - slot]
+def additive_path(walk, prev, cur) -> list:
+    """The edges prev -> mul -> u -> add -> cur (as (tail, head) pairs) where cur = gate ⊙ prev + ...,
+    or [] if the graph has no such path (every op a node; a fused step has none to show)."""
+    for op, _ in walk.consumers.get(id(prev), []):
+        if op.op_name != "mul" or len(op.parents) != 2 or walk.op_step(op) != cur.step:
+            continue
+        product = walk.output_of(op)
+        for add, _ in walk.consumers.get(id(product), []):
+            if add.op_name == "add" and walk.output_of(add) is cur:
+                return [(prev, op), (op, product), (product, add), (add, cur)]
+    return []
+
+
+def _carry_gate(walk, prev, cur):
+    """The gate that multiplies prev on its additive path to cur (f_t, z_t): the other input of
+    the ``mul`` of ``additive_path``, or, where the step is one node (``LSTMStep``, ``GRUStep``), the
+    gate it saved (``carried_gate``), as a new tensor named f_t or z_t (the graph is not changed).
+    ``None`` if there is none."""
+    path = additive_path(walk, prev, cur)
+    if path:
+        op = path[0][1]
+        return op.parents[1] if op.parents[0] is prev else op.parents[0]
     step = cur._ctx
-    if step is not None and hasattr(step, "forget_gate") and any(p is prev for p in step.parents):
-        f = step.forget_gate()
-        if f is not None:
-            return Tensor(f, name=f"f_{cur.step}" if cur.step is not None else "f_t")
+    carried = step.carried_gate() if step is not None and hasattr(step, "carried_gate") else None
+    if carried is not None and step.parents[carried[0]] is prev:    # a one-node step (LSTMStep, GRUStep)
+        slot, letter, gate = carried
+        return Tensor(gate, name=f"{letter}_{cur.step}" if cur.step is not None else f"{letter}_t")
     return None
 
 
@@ -133,7 +154,7 @@ def measure(transitions, states: dict) -> bool:
     transitions = [tr for tr in transitions if tr.cur.ndim in (1, 2) and tr.prev.ndim in (1, 2)]  # (H,), (B, H)
     try:
         for tr in transitions:
-            if tr.gate is None:            # for c_(t-1) -> c_t the gate f_t tells the story instead
+            if not is_pure_gate(tr):       # for c_(t-1) -> c_t the gate f_t tells the story instead
                 tr.sigma = spectral_norm(jacobian_between(tr.cur, tr.prev))
         for series in sorted({state.series for state in states.values()}):
             in_series = [tr for tr in transitions if states[id(tr.cur)].series == series]
@@ -148,6 +169,12 @@ def measure(transitions, states: dict) -> bool:
             tr.sigma = tr.to_last = tr.last = None
         return False
     return True
+
+
+def is_pure_gate(tr) -> bool:
+    """True where the gate is the whole step Jacobian (the LSTM's c: ∂c_t/∂c_(t-1) = diag(f_t) with
+    h_(t-1) held fixed); the GRU's z_t is only one term of ∂h_t/∂h_(t-1), so h keeps its σ₁."""
+    return tr.gate is not None and tr.kind != "h"
 
 
 def gate_stats(gate) -> tuple | None:

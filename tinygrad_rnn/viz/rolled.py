@@ -10,7 +10,7 @@ import re
 
 from . import labels, style
 from .canvas import display_name
-from .recurrence import gate_stats
+from .recurrence import additive_path, gate_stats, is_pure_gate
 
 CELL = "cell"      # the canvas "step" of the one drawn cell
 
@@ -36,6 +36,7 @@ def draw_rolled(graph, states: dict, transitions, canvas) -> list:
     loops = {id(tr.prev): tr for tr in links if tr.step == step}     # h_(t-1) -> its transition
 
     in_cell = [t for t in graph.tensors if t.step == step and id(t) not in loops]
+    cell_ids = {id(t) for t in in_cell}
     for tensor in in_cell:
         canvas.add_tensor(tensor, name=_generic_name(display_name(tensor), step), step=CELL, show_grad=False)
         if tensor._ctx is not None:
@@ -45,33 +46,46 @@ def draw_rolled(graph, states: dict, transitions, canvas) -> list:
         if tensor._ctx is None:
             continue
         op = tensor._ctx
-        canvas.add_edge(op, tensor, dict(style.EDGE_STYLE))
+        canvas.add_edge(op, tensor, dict(style.CELL_EDGE_STYLE))
         if id(op) in drawn:
             continue
         drawn.add(id(op))
         for slot, parent in enumerate(op.parents):
             tr = loops.get(id(parent))
             if tr is not None:
-                canvas.add_edge(tr.cur, op, _loop_attrs(tr, links, total_steps))
+                path = additive_path(graph, tr.prev, tr.cur)
+                additive = tr.gate is not None and (op is path[0][1] if path else is_pure_gate(tr))
+                canvas.add_edge(tr.cur, op, _loop_attrs(tr, links, total_steps, additive))
                 continue
             if not canvas.has(parent):       # weights, inputs from outside the step
                 canvas.add_tensor(parent, name=_generic_name(parent.name or "", step) or None, step=None)
-            canvas.add_edge(parent, op, dict(style.EDGE_STYLE, tooltip=f"input {slot} of {op.op_name}"))
+            attrs = (_input_style(canvas, parent) if id(parent) not in cell_ids
+                     else dict(style.CELL_EDGE_STYLE if parent.requires_grad else style.EDGE_STYLE))
+            canvas.add_edge(parent, op, dict(attrs, tooltip=f"input {slot} of {op.op_name}"))
 
-    notes = [labels.NOTE_ROLLED, labels.NOTE_SHAPES]
-    if any(tr.gate is not None for tr in links):
-        notes.append(labels.NOTE_ADDITIVE)
+    notes = [labels.NOTE_ROLLED, labels.NOTE_SHAPES] + labels.additive_notes(links)
     return notes
 
 
-def _loop_attrs(tr, links, total_steps: int) -> dict:
-    """The loop edge h_t -> (next step), labelled ×T and with the range of its factor over all steps."""
+def _input_style(canvas, parent) -> dict:
+    """An edge from outside the cell: a weight's carries its gradient (the sum over all T steps, the
+    ‖∂L/∂x‖ its node shows); one from a tensor without a gradient (x_t) is grey; others plain."""
+    norm = canvas.gradient_norm(parent)
+    if norm is not None:
+        return canvas.scale.edge_style(norm)
+    return dict(style.EDGE_STYLE) if not parent.requires_grad else dict(style.CELL_EDGE_STYLE)
+
+
+def _loop_attrs(tr, links, total_steps: int, additive: bool) -> dict:
+    """The loop edge h_t -> (next step), labelled ×T and with the range of its factor over all steps:
+    along the additive path (``additive``), the gate's mean; else σ₁ of the step Jacobian."""
     same = [other for other in links if other.kind == tr.kind]
     head = f"{tr.kind}_t → next step: ×T, T = {total_steps}"
-    if tr.gate is not None:
+    if additive:
         means = [gate_stats(other.gate)[0] for other in same if other.gate is not None]
         attrs = style.additive(dict(style.EDGE_STYLE, color="#1b6e4a", penwidth="2"))
-        text = f"{head}\nmean f_t over t: {labels.range_text(means)}"
+        gate = _generic_name(tr.gate.name or "gate", tr.step)
+        text = f"{head}\nmean {gate} over t: {labels.range_text(means)}"
         font = style.ADDITIVE_FONT
     else:
         attrs = dict(style.EDGE_STYLE, color="#1f3d7a", penwidth="2")

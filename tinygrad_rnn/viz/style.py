@@ -11,6 +11,7 @@ and lines get thicker as the gradient grows. Norms below ``low`` all look faded,
 all glow red. Only this module knows colours: the views ask it for styles by meaning.
 """
 import math
+import textwrap
 
 FONT = "Helvetica,Arial,sans-serif"
 
@@ -22,17 +23,50 @@ PARAMETER_STYLE = dict(shape="record", style="filled", fillcolor="#fde9a9", colo
 CONSTANT_STYLE = dict(shape="Mrecord", style="filled", fillcolor="#f3f3f3", color="#b0b0b0", fontcolor="#666666",
                       fontsize="9")
 SCALAR_STYLE = dict(shape="plaintext", fontcolor="#666666", fontsize="9", height="0.2", width="0.2", margin="0")
+DOT_STYLE = dict(shape="circle", style="filled", width="0.12", height="0.12", fixedsize="true", label="",
+                 color="#9a9a9a", fillcolor="#9a9a9a")
 FADED_STYLE = dict(color="#c8c8c8", fontcolor="#a0a0a0", fillcolor="#fafafa", style="filled,dashed")
 
-EDGE_STYLE = dict(color="#9a9a9a", penwidth="0.8", arrowsize="0.6")
+EDGE_STYLE = dict(color="#9a9a9a", penwidth="0.8", arrowsize="0.6")      # grey: no gradient
+CELL_EDGE_STYLE = dict(color="#4a5163", penwidth="1", arrowsize="0.6")    # the rolled cell: gradient not shown
 CUT_STYLE = dict(style="dashed", color="#c0392b", fontcolor="#c0392b", penwidth="1.6", arrowhead="tee",
                  fontsize="10")
 JACOBIAN_FONT = dict(fontsize="9", fontcolor="#1f3d7a")
 ADDITIVE_FONT = dict(fontsize="9", fontcolor="#1b6e4a")
 CLUSTER_STYLE = dict(style="rounded,filled", fillcolor="#f7f8fc", color="#c5cadb", fontcolor="#39405a",
                      fontsize="12", labelloc="t", labeljust="l")
+SHARED_CLUSTER_STYLE = dict(CLUSTER_STYLE, fillcolor="#fffaf0", color="#e3cf8f")
 FADED_CLUSTER_STYLE = dict(CLUSTER_STYLE, style="rounded,filled,dashed", fillcolor="#fcfcfc", color="#d5d5d5",
                            fontcolor="#a0a0a0")
+
+# drawing sizes (``draw_graph(size=...)``): the box the picture must fit, the dpi it is rendered at,
+# how high the smallest text must come out in it, and the smallest font used to get there
+# (dpi: Graphviz's for PNG, 96; an SVG is in points, 72 to the inch, and scales)
+SIZES = {"slide": dict(width_px=1920, height_px=1080, dpi=96, min_text_px=14, min_font=14, ranksep=0.2,
+                       wrap=100, what="a 16:9 slide, 1920×1080 px")}
+
+
+def check_size(size, who: str = "draw_graph") -> None:
+    """``size`` must be None (the natural size) or a name in ``SIZES``."""
+    if size is not None and size not in SIZES:
+        names = ", ".join(repr(k) for k in SIZES)
+        raise ValueError(f"{who}: size must be None (the natural size) or one of {names}, got {size!r}. "
+                         f"Fix: size=\"slide\" for {SIZES['slide']['what']}")
+
+
+def size_attrs(size: str) -> dict:
+    """Graph attributes that scale the picture (up or down) to fill the box of ``SIZES[size]``."""
+    spec = SIZES[size]
+    return dict(size=f"{spec['width_px'] / spec['dpi']:g},{spec['height_px'] / spec['dpi']:g}!",
+                ranksep=f"{spec['ranksep']:g}")
+
+
+def at_least_font(attrs: dict, min_font: float | None) -> dict:
+    """``attrs`` with its ``fontsize`` raised to ``min_font`` (unchanged for None)."""
+    if min_font is None or "fontsize" not in attrs or float(attrs["fontsize"]) >= min_font:
+        return attrs
+    return dict(attrs, fontsize=f"{min_font:g}")
+
 
 # the colour ramp: (position on the log scale from low = 0 to high = 1, colour)
 _RAMP = [(0.0, (0xd9, 0xd9, 0xd9)),     # faded: almost the background
@@ -123,12 +157,15 @@ def escape_html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def legend(scale: GradientScale, title: str = "", notes=(), show_scale: bool = True) -> str:
+def legend(scale: GradientScale, title: str = "", notes=(), show_scale: bool = True, min_font: float | None = None,
+           wrap: int | None = None) -> str:
     """The legend, an HTML-like Graphviz label (used as the graph's label, below the drawing).
 
     One row of colour swatches, one per decade, each a little taller than the last (line width
-    grows too), then one line per note (what the shapes and special edges mean).
+    grows too), then one line per note (what the shapes and special edges mean). ``min_font``:
+    no text smaller than this (points); ``wrap``: break the notes into lines of this many characters.
     """
+    small, note_pt = (8, 9) if min_font is None else (max(8, min_font), max(9, min_font))
     rows = []
     if title:
         rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>{escape_html(title)}</B></TD></TR>')
@@ -137,14 +174,16 @@ def legend(scale: GradientScale, title: str = "", notes=(), show_scale: bool = T
         swatches = "".join(
             f'<TD BGCOLOR="{scale.colour(d)}" WIDTH="34" HEIGHT="{int(4 + 10 * scale.position(d))}" '
             f'FIXEDSIZE="TRUE"></TD>' for d in decades)
-        ticks = "".join(f'<TD><FONT POINT-SIZE="8">{_tick(d)}</FONT></TD>' for d in decades)
+        ticks = "".join(f'<TD><FONT POINT-SIZE="{small:g}">{_tick(d)}</FONT></TD>' for d in decades)
         scale_table = (f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="0">'
                        f'<TR>{swatches}</TR><TR>{ticks}</TR></TABLE>')
         rows.append(f'<TR><TD ALIGN="LEFT" VALIGN="MIDDLE">‖∂L/∂x‖ (log scale):<BR ALIGN="LEFT"/>'
-                    f'<FONT POINT-SIZE="8">faded = vanishing, red = exploding</FONT></TD>'
+                    f'<FONT POINT-SIZE="{small:g}">faded = vanishing, red = exploding</FONT></TD>'
                     f'<TD ALIGN="LEFT">{scale_table}</TD></TR>')
     for note in notes:
-        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2"><FONT POINT-SIZE="9">{escape_html(note)}</FONT></TD></TR>')
+        lines = textwrap.wrap(note, wrap) if wrap else [note]
+        text = '<BR ALIGN="LEFT"/>'.join(escape_html(line) for line in lines) + ('<BR ALIGN="LEFT"/>' if wrap else "")
+        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2"><FONT POINT-SIZE="{note_pt:g}">{text}</FONT></TD></TR>')
     return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1">' + "".join(rows) + "</TABLE>>")
 
 

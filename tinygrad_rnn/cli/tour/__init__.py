@@ -5,9 +5,11 @@ eigenvalues, gradient flow, clipping, truncation, RNN vs LSTM) and renders what 
 their measured values, their claims with a verdict each, their plots and graph drawings
 (``figures.py``). It computes nothing of its own.
 
-Everything goes into one folder (``--out``, default ``tour-output/``): graph drawings (SVG, or DOT
-text when Graphviz's ``dot`` is missing), plots (PNG, when matplotlib is installed), and
-``summary.json`` / ``summary.md`` made from one dict (``summary.py``). Progress goes to stderr,
+Everything goes into one folder (``--out``, default ``tour-output/``): graph drawings (SVG with a
+PNG copy each, or DOT text when Graphviz's ``dot`` is missing), an HTML explorer of the unrolled
+RNN and LSTM, plots (PNG, when matplotlib is installed), and ``index.html`` (each part's claims and
+numbers beside its pictures) / ``summary.json`` / ``summary.md`` made from one dict
+(``summary.py``). Progress goes to stderr,
 the headline numbers, the verdicts and the list of files to stdout. ``--quick`` runs shorter
 versions of some experiments; ``--seed N`` reruns everything with another seed (the claims are
 worded to hold for any). The exit code is 0 when the tour ran, whatever the verdicts; a claim
@@ -23,7 +25,8 @@ from .figures import FIGURES
 from .output import Output, Progress
 from .workers import run_all
 
-OPEN_AFTER = ("gradient_flow.png", "rnn_unrolled", "adding.png")   # what to look at after summary.md
+OPEN_AFTER = ("gradient_flow.png", "rnn_unrolled", "adding.png")   # what to look at after index.html
+EXPLORERS = ("rnn_unrolled", "lstm_unrolled")                        # the drawings that get an HTML explorer
 
 
 def add_parser(sub):
@@ -31,14 +34,18 @@ def add_parser(sub):
                        help="the lecture's story, measured: claims, numbers, graphs and plots in a folder (~30 s)",
                        description="Walk through the lecture with numbers measured on the spot: eigenvalues and "
                                    "regimes, gradient flow, clipping, truncated BPTT, RNN vs LSTM. Prints each "
-                                   "claim with its verdict; writes graphs, plots and summary.md (each claim, its "
-                                   "verdict and numbers, the chapter) into a folder.")
+                                   "claim with its verdict; writes graphs (SVG and PNG), plots, explorers and index.html "
+                                   "(each claim, its verdict and numbers, the chapter, beside the pictures; "
+                                   "summary.md: the same as text) into a folder.")
     p.add_argument("--out", type=output_dir, default=pathlib.Path("tour-output"), metavar="DIR",
                    help="folder to write into (default tour-output/; created if needed)")
     p.add_argument("--quick", action="store_true",
                    help="a shorter version: shorter sequences and trainings where the story allows it")
     p.add_argument("--seed", type=seed_int, default=0, metavar="N",
                    help="seed of every experiment (default 0); the claims hold for any seed")
+    p.add_argument("--window-table", action="store_true",
+                   help="add a part that tests the lecture's window table on real text (an LSTM trained on a "
+                        "stream of Python's docs with several truncation windows; about two minutes)")
     p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                    help="experiments run side by side in N worker processes (default: 2, or 1 on a one-core "
                         "machine); the numbers are the same for any N")
@@ -46,13 +53,14 @@ def add_parser(sub):
 
 
 def run(args):
-    out = Output(args.out)              # a folder that can't be written: CommandError, one line, exit 2
-    progress = Progress(len(lecture.EXPERIMENTS))
+    out = Output(args.out, explorers=EXPLORERS)   # a folder that can't be written: CommandError, exit 2
+    experiments = lecture.EXPERIMENTS + (lecture.EXTRA_EXPERIMENTS if getattr(args, "window_table", False) else ())
+    progress = Progress(len(experiments))
     jobs = args.jobs if args.jobs is not None else min(2, os.cpu_count() or 1)
     print(f"tinygrad-rnn tour ({'quick' if args.quick else 'full'}, seed {args.seed}): the lecture's claims, "
           f"measured. Writing to {out.folder}/")
     sections = []
-    parts = run_all(lecture.EXPERIMENTS, seed=args.seed, quick=args.quick, jobs=jobs,
+    parts = run_all(experiments, seed=args.seed, quick=args.quick, jobs=jobs,
                     blas_threads=getattr(args, "blas_threads", 1),
                     on_start=lambda number, experiment: progress.start(number, experiment.TITLE),
                     on_note=progress.note, on_done=progress.done)
@@ -82,10 +90,11 @@ def _print_files(folder: pathlib.Path, result: dict) -> None:
         print(f"  {f['name']:<{width}}  {f['what']}")
     for note in result["notes"]:
         print(f"\nNote: {note}")
-    names = [f["name"] for f in result["files"]]
+    names = [f["name"] for f in result["files"] if "copy_of" not in f]
     then = [name for wanted in OPEN_AFTER for name in names if name.startswith(wanted)]
     print(f"\n{result['claims_hold']} of {result['claims_total']} claims hold on this run.")
-    print(f"Open {folder / result['first_to_open']} first: each claim, its verdict and the numbers behind it, "
-          "and the tutorial chapter that explains it.")
+    print(f"Open {folder / result['first_to_open']} first, in a browser: each claim, its verdict and the numbers "
+          f"behind it beside the pictures, and the tutorial chapter that explains it ({summary.MARKDOWN}: the "
+          "same as text).")
     if then:
         print("Then look at " + ", ".join(str(folder / name) for name in then) + ".")

@@ -11,9 +11,10 @@ from ...viz import draw_graph
 def draw_unrolled(out, stem: str, section: str, what: str, *, cell: str, steps: int, detail: str, title: str,
                   **settings) -> str:
     """Unroll ``cell`` for ``steps`` steps (hidden size 3, input size 2, seed 0; ``settings`` go to
-    ``unroll``), draw it with its gradients for L = sum(h_T), and write ``stem.svg`` (or ``.dot``)."""
+    ``unroll``), draw it with its gradients for L = sum(h_T), sized for a slide (1920×1080 px, text at
+    least 14 px high), and write ``stem.svg`` (or ``.dot``)."""
     net = unroll(cell, steps=steps, hidden_size=3, input_size=2, **settings)
-    graph = draw_graph(net.loss, detail=detail, grads=all_gradients(net.loss), title=title)
+    graph = draw_graph(net.loss, detail=detail, grads=all_gradients(net.loss), title=title, size="slide")
     return out.graph(stem, graph, section, what)
 
 
@@ -98,9 +99,9 @@ def truncation(out, r) -> list:
     return [out.figure("truncation.png", figure, r.name, "memory and work against the window, and agreement "
                                                           "accuracy against the distance for a window and for full BPTT"),
             draw_unrolled(out, "rnn_truncated", r.name,
-                          "a tanh RNN over 10 steps, truncated after step 5: no gradient crosses the cut",
-                          cell="rnn", steps=10, detail="cells", cut_at=5,
-                          title="tanh RNN, T = 10, truncated after step 5: the gradient stops at the cut")]
+                          "a tanh RNN over 8 steps, truncated after step 4: no gradient crosses the cut",
+                          cell="rnn", steps=8, detail="cells", cut_at=4,
+                          title="tanh RNN, T = 8, truncated after step 4: the gradient stops at the cut")]
 
 
 def adding(out, r) -> list:
@@ -112,5 +113,14 @@ def adding(out, r) -> list:
     return [out.figure("adding.png", figure, r.name, "held-out MSE against iteration for the RNN and the LSTM")]
 
 
+def windows(out, r) -> list:
+    def figure():
+        from ...analysis.plots import window_table_figure
+        return window_table_figure(r.series["rows"], r.values["baseline_bits"],
+                                   title=f"one LSTM, {r.config.budget} characters read per window")
+    return [out.figure("windows.png", figure, r.name, "held-out bits per character and time per character "
+                                                     "against the truncation window")]
+
+
 FIGURES = {"eigenvalues": eigenvalues, "gradient_flow": gradient_flow, "clipping": clipping,
-           "truncation": truncation, "adding": adding}
+           "truncation": truncation, "adding": adding, "windows": windows}

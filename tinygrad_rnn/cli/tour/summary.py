@@ -1,12 +1,13 @@
-"""The tour's results: one section per lecture experiment, then ``summary.json`` and ``summary.md``
-from one dict.
+"""The tour's results: one section per lecture experiment, then ``summary.json``, ``summary.md`` and
+``index.html`` from one dict.
 
 Each section holds the experiment's measured items (key, value at full precision, ``shown``: the
 text summary.md prints, what was measured) and its claims with their verdicts (``lecture.claims``:
 the sentence, holds or not, the lecture section, the chapter and heading, each condition with the
 values it used, the margin). The top-level ``claims`` list has every claim of every section.
-summary.md is rendered from the same dict that is written as summary.json, so the two cannot
-disagree.
+summary.md and index.html are rendered from the same dict that is written as summary.json, so
+they cannot disagree. index.html (``viz.page``) puts each section's claims and numbers beside its
+pictures, with each drawing's PNG copy and explorer.
 """
 import dataclasses
 import json
@@ -17,6 +18,7 @@ import re
 
 import tinygrad_rnn
 from ...lecture.result import shown
+from ...viz.page import Claim, Code, Link, Page, Picture, Section, Strong, page_html
 
 def _checkout_tutorials():
     """The repository's ``tutorials/`` when the package runs from a checkout (an editable install, or
@@ -29,7 +31,8 @@ def _checkout_tutorials():
 
 
 TUTORIALS = _checkout_tutorials()
-FIRST_TO_OPEN = "summary.md"
+FIRST_TO_OPEN = "index.html"
+MARKDOWN = "summary.md"
 
 
 def json_value(value):
@@ -74,8 +77,10 @@ def build(sections, *, quick: bool, seed: int, seconds: float, output) -> dict:
     """The summary dict: everything summary.json holds and summary.md shows. ``claims`` lists every
     section's claims with their verdicts, in order."""
     files = [*output.files,
-             {"name": FIRST_TO_OPEN, "section": "summary", "what": "every claim with its verdict on this run, "
-                                                                   "and every number measured"},
+             {"name": FIRST_TO_OPEN, "section": "summary", "what": "open in a browser: every claim with its verdict "
+                                                                   "beside the pictures, and every number measured"},
+             {"name": MARKDOWN, "section": "summary", "what": "every claim with its verdict on this run, "
+                                                              "and every number measured, as text"},
              {"name": "summary.json", "section": "summary", "what": "the same, for programs"}]
     claims = [claim for s in sections for claim in s["claims"]]
     return {"tool": "tinygrad-rnn tour", "version": tinygrad_rnn.__version__, "mode": "quick" if quick else "full",
@@ -91,33 +96,67 @@ def anchor(heading: str) -> str:
     return text.replace(" ", "-")
 
 
-def chapter_link(chapter: dict, folder: pathlib.Path, tutorials=None) -> str:
-    """``[07-lstm.md § heading](relative/path#anchor)`` when the tutorials are beside the package (a
-    checkout), else the chapter and heading by name (an installed package has no tutorials to link to).
+def chapter_target(chapter: dict, folder: pathlib.Path, tutorials=None):
+    """``("07-lstm.md § heading", "relative/path#anchor")`` when the tutorials are beside the package (a
+    checkout), else ``(name, None)`` (an installed package has no tutorials to link to).
     ``tutorials``: the folder to look in (default: the checkout's, ``TUTORIALS``)."""
     name = pathlib.PurePosixPath(chapter["path"]).name
-    text = f"{name} § {chapter['heading']}"
     tutorials = TUTORIALS if tutorials is None else tutorials
     target = tutorials / name if tutorials is not None else None
     if target is None or not target.exists():
-        return f"the tutorials' chapter `{name}`, section “{chapter['heading']}” (tutorials/{name} in the repository)"
+        return name, None
     try:
         relative = os.path.relpath(target, folder.resolve())
     except ValueError:                              # another drive (Windows)
         relative = str(target)
-    return f"[{text}]({pathlib.Path(relative).as_posix()}#{anchor(chapter['heading'])})"
+    return f"{name} § {chapter['heading']}", f"{pathlib.Path(relative).as_posix()}#{anchor(chapter['heading'])}"
+
+
+def chapter_link(chapter: dict, folder: pathlib.Path, tutorials=None) -> str:
+    """``[07-lstm.md § heading](relative/path#anchor)`` when the tutorials are beside the package (a
+    checkout), else the chapter and heading by name (``chapter_target``)."""
+    text, href = chapter_target(chapter, folder, tutorials)
+    if href is None:
+        return f"the tutorials' chapter `{text}`, section “{chapter['heading']}” (tutorials/{text} in the repository)"
+    return f"[{text}]({href})"
+
+
+TITLE = "The tour: the lecture's claims, measured"
+ABOUT_CLAIMS = ("Each claim is a sentence and a test over numbers measured in this run, with a margin: how far "
+                "the number could move before the claim failed (a ratio such as 2.5 means a factor of 2.5).")
+ABOUT_DIGITS = ("Figures marked (varies) are timings, which change from machine to machine; the last digits of "
+                "the others can differ between CPUs, the verdicts do not.")
+
+
+def _command(summary: dict) -> str:
+    return "tinygrad-rnn tour --quick" if summary["mode"] == "quick" else "tinygrad-rnn tour"
+
+
+def _companion(f: dict) -> bool:
+    return "copy_of" in f or "explorer_of" in f
+
+
+def _companions(summary: dict, name: str) -> list:
+    """``[("PNG copy", file), ("explorer", file)]``: the files made from the picture ``name``."""
+    return [("PNG copy" if "copy_of" in f else "explorer", f) for f in summary["files"]
+            if name in (f.get("copy_of"), f.get("explorer_of"))]
 
 
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _condition(test: dict) -> str:
-    """``- `rnn.mse > 0.7 × baseline`: measured 0.1497, bound 0.1083`` (one line of a claim)."""
-    line = f"`{test['test']}`: measured {shown(test['value'], '.4g')}"
+def _measured(test: dict) -> str:
+    """``: measured 0.1497, bound 0.1083`` (what follows a condition's test)."""
+    line = f": measured {shown(test['value'], '.4g')}"
     if " == " not in test["test"]:                  # an equality's bound is the value it names
         line += f", bound {shown(test['bound'], '.4g')}"
     return line + ("" if test["holds"] else " — fails")
+
+
+def _condition(test: dict) -> str:
+    """``- `rnn.mse > 0.7 × baseline`: measured 0.1497, bound 0.1083`` (one line of a claim)."""
+    return f"`{test['test']}`" + _measured(test)
 
 
 def _margin(margin) -> str:
@@ -129,21 +168,19 @@ def _margin(margin) -> str:
 def render_markdown(summary: dict, folder: pathlib.Path) -> str:
     """summary.md: the claims first, each with its verdict, the values it used and its margin; then,
     per section, every number measured."""
-    mode = "`tinygrad-rnn tour --quick`" if summary["mode"] == "quick" else "`tinygrad-rnn tour`"
-    lines = ["# The tour: the lecture's claims, measured", "",
-             f"Made by {mode} (tinygrad_rnn {summary['version']}, seed {summary['seed']}) in "
+    lines = [f"# {TITLE}", "",
+             f"Made by `{_command(summary)}` (tinygrad_rnn {summary['version']}, seed {summary['seed']}) in "
              f"{summary['seconds']} s. **{summary['claims_hold']} of {summary['claims_total']} claims hold on "
-             "this run.** Each claim is a sentence and a test over numbers measured in this run, with a margin: "
-             "how far the number could move before the claim failed (a ratio such as 2.5 means a factor of "
-             "2.5). summary.json holds the same under the same keys. Figures marked *varies* are timings, which "
-             "change from machine to machine; the last digits of the others can differ between CPUs, the "
-             "verdicts do not.", ""]
+             f"this run.** {ABOUT_CLAIMS} summary.json holds the same under the same keys, and {FIRST_TO_OPEN} "
+             f"shows it beside the pictures. {ABOUT_DIGITS.replace('(varies)', '*varies*')}", ""]
     for note in summary["notes"]:
         lines += [f"> {note}", ""]
-    pictures = [f for f in summary["files"] if f["section"] != "summary"]
+    pictures = [f for f in summary["files"] if f["section"] != "summary" and not _companion(f)]
     if pictures:
         lines += ["Pictures in this folder:", ""]
-        lines += [f"- `{f['name']}`: {f['what']}" for f in pictures]
+        for f in pictures:
+            also = [f"{kind} `{c['name']}`" for kind, c in _companions(summary, f["name"])]
+            lines.append(f"- `{f['name']}`" + (f" ({', '.join(also)})" if also else "") + f": {f['what']}")
         lines.append("")
     for section in summary["sections"]:
         lines += [f"## {section['number']}. {section['title']}", "",
@@ -166,9 +203,58 @@ def render_markdown(summary: dict, folder: pathlib.Path) -> str:
     return "\n".join(lines)
 
 
+def render_page(summary: dict, folder: pathlib.Path) -> Page:
+    """index.html's content (a ``viz.page.Page``): per section, its claims with their verdicts and its
+    measured values beside its pictures; each drawing with its PNG copy and, if it has one, its explorer."""
+    paragraphs = [["Made by ", Code(_command(summary)), f" (tinygrad_rnn {summary['version']}, seed "
+                   f"{summary['seed']}) in {summary['seconds']} s. ",
+                   Strong(f"{summary['claims_hold']} of {summary['claims_total']} claims hold on this run."),
+                   f" {ABOUT_CLAIMS}"],
+                  [ABOUT_DIGITS + " The same as text: ", Link(MARKDOWN, MARKDOWN), "; for programs: ",
+                   Link("summary.json", "summary.json"), "."]]
+    sections = []
+    for s in summary["sections"]:
+        claims = []
+        for claim in s["claims"]:
+            text, href = chapter_target(claim["chapter"], folder)
+            claims.append(Claim(claim["claim"] + ".", claim["holds"], note=_margin(claim["margin"]),
+                                conditions=[[Code(c["test"]), _measured(c)] for c in claim["conditions"]],
+                                see=Link(text, href) if href else f"the tutorials' chapter {text}, section "
+                                                                  f"“{claim['chapter']['heading']}”"))
+        held = sum(c["holds"] for c in s["claims"])
+        paragraphs_s = [f"In the lecture: {s['lecture']}. {held} of {len(s['claims'])} claims hold. "
+                        f"This part took {s['seconds']} s."]
+        if s["settings"]:
+            settings = ["Settings: "]
+            for k, v in s["settings"].items():
+                settings += [", " if len(settings) > 1 else "", Code(k), f" = {v}"]
+            paragraphs_s.append(settings + ["."])
+        table = [[item["shown"] + (" (varies)" if item["varies"] else ""), item["what"], Code(item["key"])]
+                 for item in s["items"]]
+        pictures = []
+        for name in s["files"]:
+            about = next((f for f in summary["files"] if f["name"] == name), {"what": name})
+            links, explorer = [], None
+            for kind, c in _companions(summary, name):
+                if kind == "explorer":
+                    explorer = c["name"]
+                else:
+                    links.append(Link(f"{c['name']} (PNG copy, for slides)", c["name"]))
+            pictures.append(Picture(name, about["what"], links=links, explorer=explorer,
+                                    explorer_text="Explore it here: hover a node, press play to watch the "
+                                                  "backward pass"))
+        sections.append(Section(f"{s['number']}. {s['title']}", anchor=s["key"], paragraphs=paragraphs_s,
+                                claims=claims, table_header=("value", "what was measured", "key"), table=table,
+                                pictures=pictures))
+    return Page(TITLE, paragraphs=paragraphs, notes=list(summary["notes"]), sections=sections)
+
+
 def write(summary: dict, output) -> None:
-    """summary.json and summary.md, both from ``summary``."""
+    """summary.json, summary.md and index.html, all from ``summary``."""
     output.write_text("summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n", "summary",
                       "the same, for programs")
-    output.write_text(FIRST_TO_OPEN, render_markdown(summary, output.folder), "summary",
-                      "every claim with its verdict on this run, and every number measured")
+    output.write_text(MARKDOWN, render_markdown(summary, output.folder), "summary",
+                      "every claim with its verdict on this run, and every number measured, as text")
+    output.write_text(FIRST_TO_OPEN, page_html(render_page(summary, output.folder)), "summary",
+                      "open in a browser: every claim with its verdict beside the pictures, and every number "
+                      "measured")

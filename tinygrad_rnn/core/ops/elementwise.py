@@ -20,6 +20,8 @@ class _Binary(Function):
 
 
 class Add(_Binary):
+    derivative = "d(a+b)/da = 1, d(a+b)/db = 1"
+
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
         return a + b
@@ -32,6 +34,8 @@ class Add(_Binary):
 
 
 class Sub(_Binary):
+    derivative = "d(a-b)/da = 1, d(a-b)/db = -1"
+
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
         return a - b
@@ -44,6 +48,8 @@ class Sub(_Binary):
 
 
 class Mul(_Binary):
+    derivative = "d(ab)/da = b, d(ab)/db = a"
+
     def forward(self, a, b):
         self.save_for_backward(a, b)
         return a * b
@@ -57,6 +63,8 @@ class Mul(_Binary):
 
 
 class Div(_Binary):
+    derivative = "d(a/b)/da = 1/b, d(a/b)/db = -a/b^2"
+
     def forward(self, a, b):
         self.save_for_backward(a, b)
         return a / b
@@ -70,6 +78,8 @@ class Div(_Binary):
 
 
 class Neg(Function):
+    derivative = "d(-x)/dx = -1"
+
     def forward(self, x):
         return -x
 
@@ -80,6 +90,8 @@ class Neg(Function):
 
 class Pow(Function):
     """``x ** p`` for a number ``p`` (the exponent is not differentiated)."""
+
+    derivative = "d x^p/dx = p x^(p-1)"
 
     def forward(self, x, *, exponent):
         self.exponent = exponent
@@ -94,6 +106,8 @@ class Pow(Function):
 
 
 class Exp(Function):
+    derivative = "d e^x/dx = e^x"
+
     def forward(self, x):
         y = np.exp(x)
         self.save_for_backward(y)
@@ -106,6 +120,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    derivative = "d ln(x)/dx = 1/x"
+
     def forward(self, x):
         self.save_for_backward(x)
         return np.log(x)
@@ -117,6 +133,8 @@ class Log(Function):
 
 
 class Tanh(Function):
+    derivative = "d tanh(x)/dx = 1 - tanh(x)^2"
+
     def forward(self, x):
         y = np.tanh(x)
         self.save_for_backward(y)
@@ -144,6 +162,8 @@ def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 class Sigmoid(Function):
+    derivative = "d sigmoid(x)/dx = sigmoid(x) (1 - sigmoid(x))"
+
     def forward(self, x):
         y = sigmoid(x)
         self.save_for_backward(y)
@@ -157,6 +177,7 @@ class Sigmoid(Function):
 
 class ReLU(Function):
     name = "relu"
+    derivative = "d relu(x)/dx = 1 if x > 0 else 0"
 
     def forward(self, x):
         self.save_for_backward(x > 0)
@@ -169,6 +190,8 @@ class ReLU(Function):
 
 
 class Abs(Function):
+    derivative = "d|x|/dx = sign(x)  (0 at x = 0, as PyTorch)"
+
     def forward(self, x):
         self.save_for_backward(np.sign(x))
         return np.abs(x)
@@ -181,6 +204,8 @@ class Abs(Function):
 
 class Clamp(Function):
     """``clamp(x, min, max)``: numbers as bounds; the gradient passes only where x was inside them."""
+
+    derivative = "d clamp(x)/dx = 1 inside [min, max], 0 where clamped"
 
     def forward(self, x, *, min=None, max=None):
         inside = np.ones(x.shape, dtype=bool)
@@ -199,6 +224,8 @@ class Clamp(Function):
 
 class Where(Function):
     """``where(condition, a, b)``: a where condition holds, else b (all three broadcast)."""
+
+    derivative = "d where(c, a, b)/da = c, /db = not c"
 
     def forward(self, condition, a, b):
         if condition.dtype != bool:
@@ -219,6 +246,8 @@ class Where(Function):
 
 class Cast(Function):
     """Change the dtype (``.float()``, ``.double()``); the gradient is cast back."""
+
+    derivative = "d cast(x)/dx = 1"
 
     def forward(self, x, *, dtype):
         self.input_dtype = x.dtype

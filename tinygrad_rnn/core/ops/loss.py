@@ -12,6 +12,7 @@ class LogSoftmax(Function):
     """y_i = x_i - log sum_j e^{x_j} along ``dim`` (stable: shifted by the max first)."""
 
     name = "log_softmax"
+    derivative = "dy_i/dx_k = [i = k] - softmax_k, so dL/dx = G - softmax * sum_i G_i   (softmax = e^y)"
 
     def forward(self, x, *, dim=-1):
         shifted = x - np.maximum.reduce(x, axis=dim, keepdims=True)   # e^shifted <= 1: never overflows
@@ -33,6 +34,7 @@ class NLLLoss(Function):
     """
 
     name = "nll_loss"
+    derivative = "d(-logp[n, t_n])/d logp[n, t_n] = -1 (divided by N for the mean); 0 for every other class"
 
     def forward(self, logp, *, target, reduction="mean"):
         self.shape, self.target, self.reduction = logp.shape, target, reduction

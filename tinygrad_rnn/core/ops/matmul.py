@@ -27,6 +27,8 @@ def _check_matmul(a: np.ndarray, b: np.ndarray) -> None:
 
 
 class MatMul(Function):
+    derivative = "d(A@B)/dA = G @ B^T, d(A@B)/dB = A^T @ G   (G = dL/d(A@B))"
+
     def forward(self, a, b):
         _check_matmul(a, b)
         self.save_for_backward(a, b)
@@ -72,6 +74,7 @@ class Linear(Function):
     """y = x W^T + b: ``x`` (..., in), ``weight`` (out, in), ``bias`` (out,) or omitted -> y (..., out)."""
 
     name = "linear"
+    derivative = "y = x W^T + b:  dL/dx = G W,  dL/dW = G^T x,  dL/db = G summed over the batch   (G = dL/dy)"
 
     def forward(self, x, weight, bias=None):
         _check_linear(x, weight, bias)

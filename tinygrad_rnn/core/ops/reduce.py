@@ -29,6 +29,8 @@ def _expand_back(grad, shape, dims, keepdim):
 
 
 class Sum(Function):
+    derivative = "d sum(x)/dx_i = 1: every summed element gets the output's gradient"
+
     def forward(self, x, *, dim=None, keepdim=False):
         self.dims = _normalize_dims(dim, x.ndim, "sum")
         self.shape, self.keepdim = x.shape, keepdim
@@ -40,6 +42,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    derivative = "d mean(x)/dx_i = 1/n for the n averaged elements"
+
     def forward(self, x, *, dim=None, keepdim=False):
         self.dims = _normalize_dims(dim, x.ndim, "mean")
         self.shape, self.keepdim = x.shape, keepdim
@@ -54,6 +58,8 @@ class Mean(Function):
 class Max(Function):
     """Largest value over ``dim``. Where several elements tie for the maximum, the gradient is
     shared equally among them (as PyTorch's ``amax``)."""
+
+    derivative = "d max(x)/dx_i = 1 for the maximal element (shared among ties), 0 elsewhere"
 
     def forward(self, x, *, dim=None, keepdim=False):
         self.dims = _normalize_dims(dim, x.ndim, "max")

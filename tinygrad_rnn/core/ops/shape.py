@@ -6,6 +6,8 @@ from ..function import Function
 
 
 class Reshape(Function):
+    derivative = "reshape only relabels positions: reshape the gradient back"
+
     def forward(self, x, *, shape):
         self.input_shape = x.shape
         try:
@@ -22,6 +24,8 @@ class Reshape(Function):
 
 class Permute(Function):
     """Reorder axes: output axis i is input axis ``dims[i]`` (``.T``, ``transpose``, ``permute``)."""
+
+    derivative = "the inverse permutation puts each axis back"
 
     def forward(self, x, *, dims):
         in_range = all(-x.ndim <= d < x.ndim for d in dims)  # d % ndim alone would wrap 3 to 1 for a matrix
@@ -46,6 +50,7 @@ class GetItem(Function):
     """``x[index]`` with NumPy's indexing: ints, slices, integer arrays, bool masks."""
 
     name = "getitem"
+    derivative = "each picked element sends its gradient back to its position (picked twice: both add up)"
 
     def forward(self, x, *, index):
         self.input_shape, self.index = x.shape, index
@@ -56,13 +61,12 @@ class GetItem(Function):
             raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape {x.shape}: {err}") from None
 
     def backward(self, grad):
-        # each picked element sends its gradient back to its position; an element picked twice
-        # (x[[0, 0]]) gets both contributions, hence np.add.at rather than assignment
+        # each picked element sends its gradient back to its position (picked twice: both add up)
         out = np.zeros(self.input_shape, dtype=grad.dtype)
         if _is_basic_index(self.index):
             out[self.index] = grad
         else:
-            np.add.at(out, self.index, grad)
+            np.add.at(out, self.index, grad)        # not out[index] = grad: x[[0, 0]] gets both contributions
         return (out,)
 
 
@@ -71,6 +75,7 @@ class Split(Function):
     (the LSTM's ``gates.chunk(4, dim=-1)`` gives i, f, g, o from one node)."""
 
     name = "chunk"
+    derivative = "each piece's gradient goes back to its place; a piece nothing flowed to gets zeros"
 
     def forward(self, x, *, sizes, dim):
         before = (slice(None),) * (dim % x.ndim)           # the axes in front of dim, taken whole
@@ -95,6 +100,7 @@ class Unbind(Function):
     (a sequence (T, B, I) -> x_1 .. x_T, each (B, I), without T indexing nodes)."""
 
     name = "unbind"
+    derivative = "slice t's gradient goes back to position t along dim; slices nothing flowed to get zeros"
 
     def forward(self, x, *, dim):
         self.dim, self.shape = dim % x.ndim, x.shape
@@ -112,6 +118,8 @@ class Unbind(Function):
 class Cat(Function):
     """Join tensors along an existing axis ``dim``."""
 
+    derivative = "each input gets back its own slab of the gradient"
+
     def forward(self, *xs, dim=0):
         self.dim = dim
         self.sizes = [x.shape[dim] for x in xs]
@@ -124,6 +132,8 @@ class Cat(Function):
 
 class Stack(Function):
     """Join same-shaped tensors along a new axis ``dim``."""
+
+    derivative = "input i gets slice i along the new axis"
 
     def forward(self, *xs, dim=0):
         self.dim = dim
