@@ -142,6 +142,15 @@ def test_graph_size_slide_says_what_to_draw_when_it_does_not_fit(tmp_path, capsy
     assert "smallest text would be" in err and "--detail cells" in err and "fewer --steps" in err
 
 
+@needs_dot
+def test_graph_size_slide_advice_names_only_details_smaller_than_the_one_drawn(tmp_path, capsys):
+    assert main(["graph", "--cell", "lstm", "--steps", "12", "--detail", "cells", "--size", "slide",
+                 "--out", str(tmp_path / "x.svg")]) == 0
+    err = capsys.readouterr().err
+    assert "smallest text would be" in err and "--detail rolled, or fewer --steps" in err
+    assert "--detail cells" not in err                       # already the cells view
+
+
 def test_graph_rejects_an_unknown_size(capsys):
     with pytest.raises(SystemExit):
         main(["graph", "--size", "poster"])

@@ -51,9 +51,10 @@ def run(args):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         graph = draw_graph(net.loss, detail=detail, grads=all_gradients(net.loss), title=title, size=args.size)
+    smaller = {"ops": "--detail cells or --detail rolled, or ", "cells": "--detail rolled, or "}.get(detail, "")
     for warning in caught:                  # said the CLI's way: a line on stderr, with the flags to use
-        print(f"tinygrad-rnn graph: warning: {warning.message} On the command line: --detail cells or "
-              f"--detail rolled, or fewer --steps.", file=sys.stderr)
+        print(f"tinygrad-rnn graph: warning: {warning.message} On the command line: {smaller}fewer --steps.",
+              file=sys.stderr)
     if args.out is None:
         print(graph.source)
         return 0
