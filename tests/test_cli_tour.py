@@ -12,7 +12,6 @@ import math
 import os
 import pathlib
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from tinygrad_rnn.analysis import have_matplotlib
 from tinygrad_rnn.cli import main
 from tinygrad_rnn.viz import dot_available
 from tinygrad_rnn.viz.render import INSTALL_HINT
+from helpers import headless_chromium
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -182,26 +182,7 @@ def test_the_unrolled_rnn_and_lstm_have_an_explorer_on_the_page(tour):
 
 def test_index_html_in_chromium_shows_every_image_without_errors(tour, tmp_path):
     """The page in real headless Chromium: no console errors, every image decoded, a screenshot."""
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.options import Options
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("selenium is needed for the browser tests in CI")
-        pytest.skip("selenium is not installed")
-    browser, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (browser and driver_path):
-        if os.environ.get("CI"):
-            pytest.fail("Chromium and its driver are needed for the browser tests in CI")
-        pytest.skip("no chromium/chromedriver on PATH")
-    options = Options()
-    options.binary_location = browser
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1600,1000"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    try:
+    with headless_chromium() as driver:
         driver.get((tour["out"] / "index.html").resolve().as_uri())
         deadline = time.monotonic() + 30
         while driver.execute_script("return document.readyState") != "complete":
@@ -211,8 +192,6 @@ def test_index_html_in_chromium_shows_every_image_without_errors(tour, tmp_path)
                                        "i.complete && i.naturalWidth > 0])")
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
         driver.save_screenshot(str(tmp_path / "index.png"))
-    finally:
-        driver.quit()
     assert not errors, errors
     assert {src for src, _ in images} == images_on_the_page(tour["out"])
     assert all(ok for _, ok in images), [src for src, ok in images if not ok]

@@ -13,46 +13,17 @@ import pytest
 from tinygrad_rnn.analysis import all_gradients, unroll
 from tinygrad_rnn.core.backward import topological_order
 from tinygrad_rnn.viz import dot_available, draw_graph, to_html
+from helpers import headless_chromium
 from test_viz_explorer import named_chain
-
-CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-INSTALL = "apt-get install -y chromium chromium-driver graphviz, and pip install selenium"
-
-
-def _missing() -> str:
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        return "chromium is not installed"
-    if not (os.path.exists(DRIVER) or shutil.which("chromedriver")):
-        return "chromedriver is not installed"
-    if not dot_available():
-        return "Graphviz's dot is not installed"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium is not installed"
-    return ""
-
 
 @pytest.fixture(scope="module")
 def browser():
-    missing = _missing()
-    if missing:
+    if not dot_available():
         if os.environ.get("CI"):
-            pytest.fail(f"{missing}; CI must run the browser tests: {INSTALL}")
-        pytest.skip(f"{missing} ({INSTALL})")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1500,1000"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER if os.path.exists(DRIVER) else shutil.which("chromedriver")),
-                              options=options)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+            pytest.fail("Graphviz's dot is not installed; CI must run the browser tests (apt-get install -y graphviz)")
+        pytest.skip("Graphviz's dot is not installed (apt-get install -y graphviz)")
+    with headless_chromium(1500, 1000) as driver:
+        yield driver
 
 
 def _errors(driver) -> list:
