@@ -190,9 +190,9 @@ def _claims(r: Result, config: Config, rows, per_word) -> None:
             where, above(f"{longest['key']}.bpc", 1.1, f"{short['key']}.bpc"))
     deep = [row for row in rows if row["window"] > 50]
     if deep:
-        r.claim("the 'meh' row's reason holds, and sooner: inside every window longer than 50 characters, "
-                "||dL/dh_(t-d)|| 50 characters (7 words) back is below 1/100 of its value at the last step, "
-                "so the gradient has vanished long before 100 words", where,
+        r.claim(f"the 'meh' row's reason holds, and sooner: inside every window longer than 50 characters, "
+                f"||dL/dh_(t-d)|| 50 characters ({50 / per_word:.0f} words) back is below 1/100 of its value at "
+                f"the last step, so the gradient has vanished long before 100 words", where,
                 *[below(f"{row['key']}.grad_50_over_0", 1e-2) for row in deep])
     fade = 10.0 ** -(full["window"] / 40)            # 1e-10 over 400 characters
     r.claim(f"the 'bad' row holds for full BPTT over {full['window']} characters: its held-out bits per "

@@ -159,7 +159,7 @@ class TBPTT:
 class StreamCursor:
     """Where a stream is read up to: ``step``, the next new step of every track, and ``state``, the
     detached state entering step ``max(0, step - (k2 - k1))`` (where the next window's graph starts;
-    None: zeros, at a track's start). ``TBPTT.stream_update`` returns the next one."""
+    None: zeros, at a track's start). ``stream_update`` returns the next one."""
     step: int = 0
     state: object = None
     read: int = 0           # new steps read so far, over all updates (characters read = read x tracks)
