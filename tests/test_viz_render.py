@@ -13,7 +13,7 @@ import tinygrad_rnn as tg
 from tinygrad_rnn.analysis import all_gradients, unroll
 from tinygrad_rnn.viz import GraphvizNotFoundError, dot_available, draw_graph, render
 from tinygrad_rnn.viz.graph import LargeGraphWarning, SlideTooSmallWarning
-from tinygrad_rnn.viz.render import RenderTimeoutError
+from tinygrad_rnn.viz.render import RenderTimeoutError, run_dot
 
 needs_dot = pytest.mark.skipif(not dot_available(), reason="Graphviz's `dot` program is not installed "
                                                            "(apt-get install -y graphviz / brew install graphviz)")
@@ -254,3 +254,11 @@ def test_slide_size_without_dot_still_draws(tmp_path, monkeypatch):
     net = unroll("rnn", steps=2, hidden_size=2)
     drawing = draw_graph(net.loss, size="slide")
     assert not hasattr(drawing, "fit") and 'size="20,11.25!"' in drawing.source
+
+
+@needs_dot
+def test_run_dot_writes_several_formats_from_one_layout_as_separate_runs_would():
+    graph = draw_graph(unroll("rnn", steps=2).loss)
+    svg, cmapx = run_dot(graph, ("svg", "cmapx"))
+    assert svg == run_dot(graph, "svg") and cmapx == run_dot(graph, "cmapx")
+    assert svg.lstrip().startswith(b"<?xml") and b"<area" in cmapx

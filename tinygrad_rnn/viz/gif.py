@@ -44,10 +44,9 @@ def _pillow(who: str):
 def layout(drawing, timeout: float | None = TIMEOUT, who: str = "to_gif") -> tuple:
     """The PNG bytes and ``{node id: (x0, y0, x1, y1)}``, each node's box in the PNG's pixels, from
     ``dot``'s image map (cmapx) and its SVG (which names the boxes). Nodes without a tooltip, such
-    as the 1 in 1 - z, have no box. ``dot`` lays the same DOT text out the same way each time."""
-    image = run_dot(drawing, "png", timeout, who)
-    cmapx = run_dot(drawing, "cmapx", timeout, who).decode("utf-8")
-    svg = run_dot(drawing, "svg", timeout, who).decode("utf-8")
+    as the 1 in 1 - z, have no box."""
+    image, cmapx, svg = run_dot(drawing, ("png", "cmapx", "svg"), timeout, who)     # one layout, three files
+    cmapx, svg = cmapx.decode("utf-8"), svg.decode("utf-8")
     names = dict(re.findall(r'<g id="(node\d+)" class="node">\s*<title>([^<]*)</title>', svg))
     boxes = {}
     for area in re.findall(r"<area [^>]*>", cmapx):

@@ -10,9 +10,11 @@ which ``text_height_px`` tells how high the smallest text comes out on a slide (
 """
 import dataclasses
 import json
+import os
 import pathlib
 import shutil
 import subprocess
+import tempfile
 
 import graphviz
 
@@ -52,8 +54,20 @@ def graph_size(graph: graphviz.Digraph) -> tuple:
     return nodes, edges
 
 
-def run_dot(graph: graphviz.Digraph, fmt: str, timeout: float | None = TIMEOUT, who: str = "render") -> bytes:
-    """``dot -T<fmt>`` on the graph's DOT text, stopped after ``timeout`` seconds (None: no limit)."""
+def run_dot(graph: graphviz.Digraph, fmt, timeout: float | None = TIMEOUT, who: str = "render"):
+    """``dot -T<fmt>`` on the graph's DOT text, stopped after ``timeout`` seconds (None: no limit); the
+    output's bytes. ``fmt`` may also be a tuple of formats: one layout, written in each of them (a
+    tuple of bytes, in that order)."""
+    if isinstance(fmt, tuple):
+        with tempfile.TemporaryDirectory() as folder:
+            paths = [os.path.join(folder, f"out{i}.{f}") for i, f in enumerate(fmt)]
+            _dot(graph, [arg for f, path in zip(fmt, paths) for arg in (f"-T{f}", f"-o{path}")], timeout, who)
+            return tuple(pathlib.Path(path).read_bytes() for path in paths)
+    return _dot(graph, [f"-T{fmt}"], timeout, who)
+
+
+def _dot(graph: graphviz.Digraph, args: list, timeout, who: str) -> bytes:
+    """Run ``dot args`` with the graph's DOT text on stdin; its stdout."""
     if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
         raise ValueError(f"{who}: timeout must be a positive number of seconds or None, got {timeout!r}. "
                          f"Fix: timeout={TIMEOUT:g}")
@@ -61,7 +75,7 @@ def run_dot(graph: graphviz.Digraph, fmt: str, timeout: float | None = TIMEOUT, 
     if program is None:
         raise GraphvizNotFoundError(INSTALL_HINT)
     try:
-        done = subprocess.run([program, f"-T{fmt}"], input=graph.source.encode("utf-8"), capture_output=True,
+        done = subprocess.run([program, *args], input=graph.source.encode("utf-8"), capture_output=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         nodes, edges = graph_size(graph)
