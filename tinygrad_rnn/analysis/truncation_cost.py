@@ -131,7 +131,7 @@ def truncation_cost(model, inputs, step_loss, window: int, loss_steps=None, *, t
     saved = [p.grad for p in params]
     try:
         counts = _counted_pass(model, params, inputs, step_loss, window, loss_steps)
-        peak = _peak_bytes(lambda: _one_pass(model, params, inputs, step_loss, window, loss_steps)) \
+        peak = peak_memory(lambda: _one_pass(model, params, inputs, step_loss, window, loss_steps)) \
             if traced else None
         seconds = _timed_pass(model, params, inputs, step_loss, window, loss_steps, time.perf_counter)[0] \
             if timed else None
@@ -201,7 +201,9 @@ def _timed_pass(model, params, inputs, step_loss, window, loss_steps, clock) -> 
     return clock() - start, updates
 
 
-def _peak_bytes(run) -> int:
+def peak_memory(run) -> int:
+    """The most bytes ``run()`` held at once, above what was held before it (tracemalloc, which NumPy
+    reports its arrays to, after ``gc.collect()``). A tracemalloc already running is left running."""
     gc.collect()                                 # a clean slate, so that the peak is this pass's own
     tracing = tracemalloc.is_tracing()
     if tracing:

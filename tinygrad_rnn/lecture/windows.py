@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import optim
 from ..analysis import all_gradients
-from ..analysis.truncation_cost import _peak_bytes
+from ..analysis.truncation_cost import peak_memory
 from ..core import Tensor
 from ..core.backward import topological_order
 from ..nn import functional as F
@@ -90,7 +90,7 @@ def _cost_of_one_update(model, stream, k, carry, cursor) -> tuple:
         loss, _ = stream_update(TBPTT(k), model, stream, cursor, carry=carry)
         size = len(topological_order(loss))
         del loss
-        return _peak_bytes(update), size
+        return peak_memory(update), size
     finally:
         for p in model.parameters():
             p.grad = None
