@@ -559,3 +559,17 @@ def test_trivial_metric_refuses_a_window_or_a_tuple():
         task.trivial_metric(batch.window(1, 5))
     with pytest.raises(TypeError, match=r"AddingTask.trivial_metric: expected a Batch.*tuple"):
         task.trivial_metric(tuple(batch))
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=2, max_size=40))
+def test_text_encode_maps_each_character_to_its_place_in_the_sorted_vocabulary(text):
+    task = TextTask(text + " ", seq_len=1)                   # with a space it is the text, never a file name
+    assert task.encode(text).tolist() == [sorted(set(text + " ")).index(c) for c in text]
+    assert task.decode(task.encode(text)) == text
+
+
+def test_text_encode_refuses_a_character_outside_the_vocabulary():
+    task = TextTask("banana split", seq_len=3)
+    for outside in ("c", "A", "\u00e9", "\U0001F600"):      # below, inside and beyond the vocabulary's code points
+        with pytest.raises(KeyError, match=f"{outside!r} is not in this text's vocabulary"):
+            task.encode("ban" + outside)

@@ -32,7 +32,7 @@ import math
 import numpy as np
 
 from .base import Batch, Task, check_positive_int, entropy, one_hot
-from .text import _read_text, default_text
+from .text import _read_text, default_text, encode, vocabulary
 
 DEFAULT_CORPUS = "pydoc_data.topics"
 
@@ -92,8 +92,7 @@ class TextStream(Task):
                              f"(0, 1), got {held_out!r}. Fix: held_out=0.05 (the last 5%)")
         found = corpus(text_or_path)
         self.text, self.source, self.note = found.text, found.source, found.note
-        self.vocab = sorted(set(self.text))                              # the characters, class i = vocab[i]
-        self.index = {char: i for i, char in enumerate(self.vocab)}
+        self.vocab, self.index = vocabulary(self.text)                  # the characters, class i = vocab[i]
         self.input_size = self.output_size = len(self.vocab)
         n = len(self.text)
         n_held = int(round(n * held_out))
@@ -105,11 +104,7 @@ class TextStream(Task):
                              f"{self.batch_size} training tracks and {self.eval_tracks} held-out tracks (each "
                              f"needs 2 characters at least; the held-out part is {held_out:g} of the text). Fix: "
                              f"a longer text, or a smaller batch_size / eval_tracks")
-        codes = np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)
-        lookup = {ord(c): i for c, i in self.index.items()}
-        table = np.zeros(max(lookup) + 1, dtype=np.int16 if len(self.vocab) < 2**15 else np.int32)
-        table[list(lookup)] = list(lookup.values())
-        data = table[codes]                                              # (n,) class indices
+        data = encode(self.text, self.index, np.int16 if len(self.vocab) < 2**15 else np.int32)   # (n,)
         self.train_data, self.held_data = data[:n_train], data[n_train:]
         self.seq_len = self.track_length
         self._train_starts = np.arange(self.batch_size) * self.track_length    # (B,) where each track begins

@@ -61,8 +61,7 @@ class TextTask(Task):
             raise ValueError(f"TextTask: the text ({self.source}) has {len(self.text)} characters, but a window of "
                              f"seq_len={self.seq_len} needs seq_len + 1 = {self.seq_len + 1} (the inputs, plus the "
                              f"character after the last one as its target). Use a longer text or a smaller seq_len.")
-        self.vocab = sorted(set(self.text))                              # the characters, class i = vocab[i]
-        self.index = {char: i for i, char in enumerate(self.vocab)}
+        self.vocab, self.index = vocabulary(self.text)
         self.input_size = self.output_size = len(self.vocab)
         self.data = self.encode(self.text)                               # (N,) int64
 
@@ -76,10 +75,7 @@ class TextTask(Task):
 
     def encode(self, text: str) -> np.ndarray:
         """str -> (len,) int64 class indices. Characters outside the vocabulary raise KeyError."""
-        try:
-            return np.array([self.index[c] for c in text], dtype=np.int64)
-        except KeyError as err:
-            raise KeyError(f"encode: character {err.args[0]!r} is not in this text's vocabulary") from None
+        return encode(text, self.index)
 
     def decode(self, x):
         """Back to text: class indices (T,) -> str, (T, B) -> list of B strs; one-hot or logits
@@ -116,6 +112,27 @@ class TextTask(Task):
         on a batch is -mean ln p[target] over the batch's characters."""
         log_p = np.log(self.frequencies())                               # (V,)
         return np.broadcast_to(log_p, (batch.seq_len, batch.batch_size, self.output_size))
+
+
+def vocabulary(text: str) -> tuple:
+    """(vocab, index): the sorted distinct characters of ``text`` (class i is ``vocab[i]``) and the
+    map back, character -> class."""
+    vocab = sorted(set(text))
+    return vocab, {char: i for i, char in enumerate(vocab)}
+
+
+def encode(text: str, index: dict, dtype=np.int64) -> np.ndarray:
+    """``text`` as (len,) class indices of ``dtype``, by ``index`` (character -> class), through one
+    lookup table over the code points; a character not in ``index`` raises KeyError."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    table = np.full(max(map(ord, index), default=0) + 1, -1, dtype=np.int64)    # code point -> class, or -1
+    table[[ord(c) for c in index]] = list(index.values())
+    inside = codes < len(table)
+    found = np.where(inside, table[np.where(inside, codes, 0)], -1)
+    unknown = found < 0
+    if unknown.any():
+        raise KeyError(f"encode: character {text[int(unknown.argmax())]!r} is not in this text's vocabulary")
+    return found.astype(dtype)
 
 
 def _looks_like_path(text: str) -> bool:
