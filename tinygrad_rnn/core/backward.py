@@ -17,26 +17,24 @@ What a library adds to chapter 1's loop, each a small helper below it: ``.grad``
 for leaves and ``retain_grad()`` tensors, or gradients returned for ``inputs=``
 (``_Results``); fan-in sums done in place once the total is an array the walk made
 (``_RunningTotals``); one backward for an op with several outputs (``_Gathered``); the saved
-arrays' checks and anomaly mode's hooks (``_call_backward``); and freeing the saved arrays.
+arrays' checks (``Function.checked_backward``) and anomaly mode's (``_anomaly_backward``); and
+freeing the saved arrays.
 """
+import operator
+
 import numpy as np
 
 from . import anomaly as _anomaly
 
-
-def _inputs_needing_grad(tensor) -> list:
-    """The inputs of the op that made ``tensor`` which require grad (nothing flows to the others)."""
-    if tensor._ctx is None:
-        return []
-    return [parent for parent in tensor._ctx.parents if parent._requires_grad]
+_requires_grad = operator.attrgetter("_requires_grad")
 
 
-def topological_order(root, inputs_of=_inputs_needing_grad) -> list:
+def topological_order(root, inputs_of=None) -> list:
     """Tensors that ``root`` depends on (``root`` included), each listed after its inputs.
 
     ``root`` may also be a list of tensors. ``inputs_of(tensor)`` says which tensors to visit
-    before ``tensor``: by default the inputs of its op that require grad, which is what the
-    backward pass needs (drawings pass their own, to show constants and cuts too).
+    before ``tensor``: by default (None) the inputs of its op that require grad, which is what
+    the backward pass needs (drawings pass their own, to show constants and cuts too).
 
     A depth-first search: a tensor goes into ``order`` once all its inputs are in (the
     ``True`` entries on the stack say "inputs done"). Inputs are visited last-first.
@@ -53,7 +51,13 @@ def topological_order(root, inputs_of=_inputs_needing_grad) -> list:
             continue
         visited.add(id(tensor))
         stack.append((tensor, True))
-        for parent in inputs_of(tensor):
+        if inputs_of is not None:
+            inputs = inputs_of(tensor)
+        elif tensor._ctx is not None:   # the default: the inputs of its op that require grad
+            inputs = filter(_requires_grad, tensor._ctx.parents)     # a C-level test: this runs per node
+        else:
+            continue                 # a leaf
+        for parent in inputs:
             if id(parent) not in visited:
                 stack.append((parent, False))
     return order
@@ -106,7 +110,11 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, inputs=
             grad = gathered.collect(tensor, grad)   # a list, once the last output is visited
         if grad is None:
             continue                        # nothing flowed here
-        for parent, parent_grad in zip(fn.parents, _call_backward(fn, grad, tensor)):
+        if _anomaly._enabled:
+            parent_grads = _anomaly_backward(fn, grad, tensor)  # the same, with anomaly mode's checks
+        else:
+            parent_grads = fn.checked_backward(grad, tensor)    # the saved arrays checked, then backward
+        for parent, parent_grad in zip(fn.parents, parent_grads):
             if parent_grad is not None and parent._requires_grad:
                 grads.add(id(parent), parent_grad)  # fan-in: gradients add up
         if not retain_graph:
@@ -114,11 +122,9 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, inputs=
     return results.found()
 
 
-def _call_backward(fn, grad, tensor):
-    """``fn``'s gradients for its parents (its saved arrays checked first); in anomaly mode, with
-    the checksums of the saved arrays and the returned gradients checked too."""
-    if not _anomaly._enabled:
-        return fn.checked_backward(grad, tensor)
+def _anomaly_backward(fn, grad, tensor):
+    """In anomaly mode, ``fn.checked_backward``: ``fn``'s gradients for its parents, with the
+    checksums of its saved arrays checked before and the returned gradients after."""
     _anomaly.check_saved(fn, tensor)
     parent_grads = fn.checked_backward(grad, tensor)
     _anomaly.check_backward(fn, tensor, grad, parent_grads)
@@ -169,15 +175,23 @@ class _Gathered:
     the reverse walk, so the walk counts them down and hands over the list at the last one."""
 
     def __init__(self, order):
-        self.waiting = {}               # node -> [outputs still to visit, their gradients]
-        for tensor in order:
+        self.order, self.waiting = order, None
+
+    def _count(self) -> dict:
+        """node -> [its outputs in the walk still to visit, their gradients]: counted at the first
+        output visited (a graph without such ops never pays for the count)."""
+        waiting = {}
+        for tensor in self.order:
             fn = tensor._ctx
             if fn is not None and fn.n_outputs:
-                self.waiting.setdefault(fn, [0, [None] * fn.n_outputs])[0] += 1
+                waiting.setdefault(fn, [0, [None] * fn.n_outputs])[0] += 1
+        return waiting
 
     def collect(self, tensor, grad):
         """Store one output's gradient; the list of all of them once the last is in (None before,
         or if none of them got a gradient)."""
+        if self.waiting is None:
+            self.waiting = self._count()
         entry = self.waiting[tensor._ctx]
         entry[1][tensor._output_index] = grad
         entry[0] -= 1
