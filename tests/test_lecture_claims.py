@@ -1,5 +1,5 @@
 """The lecture's claims (``tinygrad_rnn.lecture``): the claim machinery, and every claim of every
-experiment holding for seeds 0-4 in the configuration the tour runs.
+experiment holding for seeds 0-4 in the configurations the tour runs (its default and ``--quick``).
 
 The seed sweep trains every experiment five times (several minutes), so it is marked ``seeds``
 and runs as its own step of ``.ci/run`` (``python3 -m pytest -m seeds``), under two OpenBLAS
@@ -74,12 +74,14 @@ def test_every_experiment_has_a_config_with_a_seed_and_a_quick_version():
 
 # --- the claims, over seeds ----------------------------------------------------------------------------
 @pytest.mark.seeds
+@pytest.mark.parametrize("quick", [False, True], ids=["full", "quick"])       # tour, and tour --quick
 @pytest.mark.parametrize("experiment", lecture.EXPERIMENTS, ids=[e.__name__.rsplit(".", 1)[1]
                                                                 for e in lecture.EXPERIMENTS])
-def test_every_claim_holds_for_seeds_0_to_4(experiment):
+def test_every_claim_holds_for_seeds_0_to_4(experiment, quick):
     failures, smallest = [], {}
     for seed in SEEDS:
-        result = experiment.run(experiment.Config(seed=seed))
+        config = experiment.Config(seed=seed)
+        result = experiment.run(config.quick() if quick else config)
         assert result.claims, experiment.__name__
         for verdict in result.verdicts:
             if not verdict["holds"]:
@@ -87,7 +89,7 @@ def test_every_claim_holds_for_seeds_0_to_4(experiment):
             if verdict["margin"] is not None:
                 key = verdict["claim"][:60]
                 smallest[key] = min(smallest.get(key, math.inf), verdict["margin"])
-    print(f"\n{experiment.__name__}: smallest margin per claim over seeds {list(SEEDS)}:")
+    print(f"\n{experiment.__name__}{' (quick)' if quick else ''}: smallest margin per claim over seeds {list(SEEDS)}:")
     for claim, margin in smallest.items():
         print(f"  {margin:.3g}  {claim}")
     assert not failures, failures

@@ -68,10 +68,13 @@ def run(config: Config = Config(), note=None) -> Result:
             "(average factor per step below 1)",
             (CHAPTER, "Why tanh and sigmoid still make gradients vanish"),
             above("rnn_orthogonal.per_step", 1.2, "rnn_default.per_step"), below("rnn_orthogonal.per_step", 1.0))
-    r.claim(f"with PyTorch's default biases, f_t ≈ 0.5 and the LSTM's gradient fades too: below 1e-6 of its "
+    # it keeps 0.55-0.66 per step back, by seed: at T = 50 that ends below 1e-9, at the quick version's 30
+    # only below 5e-6, so the bound follows the length
+    bound = 1e-6 if T >= 50 else 1e-4
+    r.claim(f"with PyTorch's default biases, f_t ≈ 0.5 and the LSTM's gradient fades too: below {bound:.0e} of its "
             f"size {T} steps back",
             ("07-lstm.md", "Forget gates near 1 keep the gradient"),
-            below("lstm_default.ratio", 1e-6), below("lstm_bf0.ratio", 1e-6))
+            below("lstm_default.ratio", bound), below("lstm_bf0.ratio", bound))
     r.claim("a forget-gate bias of 1 (f_t ≈ 0.73 at the start) keeps far more of the gradient on the cell path: "
             "‖∂L/∂c_0‖ is at least 1000 times larger than with b_f = 0",
             ("07-lstm.md", "Forget gates near 1 keep the gradient"),

@@ -9,7 +9,8 @@ and clipping by norm at 1, the same seed and the same number of iterations. The 
 forget gate f_t is measured on the held-out batch before and after training: the cell path
 multiplies the gradient by f_t at every step (∂c_t/∂c_(t-1) = diag(f_t)), so what the LSTM
 learns shows there. (That claim needs the long span: the quick version, T = 10, measures the
-gates but states no claim about them.)
+gates but states no claim about them; and at T = 10 the tanh RNN may learn part of the task, so
+there the claim is only that it ends with several times the LSTM's error.)
 """
 import dataclasses
 
@@ -94,10 +95,16 @@ def run(config: Config = Config(), note=None) -> Result:
     where = (CHAPTER, "RNN against LSTM on the adding problem")
     r.claim(f"the LSTM learns the adding problem at T = {T}: its held-out MSE ends below a tenth of the trivial "
             "predictor's on the same batch", where, below("lstm.mse", 0.1, "baseline"))
+    if T < 30:
+        # The quick version's span, T = 10, is short enough for a tanh RNN to learn part of the task, more
+        # or less by seed (0.3-0.95 of the trivial error over seeds 0-7), and too short to need a unit that
+        # keeps f_t near 1: what holds at any seed is the gap between the two.
+        r.claim(f"the tanh RNN, trained alike, ends with at least 3 times the LSTM's error (at a span as short "
+                f"as T = {T} it may learn part of the task; at T = 30 it does not)", where,
+                above("rnn_over_lstm", 3))
+        return r
     r.claim("the tanh RNN, trained alike, does not: it stays within 30% of the trivial predictor's error", where,
             above("rnn.mse", 0.7, "baseline"))
-    if T < 30:          # the quick version's span is too short to need a unit that keeps f_t near 1
-        return r
     r.claim("at the start f_t ≈ σ(0) = 0.5 in every unit, so the cell path halves the gradient at every step; "
             "training does not open the forget gates across the board (their mean stays below 0.7) but in the "
             "units that carry the sum: the most open unit's mean f_t ends above 0.9",
