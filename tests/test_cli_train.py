@@ -129,9 +129,26 @@ def test_bad_options_exit_with_a_message(capsys, argv, match):
         main(["train", "--iters", "1", *argv])
 
 
-def test_missing_text_file_is_a_clear_error(tmp_path):
-    with pytest.raises(SystemExit, match="error"):
-        main(["train", "--task", "text", "--text", str(tmp_path / "nope.txt"), "--iters", "1"])
+def test_missing_text_file_is_a_clear_error(tmp_path, capsys):
+    for stream in ([], ["--stream"]):
+        with pytest.raises(SystemExit):
+            main(["train", "--task", "text", *stream, "--text", str(tmp_path / "nope.txt"), "--iters", "1"])
+        err = capsys.readouterr().err
+        assert "--text: no such file" in err and "nope.txt" in err and "Fix: check the path" in err, err
+        assert "Task" not in err and "as a string" not in err, err      # no class names, no library-only advice
+    with pytest.raises(SystemExit):
+        main(["train", "--task", "text", "--text", str(tmp_path), "--iters", "1"])
+    assert "is a folder, not a file" in capsys.readouterr().err
+
+
+def test_text_for_another_task_is_refused_not_ignored(tmp_path, capsys):
+    (tmp_path / "t.txt").write_text("some text " * 20)
+    with pytest.raises(SystemExit):
+        main(["train", "--task", "adding", "--text", str(tmp_path / "t.txt"), "--iters", "1"])
+    err = capsys.readouterr().err
+    assert "read by task 'text' only" in err and "Fix: --task text --text FILE" in err, err
+    with pytest.raises(ValueError, match="read by task 'text' only"):
+        TrainConfig(task="copy", text="some text").check()
 
 
 def test_ctrl_c_stops_cleanly_after_saving(tmp_path, interrupt_training):

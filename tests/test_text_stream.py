@@ -161,6 +161,12 @@ def test_the_default_corpus_is_pydoc_topics_and_falls_back_to_the_bundled_text(m
     assert TextStream(batch_size=4).note == fallback.note
 
 
+def test_a_missing_file_is_named_by_the_class_that_was_asked(tmp_path):
+    for cls, make in (("TextStream", lambda p: TextStream(p, batch_size=2)), ("TextTask", lambda p: TextTask(p, 5))):
+        with pytest.raises(FileNotFoundError, match=rf"^{cls}: no file at .*nope\.txt"):
+            make(tmp_path / "nope.txt")
+
+
 def test_a_file_that_is_not_utf8_is_refused_with_the_fix(tmp_path):
     path = tmp_path / "latin1.txt"
     path.write_bytes("caf\u00e9 au lait, ".encode("latin-1") * 50)
@@ -177,7 +183,12 @@ def test_cli_stream_json_reports_bits_per_character_beside_the_held_out_unigram_
     (tmp_path / "t.txt").write_text(text)
     assert main(["train", "--task", "text", "--stream", "--text", str(tmp_path / "t.txt"), "--tbptt", "20",
                  "--iters", "6", "--batch", "8", "--hidden", "8", "--log-every", "3", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    printed = capsys.readouterr()
+    out = json.loads(printed.out)
+    # the log lines speak the final line's unit: the last one's held-out figure is the result, in bits
+    logged = [line for line in printed.err.splitlines() if line.lstrip("\r").startswith("iter")]
+    assert len(logged) == 2 and all(line.count("bits/char") == 2 for line in logged), printed.err
+    assert float(logged[-1].split("held-out ")[1].split()[0]) == pytest.approx(out["bits_per_char"], rel=1e-3)
     held = text[len(text) - round(len(text) * 0.05):]
     scored = held[1:16 * ((len(held) - 1) // 16) + 1]                # the 16 held-out tracks' targets
     p = np.array([scored.count(c) for c in sorted(set(scored))]) / len(scored)

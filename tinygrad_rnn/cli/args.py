@@ -182,7 +182,8 @@ def input_file(text: str) -> pathlib.Path:
     """A ``type=`` for a file to read: it must exist and be a file."""
     path = pathlib.Path(text)
     if not path.exists():
-        raise argparse.ArgumentTypeError(f"no such file: '{text}'")
+        where = "" if path.is_absolute() else f"; a relative path starts from the current folder, {os.getcwd()}"
+        raise argparse.ArgumentTypeError(f"no such file: '{text}'. Fix: check the path{where}")
     if not path.is_file():
-        raise argparse.ArgumentTypeError(f"'{text}' is a folder, not a file")
+        raise argparse.ArgumentTypeError(f"'{text}' is a folder, not a file. Fix: name a file in it")
     return path

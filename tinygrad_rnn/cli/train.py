@@ -29,7 +29,7 @@ from ..tasks import TASKS
 from ..train import INITS, TrainConfig, train
 from ..train.checkpoint import CHECKPOINT_SUBDIR, load_checkpoint, lock_run_folder
 from ..train.loop import OPTIMIZERS, build_task, resume_folder
-from .args import PROG, finite_float, int_at_least, report, seed_int
+from .args import PROG, finite_float, input_file, int_at_least, report, seed_int
 
 EXIT_TERMINATED = 128 + int(signal.SIGTERM)     # 143: what shells report for a process ended by SIGTERM
 
@@ -49,8 +49,9 @@ def add_parser(sub):
                        description="Train a recurrent net on a task. Default: LSTM, adding problem, T = 50, "
                                    "full BPTT, Adam, lr 1e-2.", argument_default=argparse.SUPPRESS)
     p.add_argument("--task", choices=list(TASKS), help="the task (default adding)")
-    p.add_argument("--text", metavar="FILE", help="text file (UTF-8) for --task text (default: a bundled text; "
-                                                  "with --stream: Python's pydoc_data.topics, ~465 KB)")
+    p.add_argument("--text", metavar="FILE", type=_text_file,
+                   help="text file (UTF-8) for --task text (default: a bundled text; with --stream: Python's "
+                        "pydoc_data.topics, ~465 KB)")
     p.add_argument("--stream", action="store_true",
                    help="--task text: read the text as one stream cut into --batch tracks, window after window, "
                         "carrying h (and c) across windows (with --tbptt/--k1; without: each --seq-len window on "
@@ -91,6 +92,11 @@ def add_parser(sub):
                                                    "iterations in all; it ends as if never interrupted")
     p.add_argument("--json", action="store_true", help="print the final evaluation as one JSON object")
     return p
+
+
+def _text_file(text: str) -> str:
+    """``--text``: the name of an existing file (kept as a string, as the config saves it)."""
+    return str(input_file(text))
 
 
 def config_from_args(args) -> TrainConfig:
@@ -174,12 +180,17 @@ def config_line(config, resume=None) -> str:
     return f"{PROG} train: " + ", ".join(parts) + (f" (resuming {resume})" if resume else "")
 
 
-def _log_line(metric, clipping: bool):
+def _log_line(metric, clipping: bool, in_bits: bool = False):
+    """A log record as one line on stderr. ``in_bits`` (a text stream): both losses, cross-entropies in
+    nats in the record, shown in bits per character, the unit of the run's final line."""
+    scale, unit = (1 / math.log(2), " bits/char") if in_bits else (1.0, "")
+    label = "" if in_bits else f" {metric}"
+
     def log(record):
         clip = f"  clipped {record['clip_fraction']:.0%}" if clipping and record["grad_norm"] is not None else ""
         grad = f"  grad norm {record['grad_norm']:.3g}" if record["grad_norm"] is not None else ""
-        loss = f"loss {record['loss']:.4g}" if record["loss"] is not None else "loss -"
-        print(f"\riter {record['iter']:6d}  {loss}{grad}{clip}  held-out {metric} {record['eval']:.4g}"
+        loss = f"loss {record['loss'] * scale:.4g}{unit}" if record["loss"] is not None else "loss -"
+        print(f"\riter {record['iter']:6d}  {loss}{grad}{clip}  held-out{label} {record['eval'] * scale:.4g}{unit}"
               f"  ({record['seconds']:.1f} s)", file=sys.stderr, flush=True)
     return log
 
@@ -232,7 +243,7 @@ def _train_and_report(args, config, resume):
         print(f"{PROG} train: note: {task.note}", file=sys.stderr, flush=True)
     try:
         with stopper.installed():
-            result = train(config, on_log=_log_line(task.metric, config.clip is not None),
+            result = train(config, on_log=_log_line(task.metric, config.clip is not None, in_bits=config.stream),
                            on_iter=_progress_bar(config.iters),
                            should_stop=lambda: stopper.requested, task=task, resume=resume)
     except KeyboardInterrupt:

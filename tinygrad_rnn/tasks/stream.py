@@ -59,7 +59,7 @@ def corpus(text_or_path=None) -> Corpus:
     """The long text to stream: ``None`` for the default corpus (``pydoc_data.topics``, or the bundled
     text with a note if it is missing); otherwise a file or a string, as ``TextTask`` reads them."""
     if text_or_path is not None:
-        text, source = _read_text(text_or_path)
+        text, source = _read_text(text_or_path, "TextStream")
         return Corpus(text, source)
     text = pydoc_topics()
     if text is None:

@@ -141,30 +141,30 @@ def _looks_like_path(text: str) -> bool:
             and (os.path.isfile(text) or re.search(r"[\\/]|\.[A-Za-z]\w{0,7}$", text) is not None))
 
 
-def _read_text(text_or_path) -> tuple[str, str]:
-    """(text, a short description of where it came from)."""
+def _read_text(text_or_path, who: str = "TextTask") -> tuple[str, str]:
+    """(text, a short description of where it came from); ``who`` names the caller in errors."""
     if text_or_path is None:
         return default_text(), "the bundled default text"
     if isinstance(text_or_path, os.PathLike) or (isinstance(text_or_path, str) and _looks_like_path(text_or_path)):
         path = pathlib.Path(text_or_path)
         if not path.is_file():
-            raise FileNotFoundError(f"TextTask: no file at {str(path)!r} (resolved: {path.resolve()}). "
+            raise FileNotFoundError(f"{who}: no file at {str(path)!r} (resolved: {path.resolve()}). "
                                     "Give an existing path, or the text itself as a string.")
-        return _read_utf8(path), f"file {str(path)!r}"
+        return _read_utf8(path, who), f"file {str(path)!r}"
     if isinstance(text_or_path, str):
         return text_or_path, "the given string"
-    raise TypeError(f"TextTask: text_or_path must be a str (the text, or a file name), a pathlib.Path or None, "
+    raise TypeError(f"{who}: text_or_path must be a str (the text, or a file name), a pathlib.Path or None, "
                     f"got {type(text_or_path).__name__}")
 
 
-def _read_utf8(path: pathlib.Path) -> str:
+def _read_utf8(path: pathlib.Path, who: str = "TextTask") -> str:
     """The file's text, decoded as UTF-8 (a leading byte-order mark is dropped). A file that is not
     UTF-8 is refused, naming the first bad byte and how to convert the file, rather than guessed at."""
     data = path.read_bytes()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ValueError(f"TextTask: the file {str(path)!r} is not UTF-8 text: byte 0x{data[err.start]:02x} at "
+        raise ValueError(f"{who}: the file {str(path)!r} is not UTF-8 text: byte 0x{data[err.start]:02x} at "
                          f"offset {err.start} can't be decoded. Fix: convert it to UTF-8 first, e.g. "
                          f"iconv -f latin1 -t utf-8 {path.name} > {path.stem}-utf8{path.suffix} (name the "
                          f"encoding it is in), then pass the converted file") from None

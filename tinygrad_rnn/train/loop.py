@@ -109,6 +109,9 @@ class TrainConfig:
         elif self.stream and self.task != "text":
             problems.append(f"stream (--stream) reads a text as one long stream, so it needs task 'text', got "
                             f"{self.task!r}. Fix: --task text --stream, or leave --stream out")
+        if self.text is not None and self.task != "text":
+            problems.append(f"text (--text) is read by task 'text' only; task {self.task!r} would leave it unused. "
+                            "Fix: --task text --text FILE, or leave --text out")
         if not isinstance(self.random_truncation, (bool, np.bool_)):
             problems.append(f"random_truncation (--random-truncation) must be True or False, got "
                             f"{self.random_truncation!r} ({type(self.random_truncation).__name__}). Fix: "
