@@ -63,6 +63,15 @@ def test_the_chapters_are_numbered_1_to_9():
     assert set(NEEDS) <= {p.name for p in CHAPTERS}, NEEDS
 
 
+def test_the_exercise_registry_names_every_chapter():
+    from tinygrad_rnn.exercises import CHAPTERS as registered      # what `check` groups exercises under
+    assert sorted(registered) == [int(p.name[:2]) for p in CHAPTERS], registered
+    for path in CHAPTERS:                                           # each a short form of its heading
+        heading = next(line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("# "))
+        words = set(re.findall(r"[a-z]+", registered[int(path.name[:2])].lower())) - {"and", "rnns", "bptt"}
+        assert words <= set(re.findall(r"[a-z]+", heading.lower())), (path.name, registered[int(path.name[:2])])
+
+
 def test_cited_number_detection():
     assert cited_numbers("rho is `0.9`, `(8, 6)`, `1e-5`, `9x` and `h.detach()`; $`2`$ is math") == [
         "0.9", "(8, 6)", "1e-5", "9x"]

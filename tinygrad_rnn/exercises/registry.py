@@ -20,6 +20,7 @@ CHAPTERS = {
     6: "Truncated BPTT",
     7: "LSTM",
     8: "Summary",
+    9: "Carrying it over to PyTorch",
 }
 
 
