@@ -158,3 +158,26 @@ def test_backward_seed_for_a_one_element_tensor_is_one():
     y = leaf(4.0)
     y.backward()                               # a leaf's own backward: dy/dy = 1
     assert y.grad == 1.0
+
+
+# --- gradients toward chosen tensors (autograd.grad) walk only what can reach them -----------------
+def test_a_gradient_toward_an_intermediate_walks_only_the_graph_above_it(monkeypatch):
+    x = leaf([0.5, -0.2])
+    states = [x]
+    for _ in range(300):                       # a chain h_t = tanh(0.9 h_(t-1)): 600 nodes
+        states.append((states[-1] * 0.9).tanh())
+    calls = []
+    tanh_backward = tg.core.ops.Tanh.backward
+    monkeypatch.setattr(tg.core.ops.Tanh, "backward", lambda self, g: calls.append(1) or tanh_backward(self, g))
+    (dh,) = tg.autograd.grad(states[-1].sum(), [states[-2]])
+    h = states[-1].data
+    np.testing.assert_allclose(dh.data, 0.9 * (1 - h * h), rtol=1e-6)     # d tanh(0.9 u)/du, by hand
+    assert len(calls) == 1                     # the last step's backward only, not the 299 below it
+    # the ops below h_299 were not walked, so they kept their saved arrays (as in PyTorch): a gradient
+    # through them works without retain_graph, and walks every step down to x
+    (dx,) = tg.autograd.grad(states[-2].sum(), [x])
+    assert len(calls) == 1 + 299
+    expected = np.ones(2)
+    for s in reversed(states[1:-1]):
+        expected = expected * 0.9 * (1 - s.data * s.data)
+    np.testing.assert_allclose(dx.data, expected, rtol=1e-5)

@@ -39,6 +39,18 @@ def test_backward_on_tensor_that_does_not_require_grad():
         tg.Tensor([1.0, 2.0]).sum().backward()
 
 
+def test_backward_without_a_graph_names_the_cause_when_it_is_known():
+    w = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"made by \.detach\(\).*Fix: call backward\(\) on the tensor it was"):
+        (w * 2).detach().backward(tg.ones(2))
+    with tg.no_grad():
+        loss = (w * 2).sum()
+        with pytest.raises(RuntimeError, match=r"switched off here \(inside no_grad\(\).*outside that block"):
+            loss.backward()
+    with pytest.raises(RuntimeError, match=r"requires_grad=True.*no_grad\(\).*x\.detach\(\)"):
+        loss.backward()                 # outside the block now: the general advice, every cause named
+
+
 def test_backward_with_gradient_of_wrong_shape():
     y = ones_leaf((2, 3)) * 2
     with pytest.raises(RuntimeError, match=r"gradient has shape \(3,\) but the tensor has shape \(2, 3\)"):

@@ -111,7 +111,7 @@ def test_argument_errors():
         clip_grad_norm_([np.ones(3)], 1.0)
     with pytest.raises(TypeError, match="clip_grad_norm_: parameters must be a Tensor or an iterable"):
         clip_grad_norm_(3.0, 1.0)
-    with pytest.raises(ValueError, match="clip_grad_norm_: max_norm must be >= 0"):
+    with pytest.raises(ValueError, match=r"clip_grad_norm_: max_norm must be >= 0, got -1.*Fix: .*max_norm=1\.0"):
         clip_grad_norm_([_with_grad([1.0])], -1.0)
 
 

@@ -14,11 +14,11 @@ Two steps, both loops (no recursion, so a 100,000-step chain is fine):
 Both steps touch each node and edge once: the time is linear in the graph's size.
 
 What a library adds to chapter 1's loop, each a small helper below it: ``.grad`` accumulation
-for leaves and ``retain_grad()`` tensors, or gradients returned for ``inputs=``
-(``_Results``); fan-in sums done in place once the total is an array the walk made
-(``_RunningTotals``); one backward for an op with several outputs (``_Gathered``); the saved
-arrays' checks (``Function.checked_backward``) and anomaly mode's (``_anomaly_backward``); and
-freeing the saved arrays.
+for leaves and ``retain_grad()`` tensors, or gradients returned for ``inputs=`` (``_Results``;
+``_TowardInputs`` keeps that walk to the tensors that can reach them); fan-in sums done in place
+once the total is an array the walk made (``_RunningTotals``); one backward for an op with
+several outputs (``_Gathered``); the saved arrays' checks (``Function.checked_backward``) and
+anomaly mode's (``_anomaly_backward``); and freeing the saved arrays.
 """
 import operator
 
@@ -88,14 +88,16 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, inputs=
     ``backward()`` through the same nodes then raises a clear error.
 
     With ``inputs`` (a sequence of tensors), no ``.grad`` is touched: the gradients of
-    those tensors are returned instead, in order (``None`` where nothing flowed).
+    those tensors are returned instead, in order (``None`` where nothing flowed), and only the
+    part of the graph that can reach them is walked (``_TowardInputs``).
     This is what ``autograd.grad`` and ``jacobian`` use.
 
     The loop is chapter 1's ``my_backward``; the helpers below it are what a library adds.
     """
     if _anomaly._enabled:
         _anomaly.check_seed(root, gradient)     # a NaN seed, or a NaN loss fed by a NaN input
-    order = topological_order(root)
+    toward = None if inputs is None else _TowardInputs(inputs)     # inputs=: walk only what can reach them
+    order = topological_order(root, None if toward is None else toward.inputs_of)
     results = _Results(inputs)              # where gradients end up: .grad, or the inputs= list
     grads = _RunningTotals({id(root): gradient})    # dL/d(tensor) so far, by tensor identity
     gathered = _Gathered(order)             # ops with several outputs (chunk) wait for all of them
@@ -104,8 +106,8 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, inputs=
         if grad is not None:
             results.take(tensor, grad)      # complete now: every consumer has sent its share
         fn = tensor._ctx
-        if fn is None:
-            continue                        # a leaf: nothing further back
+        if fn is None or (toward is not None and not toward.reaches(fn)):
+            continue                        # a leaf: nothing further back (inputs=: nothing wanted back there)
         if fn.n_outputs:
             grad = gathered.collect(tensor, grad)   # a list, once the last output is visited
         if grad is None:
@@ -120,6 +122,25 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, inputs=
         if not retain_graph:
             fn.free()                       # drop the saved arrays
     return results.found()
+
+
+class _TowardInputs:
+    """For ``inputs=``: the part of the graph through which a gradient can reach the wanted tensors.
+    A tensor made before the oldest of them (``Tensor._made``) cannot depend on any (an op's inputs
+    exist before its output), so the walk leaves it out: ∂h_t/∂h_(t-1) walks one step, not the whole
+    graph below, and the ops below the wanted tensors keep their saved arrays."""
+
+    def __init__(self, inputs):
+        self.oldest = min(t._made for t in inputs)
+
+    def inputs_of(self, tensor) -> list:
+        """The inputs of the op that made ``tensor`` that require grad and may depend on a wanted tensor."""
+        fn = tensor._ctx
+        return [] if fn is None else [p for p in fn.parents if p._requires_grad and p._made >= self.oldest]
+
+    def reaches(self, fn) -> bool:
+        """Whether any input of ``fn`` may lead to a wanted tensor (else its backward need not run)."""
+        return any(p._requires_grad and p._made >= self.oldest for p in fn.parents)
 
 
 def _anomaly_backward(fn, grad, tensor):

@@ -11,6 +11,7 @@ Names and behaviour follow PyTorch: ``Tensor``, ``requires_grad``, ``grad``,
 the in-place ``zero_``, ``fill_``, ``copy_``, ``add_`` ... and the version counter ``_version``.
 """
 import collections
+import itertools
 import operator
 import weakref
 
@@ -61,6 +62,11 @@ def as_tensor(x, like=None, fn: str = "Tensor"):
 
 
 MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])
+
+#: Numbers the tensors in the order they are made (``Tensor._made``). An op's inputs exist before its
+#: output, so a tensor can only depend on tensors with smaller numbers: ``run_backward(inputs=...)``
+#: skips every tensor made before the oldest of ``inputs``, which no gradient to them flows through.
+_made = itertools.count()
 
 #: How many in-place writes have been counted so far, over all tensors: a clock. A node that saves
 #: arrays notes its value; if it is unchanged at backward, nothing was written since, and the
@@ -127,7 +133,7 @@ class Tensor:
     """
 
     __slots__ = ("_data", "grad", "_requires_grad", "_ctx", "_output_index", "_retains_grad", "name", "step",
-                 "_cut_from", "_version_counter", "__weakref__")
+                 "_cut_from", "_version_counter", "_made", "__weakref__")
     __array_ufunc__ = None  # make `ndarray + tensor` call Tensor.__radd__ instead of NumPy's loop
 
     def __init__(self, data, requires_grad: bool = False, name: str | None = None, dtype=None):
@@ -143,6 +149,7 @@ class Tensor:
         self._cut_from = None             # weak reference to the tensor this one was detached from
         self.name = name
         self.step = _time_step.current_time_step()  # set inside `with time_step(t):`, for drawings
+        self._made = next(_made)          # creation number: an op's inputs always have smaller ones
         self._requires_grad = False
         self.requires_grad = requires_grad
 
@@ -156,6 +163,7 @@ class Tensor:
         tensor._retains_grad = False
         tensor._output_index = 0
         tensor.step = _time_step._current
+        tensor._made = next(_made)
         tensor._requires_grad = requires_grad
         return tensor
 
@@ -294,8 +302,7 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn, so there is "
-                               "nothing to differentiate. Fix: create the inputs you want gradients for with "
-                               "requires_grad=True, and don't compute the loss inside no_grad().")
+                               "nothing to differentiate. " + self._why_no_graph())
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError(f"backward: grad can be implicitly created only for a one-element tensor, "
@@ -308,6 +315,17 @@ class Tensor:
                 raise RuntimeError(f"backward: gradient has shape {gradient.shape} but the tensor has shape "
                                    f"{self.shape}; they must match")
         _backward.run_backward(self, gradient, retain_graph=retain_graph)
+
+    def _why_no_graph(self) -> str:
+        """The likely cause and its fix, for ``backward()`` on a tensor that requires no grad."""
+        if self._cut_from is not None:
+            return ("It was made by .detach(), which cuts it from the graph. Fix: call backward() on the "
+                    "tensor it was detached from, or compute the loss from that tensor, not its detached copy.")
+        if not _grad_mode._enabled:
+            return ("Gradients are switched off here (inside no_grad() or set_grad_enabled(False)), so no graph "
+                    "was recorded. Fix: compute the loss outside that block.")
+        return ("Fix: create the inputs you want gradients for with requires_grad=True (parameters of nn modules "
+                "have it), don't compute the loss inside no_grad(), and don't build it from x.detach().")
 
     def retain_grad(self) -> None:
         """Keep dL/dself in ``.grad`` after backward even though this tensor is not a leaf (e.g. h_t)."""

@@ -79,7 +79,8 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
                          f"'inf', got {norm_type!r}") from None
     max_norm = float(max_norm)
     if not max_norm >= 0:
-        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
+        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}. Fix: the largest gradient norm "
+                         f"to allow, e.g. clip_grad_norm_(model.parameters(), max_norm=1.0)")
     if not grads:
         return Tensor(0.0)
     with np.errstate(over="ignore", invalid="ignore"):     # an overflowing norm is handled below, not warned
