@@ -133,14 +133,18 @@ class _TowardInputs:
     def __init__(self, inputs):
         self.oldest = min(t._made for t in inputs)
 
+    def may_lead(self, tensor) -> bool:
+        """Whether a gradient through ``tensor`` may reach a wanted tensor."""
+        return tensor._requires_grad and tensor._made >= self.oldest
+
     def inputs_of(self, tensor) -> list:
-        """The inputs of the op that made ``tensor`` that require grad and may depend on a wanted tensor."""
+        """The inputs of the op that made ``tensor`` that may lead to a wanted tensor (the walk's ``inputs_of``)."""
         fn = tensor._ctx
-        return [] if fn is None else [p for p in fn.parents if p._requires_grad and p._made >= self.oldest]
+        return [] if fn is None else list(filter(self.may_lead, fn.parents))
 
     def reaches(self, fn) -> bool:
         """Whether any input of ``fn`` may lead to a wanted tensor (else its backward need not run)."""
-        return any(p._requires_grad and p._made >= self.oldest for p in fn.parents)
+        return any(map(self.may_lead, fn.parents))
 
 
 def _anomaly_backward(fn, grad, tensor):
