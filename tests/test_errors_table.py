@@ -71,6 +71,14 @@ def rolled_without_recurrence():
 
 
 # (id, call(tmp_path) that makes the mistake, exception type, fragments the message must contain)
+def _after_backward(measure):
+    """``measure(loss)`` for a loss whose graph one backward() has already freed."""
+    x = tg.tensor([0.5, -1.0], requires_grad=True)
+    loss = (x.tanh() * 2).sum()
+    loss.backward()
+    return measure(loss)
+
+
 ROWS = [
     # --- cells and layers: wrong input size ---------------------------------------------------------
     ("LSTMCell input size", lambda _: nn.LSTMCell(3, 4)(t(2, 5)), ValueError,
@@ -364,6 +372,8 @@ ROWS = [
      ["activation_derivative", "'gelu'", "'linear'"]),
     ("all_gradients of an ndarray", lambda _: analysis.all_gradients(np.ones(2)), TypeError,
      ["all_gradients", "ndarray", ".item()"]),
+    ("all_gradients after backward", lambda _: _after_backward(analysis.all_gradients), tg.GraphFreedError,
+     ["all_gradients:", "before loss.backward()", "retain_graph=True"]),
     ("grad_norms of one tensor", lambda _: analysis.grad_norms(t(2)), TypeError,
      ["grad_norms", "one Tensor", "grad_norms([x])"]),
     ("format_table quantity", lambda _: analysis.format_table([], "norms"), ValueError,

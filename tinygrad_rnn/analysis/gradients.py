@@ -15,7 +15,7 @@ and changes nothing: no ``.grad`` is written, nothing is freed, so you can still
 import numpy as np
 
 from .. import autograd
-from ..core import Tensor
+from ..core import GraphFreedError, Tensor
 from ..core.backward import topological_order
 
 
@@ -33,7 +33,12 @@ def all_gradients(root, gradient=None) -> dict:
     if not root.requires_grad:
         return {}
     tensors = topological_order(root)      # every tensor below root that requires grad, root included
-    found = autograd.grad(root, tensors, grad_outputs=gradient, retain_graph=True, allow_unused=True)
+    try:
+        found = autograd.grad(root, tensors, grad_outputs=gradient, retain_graph=True, allow_unused=True)
+    except GraphFreedError as err:
+        raise GraphFreedError(f"all_gradients: the graph below the loss was already freed by a backward() "
+                              f"({err}). Fix: call all_gradients(loss) before loss.backward(), or call "
+                              f"loss.backward(retain_graph=True) so the graph is kept for it") from None
     return {tensor: (None if g is None else g.data) for tensor, g in zip(tensors, found)}
 
 
