@@ -481,6 +481,32 @@ class Tensor:
     def __rtruediv__(self, other):
         return self._binary(ops.Div, other, reverse=True)
 
+    # --- augmented assignment: x += y, x -= y, x *= y, x /= y ------------------------------
+    # As in PyTorch, in place wherever no gradient has to be recorded: inside ``no_grad()`` (the hand-written
+    # update ``w -= lr * w.grad``) or on tensors that need no gradient. The values change where they are and
+    # ``x._version`` goes up, so a graph that saved ``x`` refuses to backpropagate the old values. Outside
+    # ``no_grad()`` a leaf that requires grad is refused, as in PyTorch. A tensor in the graph (``h += 1`` after
+    # ``h = x * 2``) gets a new node and the name is rebound to it: PyTorch records the in-place op on the same
+    # object instead; the values and gradients are the same.
+    def _augmented(self, symbol: str, other, ufunc, op):
+        if _grad_mode._enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            if self._requires_grad and self._ctx is None:
+                self._check_write(symbol)            # raises: a leaf that requires grad, outside no_grad()
+            return self._binary(op, other)
+        return self._write(symbol, other, lambda out, v: ufunc(out, v, out=out))
+
+    def __iadd__(self, other):
+        return self._augmented("+=", other, np.add, ops.Add)
+
+    def __isub__(self, other):
+        return self._augmented("-=", other, np.subtract, ops.Sub)
+
+    def __imul__(self, other):
+        return self._augmented("*=", other, np.multiply, ops.Mul)
+
+    def __itruediv__(self, other):
+        return self._augmented("/=", other, np.divide, ops.Div)
+
     def __matmul__(self, other):
         return self._binary(ops.MatMul, other)
 
