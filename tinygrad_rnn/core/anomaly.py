@@ -156,8 +156,7 @@ def check_forward(fn, parents, out) -> None:
 
 # Ops that only move values around: a NaN read by one is not reported there but in its output, where
 # the next op reads it (x[36] of an input whose row 36 holds NaN: reported at step 37, not at x[0]).
-_PASS_THROUGH = frozenset(("getitem", "unbind", "chunk", "reshape", "permute", "cat", "stack", "cast",
-                           "recurrent_weight"))
+_PASS_THROUGH = frozenset(("getitem", "unbind", "chunk", "reshape", "permute", "cat", "stack", "cast"))
 _ENTRY_HINT = ("the input already contained nan/inf: check your data (np.isfinite(x).all()) or the previous "
                "step's state.")
 

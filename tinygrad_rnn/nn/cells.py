@@ -36,9 +36,9 @@ zero state is ``h_0``), or the t of an open ``with time_step(t):``.
 """
 import numpy as np
 
-from .. import functional as F
 from ..core import Tensor, stack, zeros
 from ..core.checks import check_dtype_kind
+from . import functional as F
 from .linear import as_input, check_sizes, dtype_mismatch, resolve_dtype, resolve_generator, uniform_parameter
 from .module import Module
 from .steps import GRUStep, LSTMStep, RNNStep
