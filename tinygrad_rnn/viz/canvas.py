@@ -49,6 +49,13 @@ def shape_text(tensor) -> str:
     return "(" + ", ".join(str(n) for n in tensor.shape) + ("," if tensor.ndim == 1 else "") + ")"
 
 
+def edge_name(obj) -> str:
+    """How an edge's tooltip names one of its ends: a tensor's name (or ``tensor (3,)``), an op's name."""
+    if hasattr(obj, "op_name") and not hasattr(obj, "shape"):
+        return obj.op_name
+    return display_name(obj) or f"tensor {shape_text(obj)}"
+
+
 def display_name(tensor) -> str:
     """The tensor's name; for an unnamed transpose of a named tensor, ``name.T`` as in the code."""
     if tensor.name:
@@ -78,6 +85,19 @@ class Canvas:
         """||dL/dtensor|| from ``grads`` or ``tensor.grad``; ``None`` if neither is known."""
         gradient = self.grads.get(tensor) if tensor in self.grads else tensor.grad
         return grad_norm(gradient)
+
+    def gradient(self, tensor):
+        """dL/dtensor from ``grads`` or ``tensor.grad`` (an array), or ``None``."""
+        return self.grads.get(tensor) if tensor in self.grads else tensor.grad
+
+    def flow_style(self, share, what: str) -> dict:
+        """The style of an edge along which the gradient ``share`` (an array, or ``None``: none) flows
+        back; ``what`` names the edge (``h_0 → c_1``) for its tooltip. A zero share is drawn as none."""
+        norm = grad_norm(share)
+        if not norm:                                           # None or 0: no gradient flows here
+            return dict(style.EDGE_STYLE, tooltip=f"{what}: no gradient flows back along this edge")
+        return dict(self.scale.edge_style(norm), tooltip=f"{what}: the gradient flowing back along it has "
+                                                          f"norm {norm:.6g}")
 
     # --- nodes --------------------------------------------------------------------------------
     def has(self, obj) -> bool:

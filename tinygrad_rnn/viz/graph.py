@@ -32,10 +32,11 @@ link changes. The DOT text (``graph.source``) needs nothing else; rendering it n
 """
 import warnings
 
-from ..core import Tensor
+from ..analysis.edges import edge_gradient
+from ..core import GraphFreedError, Tensor
 from ..nn.module import Parameter
 from . import explain, labels, style
-from .canvas import SHARED, Canvas, display_name
+from .canvas import SHARED, Canvas, display_name, edge_name
 from .recurrence import additive_path, find_states, find_transitions, gate_stats, is_pure_gate, measure
 from .walk import walk
 
@@ -190,26 +191,34 @@ def _draw_ops(graph, transitions, canvas, compact: bool = False) -> list:
             canvas.add_op(tensor._ctx, tensor.step, faded=faded)
 
     special = _recurrent_edges(graph, transitions)   # (id(tail), id(head)) -> extra attributes
+    freed = False
     for op in graph.ops:
-        out = graph.output_of(op)
-        step = graph.op_step(op)
-        carried = canvas.edge_style(out)             # the gradient flowing back through this op
+        outputs = graph.outputs_of[id(op)]          # chunk has several outputs, every other op one
+        shares = None
+        if not freed:
+            try:
+                shares = edge_gradient(op, outputs, canvas.gradient)    # what op sends back to each input
+            except GraphFreedError:
+                freed = True
         for slot, parent in enumerate(op.parents):   # in order: a * a draws two edges from a
-            attrs = _with_extra(carried, special.get((id(parent), id(op)), {}))
-            canvas.add_edge(parent, op, dict(attrs, tooltip=f"input {slot} of {op.op_name}"))
-        for out in graph.outputs_of[id(op)]:         # chunk has several outputs, every other op one
-            carried = canvas.edge_style(out)
-            canvas.add_edge(op, out, _with_extra(carried, special.get((id(op), id(out)), {})))
+            what = f"{edge_name(parent)} → {op.op_name} (input {slot})"
+            if shares is not None:
+                attrs = canvas.flow_style(shares[slot], what)
+            else:                                    # saved values freed: the output's gradient, as the legend says
+                attrs = dict(canvas.edge_style(graph.output_of(op)), tooltip=what)
+            canvas.add_edge(parent, op, _with_extra(attrs, special.get((id(parent), id(op)), {})))
+        for out in outputs:
+            attrs = canvas.flow_style(canvas.gradient(out), f"{op.op_name} → {edge_name(out)}")
+            canvas.add_edge(op, out, _with_extra(attrs, special.get((id(op), id(out)), {})))
     for origin, detached in graph.cuts:
         canvas.add_edge(origin, detached, dict(style.CUT_STYLE, label=labels.cut_label(origin.name or "h")))
     for tr in transitions:                           # h_0 -> ... -> h_T on one straight line: steps in a row
         if tr.kind == "h":
             canvas.same_line(_path_between(graph, tr.prev, tr.cur), line="h")
 
-    notes = ([labels.NOTE_SHAPES, labels.NOTE_EDGES] + ([labels.NOTE_DOTS] if compact else [])
+    notes = ([labels.NOTE_SHAPES, labels.NOTE_EDGES_FREED if freed else labels.NOTE_EDGES] + ([labels.NOTE_DOTS] if compact else [])
              + ([labels.NOTE_SHARED] if has_shared else []))
-    if any(tr.sigma is not None for tr in transitions):
-        notes.append(labels.NOTE_JACOBIAN)
+    notes += labels.jacobian_note(transitions)
     notes += labels.additive_notes(transitions)
     if graph.cuts:
         notes.append(labels.NOTE_CUT)
