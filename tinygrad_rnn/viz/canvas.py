@@ -53,6 +53,8 @@ def edge_name(obj) -> str:
     """How an edge's tooltip names one of its ends: a tensor's name (or ``tensor (3,)``), an op's name."""
     if hasattr(obj, "op_name") and not hasattr(obj, "shape"):
         return obj.op_name
+    if obj.ndim == 0 and not obj.requires_grad and not obj.name:      # a number such as the 1 in 1 - z
+        return style.format_number(obj.data.item())
     return display_name(obj) or f"tensor {shape_text(obj)}"
 
 
@@ -77,6 +79,8 @@ class Canvas:
         self._keep = []                # the objects behind the ids (so no id is reused while drawing)
         self._nodes = {}               # step (None: outside every cluster) -> [(node id, attrs)]
         self._edges = []               # (tail id, head id, attrs)
+        self._about = {}               # edge index -> the recurrent transition it shows (explain.py)
+        self.names = {}                # node id -> the name a tensor is drawn with (h_t in the rolled view)
         self._columns = []             # groups of node ids to draw in one column (one rank)
         self._group = {}               # node id -> the straight line it is kept on (``same_line``)
 
@@ -127,6 +131,8 @@ class Canvas:
         edges into this state (greyed where ``faded``)."""
         step = tensor.step if step == "same" else step
         name = display_name(tensor) if name is None else name
+        if id(tensor) not in self.ids:
+            self.names[f"n{len(self.ids)}"] = name
         norm = self.gradient_norm(tensor) if show_grad else None
         if tensor.ndim == 0 and not tensor.requires_grad and not name:      # a number such as the 1 in 1 - z
             return self.add_node(tensor, step, dict(style.SCALAR_STYLE, label=style.format_number(tensor.data.item())))
@@ -184,8 +190,11 @@ class Canvas:
         return text
 
     # --- edges --------------------------------------------------------------------------------
-    def add_edge(self, tail, head, attrs: dict) -> None:
-        """An edge between two objects already on the canvas (tensors or ops)."""
+    def add_edge(self, tail, head, attrs: dict, about=None) -> None:
+        """An edge between two objects already on the canvas (tensors or ops). ``about``: the recurrent
+        transition (``recurrence.Transition``) this edge shows, for the explorer's tooltip."""
+        if about is not None:
+            self._about[len(self._edges)] = about
         self._edges.append((self.node_id(tail), self.node_id(head), attrs))
 
     def edge_style(self, carried_by) -> dict:
@@ -205,11 +214,11 @@ class Canvas:
 
     def records(self) -> tuple:
         """For the explorer (``explain.py``): ``[(node id, object, step)]`` of every node and
-        ``[(tail id, head id)]`` of every edge, in the order they were added."""
+        ``[(tail id, head id, transition or None)]`` of every edge, in the order they were added."""
         objects = {id(obj): obj for obj in self._keep}
         step_of = {node: step for step, nodes in self._nodes.items() for node, _ in nodes}
         nodes = [(node, objects[key], step_of[node]) for key, node in self.ids.items()]
-        return nodes, [(tail, head) for tail, head, _ in self._edges]
+        return nodes, [(tail, head, self._about.get(i)) for i, (tail, head, _) in enumerate(self._edges)]
 
     # --- output -------------------------------------------------------------------------------
     def to_digraph(self, legend: str, cluster_label=lambda step: f"t = {step}", faded_steps=(),

@@ -109,14 +109,14 @@ def draw_cells(graph, states: dict, transitions, canvas, numbers_in_nodes: bool 
                 gate_attrs = (canvas.flow_style(gated_share, gate_what) if shares is not None
                               else dict(canvas.edge_style(tensor), tooltip=gate_what))
                 # weight 2 keeps the path straight (8 made dot take 15 s for 200 steps)
-                canvas.add_edge(source, tensor, dict(style.additive(gate_attrs), weight="2"))
+                canvas.add_edge(source, tensor, dict(style.additive(gate_attrs), weight="2"), about=tr)
                 if is_pure_gate(tr):
                     continue
             if tr is not None and labels.jacobian_label(tr) and not numbers_in_nodes:
                 attrs.update(label=labels.jacobian_label(tr), **style.JACOBIAN_FONT)
                 if id(tensor) in graph.beyond_cut:         # the cut-off part: its numbers faded too
                     attrs["fontcolor"] = style.FADED_STYLE["fontcolor"]
-            canvas.add_edge(source, tensor, attrs)
+            canvas.add_edge(source, tensor, attrs, about=tr)
 
     for step, members in columns.items():
         if step is not None and len(members) > 1:

@@ -206,10 +206,12 @@ def _draw_ops(graph, transitions, canvas, compact: bool = False) -> list:
                 attrs = canvas.flow_style(shares[slot], what)
             else:                                    # saved values freed: the output's gradient, as the legend says
                 attrs = dict(canvas.edge_style(graph.output_of(op)), tooltip=what)
-            canvas.add_edge(parent, op, _with_extra(attrs, special.get((id(parent), id(op)), {})))
+            extra = dict(special.get((id(parent), id(op)), {}))
+            canvas.add_edge(parent, op, _with_extra(attrs, extra), about=extra.get("about"))
         for out in outputs:
             attrs = canvas.flow_style(canvas.gradient(out), f"{op.op_name} → {edge_name(out)}")
-            canvas.add_edge(op, out, _with_extra(attrs, special.get((id(op), id(out)), {})))
+            extra = dict(special.get((id(op), id(out)), {}))
+            canvas.add_edge(op, out, _with_extra(attrs, extra), about=extra.get("about"))
     for origin, detached in graph.cuts:
         canvas.add_edge(origin, detached, dict(style.CUT_STYLE, label=labels.cut_label(origin.name or "h")))
     for tr in transitions:                           # h_0 -> ... -> h_T on one straight line: steps in a row
@@ -245,18 +247,20 @@ def _recurrent_edges(graph, transitions) -> dict:
                 special[(id(tail), id(head))] = {"additive": True}
             first = path[0] if path else (tr.prev, readers[0])
             special.setdefault((id(first[0]), id(first[1])), {})["label"] = labels.gate_label(tr, gate_stats(tr.gate))
-            special[(id(first[0]), id(first[1]))].update(style.ADDITIVE_FONT, **faded)
+            special[(id(first[0]), id(first[1]))].update(style.ADDITIVE_FONT, about=tr, **faded)
         if not is_pure_gate(tr):
             text = labels.jacobian_label(tr)
             others = [op for op in readers if not path or op is not path[0][1]]
             if text and others:
-                special[(id(tr.prev), id(others[0]))] = dict(label=text, **dict(style.JACOBIAN_FONT, **faded))
+                special[(id(tr.prev), id(others[0]))] = dict(label=text, about=tr,
+                                                             **dict(style.JACOBIAN_FONT, **faded))
     return special
 
 
 def _with_extra(carried: dict, extra: dict) -> dict:
     """An edge's gradient style with a recurrent edge's extras on top (``additive``: a double line)."""
     extra = dict(extra)
+    extra.pop("about", None)
     attrs = style.additive(carried) if extra.pop("additive", False) else dict(carried)
     attrs.update(extra)
     return attrs

@@ -62,7 +62,7 @@ def draw_rolled(graph, states: dict, transitions, canvas) -> list:
                 additive = tr.gate is not None and (op is path[0][1] if path else is_pure_gate(tr))
                 canvas.add_edge(tr.cur, op, dict(_loop_attrs(tr, links, total_steps, additive),
                                                  tooltip=f"{tr.kind}_t → {op.op_name} of the next step: the "
-                                                         f"recurrent loop, ×T"))
+                                                         f"recurrent loop, ×T"), about=tr)
                 continue
             if not canvas.has(parent):       # weights, inputs from outside the step
                 canvas.add_tensor(parent, name=_generic_name(parent.name or "", step) or None, step=None)
