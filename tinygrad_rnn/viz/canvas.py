@@ -81,6 +81,7 @@ class Canvas:
         self._edges = []               # (tail id, head id, attrs)
         self._about = {}               # edge index -> the recurrent transition it shows (explain.py)
         self.names = {}                # node id -> the name a tensor is drawn with (h_t in the rolled view)
+        self.loop_texts = []           # the rolled view: what each loop edge carries, for the cell's title
         self._columns = []             # groups of node ids to draw in one column (one rank)
         self._group = {}               # node id -> the straight line it is kept on (``same_line``)
 

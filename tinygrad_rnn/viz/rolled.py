@@ -60,7 +60,10 @@ def draw_rolled(graph, states: dict, transitions, canvas) -> list:
             if tr is not None:
                 path = additive_path(graph, tr.prev, tr.cur)
                 additive = tr.gate is not None and (op is path[0][1] if path else is_pure_gate(tr))
-                canvas.add_edge(tr.cur, op, dict(_loop_attrs(tr, links, total_steps, additive),
+                loop, text = _loop_attrs(tr, links, total_steps, additive)
+                if text not in canvas.loop_texts:
+                    canvas.loop_texts.append(text)
+                canvas.add_edge(tr.cur, op, dict(loop,
                                                  tooltip=f"{tr.kind}_t → {op.op_name} of the next step: the "
                                                          f"recurrent loop, ×T"), about=tr)
                 continue
@@ -76,7 +79,9 @@ def draw_rolled(graph, states: dict, transitions, canvas) -> list:
                                              else ": no gradient flows back along it"))
             canvas.add_edge(parent, op, attrs)
 
-    notes = [labels.NOTE_ROLLED, labels.NOTE_SHAPES] + labels.additive_notes(links)
+    # the loops' numbers go in the legend, where no edge crosses them; the loop edges say ×T
+    notes = ([line for text in canvas.loop_texts for line in text.split("\n")] + [labels.NOTE_ROLLED, labels.NOTE_SHAPES]
+             + labels.jacobian_note(links) + labels.additive_notes(links))
     return notes
 
 
@@ -112,10 +117,10 @@ def _input_style(graph, canvas, parent, op, slot: int, what: str) -> dict:
 
 
 def _loop_attrs(tr, links, total_steps: int, additive: bool) -> dict:
-    """The loop edge h_t -> (next step), labelled ×T and with the range of its factor over all steps:
-    along the additive path (``additive``), the gate's mean; else σ₁ of the step Jacobian."""
+    """The loop edge h_t -> (next step), labelled ×T; and its text: the range of its factor over all
+    steps: along the additive path (``additive``), the gate's mean; else σ₁ of the step Jacobian."""
     same = [other for other in links if other.kind == tr.kind]
-    head = f"{tr.kind}_t → next step: ×T, T = {total_steps}"
+    head = f"loop {tr.kind}_t → next step: ×T, T = {total_steps}"
     if additive:
         means = [gate_stats(other.gate)[0] for other in same if other.gate is not None]
         attrs = style.additive(dict(style.EDGE_STYLE, color="#1b6e4a", penwidth="2"))
@@ -130,4 +135,5 @@ def _loop_attrs(tr, links, total_steps: int, additive: bool) -> dict:
         text = head + (f"\nσ₁({name}) over t: {labels.range_text(sigmas)}"
                        if any(s is not None for s in sigmas) else "")
         font = style.JACOBIAN_FONT
-    return dict(attrs, label=text, constraint="false", **font)
+    # the numbers go in the legend (draw_rolled), where no edge crosses them; the loop edge says ×T
+    return dict(attrs, label=f"{tr.kind}_t ×T", constraint="false", **font), text
