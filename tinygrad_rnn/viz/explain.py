@@ -108,7 +108,8 @@ def _frames(roots, nodes_of) -> tuple:
         fn = tensor._ctx
         ops = nodes_of.get(id(fn), []) if fn is not None and last_output.get(id(fn)) is tensor else []
         frames.append(dict(tensors=lit, ops=list(ops), name=display_name(tensor) or "",
-                           made_by=fn.op_name if fn is not None else None, step=_step(tensor.step)))
+                           made_by=fn.op_name if fn is not None else None, step=_step(tensor.step),
+                           op_drawn=fn is not None and bool(nodes_of.get(id(fn)))))
         frame_of[id(tensor)] = len(frames)
     return frames, frame_of
 

@@ -257,6 +257,7 @@
       }
     });
     message.textContent = stops.join(" ");
+    message.title = message.textContent;
     if (k === 0) {
       status.textContent = "Backward pass: " + frames.length + " frames. Press \u25b6 or step with \u2192.";
     } else {
@@ -264,10 +265,12 @@
       var grad = n.grad !== null && n.grad !== undefined ? GRAD + " = " + fmt(n.grad) : "no gradient known";
       var what = f.name || (f.made_by ? "the output of " + f.made_by : "a tensor");
       if (f.step !== null && f.step !== undefined) { what += " (t = " + f.step + ")"; }
+      // the op is named only where the drawing shows it (the cells view draws no op)
       status.textContent = "Frame " + k + " of " + frames.length + ": " + what + " complete, " +
-        grad + (!f.made_by ? "" : f.ops.length ? "; " + f.made_by + "'s backward runs"
+        grad + (!f.made_by || !f.op_drawn ? "" : f.ops.length ? "; " + f.made_by + "'s backward runs"
                 : "; " + f.made_by + "'s backward waits for its other outputs") +
         (k === frames.length ? ". Done." : "");
+      status.title = status.textContent;
     }
     document.body.setAttribute("data-step", String(k));
   }

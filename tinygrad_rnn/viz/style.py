@@ -198,7 +198,10 @@ def legend(scale: GradientScale, title: str = "", notes=(), show_scale: bool = T
                      f'{rows}</TABLE></TD>')
     head = ('<TD VALIGN="TOP"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="1">'
             + "".join(left) + '</TABLE></TD>') if left else ""
-    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="6" CELLPADDING="0"><TR>' + head + "".join(cells)
+    # a gap between columns: a browser may set the SVG's text a little wider than dot measured it
+    gap = f'<TD WIDTH="{round(2 * note_pt)}"></TD>'
+    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="6" CELLPADDING="0"><TR>' + gap.join([head] + cells if head
+                                                                                              else cells)
             + "</TR></TABLE>>")
 
 
