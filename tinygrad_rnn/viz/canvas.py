@@ -99,6 +99,9 @@ class Canvas:
         """The style of an edge along which the gradient ``share`` (an array, or ``None``: none) flows
         back; ``what`` names the edge (``h_0 → c_1``) for its tooltip. A zero share is drawn as none."""
         norm = grad_norm(share)
+        if share is None and not self.grads:                   # only .grad known: what flows here is not
+            return dict(style.EDGE_STYLE, tooltip=f"{what}: the gradient along it is not known (draw with "
+                                                  f"grads=analysis.all_gradients(loss))")
         if not norm:                                           # None or 0: no gradient flows here
             return dict(style.EDGE_STYLE, tooltip=f"{what}: no gradient flows back along this edge")
         return dict(self.scale.edge_style(norm), tooltip=f"{what}: the gradient flowing back along it has "

@@ -122,7 +122,7 @@ def draw_cells(graph, states: dict, transitions, canvas, numbers_in_nodes: bool 
         if step is not None and len(members) > 1:
             canvas.same_column(members)
 
-    notes = [labels.NOTE_CELLS, labels.NOTE_EDGES_CELLS]
+    notes = [labels.NOTE_CELLS, labels.NOTE_EDGES_CELLS if canvas.grads else labels.NOTE_EDGES_UNKNOWN]
     notes += labels.jacobian_note(transitions, in_nodes=numbers_in_nodes)
     notes += labels.additive_notes(transitions)
     if has_cut:

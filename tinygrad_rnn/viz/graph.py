@@ -249,7 +249,8 @@ def _draw_ops(graph, transitions, canvas, compact: bool = False) -> list:
         if tr.kind == "h":
             canvas.same_line(_path_between(graph, tr.prev, tr.cur), line="h")
 
-    notes = ([labels.NOTE_SHAPES, labels.NOTE_EDGES_FREED if freed else labels.NOTE_EDGES] + ([labels.NOTE_DOTS] if compact else [])
+    edges = (labels.NOTE_EDGES_FREED if freed else labels.NOTE_EDGES if canvas.grads else labels.NOTE_EDGES_UNKNOWN)
+    notes = ([labels.NOTE_SHAPES, edges] + ([labels.NOTE_DOTS] if compact else [])
              + ([labels.NOTE_SHARED] if has_shared else []))
     notes += labels.jacobian_note(transitions)
     notes += labels.additive_notes(transitions)

@@ -7,6 +7,8 @@ NOTE_EDGES = ("edge colour and width: the norm of the gradient that flows back a
               "share of ∂L/∂x for its input x); grey = none flows")
 NOTE_EDGES_FREED = ("edge colour and width: ‖∂L/∂y‖ of the op's output y (the graph's saved values were freed, so "
                     "what each input gets is not known: draw before backward())")
+NOTE_EDGES_UNKNOWN = ("edge colour and width: the gradient that flows back along it, known only when drawn with "
+                      "grads=analysis.all_gradients(loss); grey = not known here")
 NOTE_EDGES_CELLS = ("edge colour and width: the norm of the gradient that flows back along it, from the node it "
                     "points to through the ops in between (not drawn); grey = none flows")
 NOTE_JACOBIAN = ("recurrent edge h_(t-1) → h_t: σ₁ = largest singular value of the step Jacobian ∂h_t/∂h_(t-1), "
