@@ -84,7 +84,8 @@ def test_recurrent_labels_bound_the_measured_gradient_for_every_k(cell, fused, s
             biggest = float(m.group(2) or m.group(1))
             for k, norm in enumerate(measured):
                 bound = (biggest * (1 + SHOWN)) ** (net.steps - k)
-                assert norm <= bound, f"{where}: ‖∂h_T/∂h_{k}‖ = {norm:.4g} > (max σ₁)^{net.steps - k} = {bound:.4g}"
+                assert norm <= bound, (f"{where}: ‖∂h_T/∂h_{k}‖ = {norm:.4g} > (max σ₁)^{net.steps - k} "
+                                       f"= {bound:.4g}")
             continue
         shown = {int(t): float(v) for t, v in SIGMA.findall(source)}
         assert set(shown) == set(range(1, net.steps + 1)), f"{where}: σ₁ shown for steps {sorted(shown)}"

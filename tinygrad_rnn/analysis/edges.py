@@ -33,7 +33,8 @@ def _output_gradient(fn, outputs, grad_of):
 def edge_gradient(fn, outputs, grads) -> list:
     """``[share for each input of fn]``: the gradient op ``fn`` sends back to each of its inputs,
     ``(∂y/∂x_i)ᵀ ∂L/∂y``, from ``grads`` of its ``outputs`` (the tensors it made): a dict
-    ``{tensor: dL/dtensor}`` (e.g. ``all_gradients(loss)``) or a function tensor -> dL/dtensor. ``None`` for an input that needs no gradient, or when no
+    ``{tensor: dL/dtensor}`` (e.g. ``all_gradients(loss)``) or a function tensor -> dL/dtensor.
+    ``None`` for an input that needs no gradient, or when no
     gradient reached the op's outputs (nothing flows back then)."""
     grad_of = grads if callable(grads) else grads.get
     seed = _output_gradient(fn, outputs, grad_of)

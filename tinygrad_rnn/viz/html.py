@@ -114,7 +114,8 @@ PAGE = """<!DOCTYPE html>
 <input id="tg-slider" type="range" min="0" max="0" value="0" step="1" aria-label="backward frame">
 <button id="tg-next" type="button" title="one frame on (right arrow)">&#9654;&#124;</button>
 <span id="tg-status"></span>
-<label title="shrink the drawing to the window's width (its text gets smaller)"><input id="tg-fit" type="checkbox"> fit width</label>
+<label title="shrink the drawing to the window's width (its text gets smaller)"><input id="tg-fit"
+ type="checkbox"> fit width</label>
 </div>
 <div id="tg-message" role="status"></div>
 <div id="tg-strip-box"></div>

@@ -66,7 +66,7 @@ class Transition:
     last: object = None             # the last state of the series
     gate: object = None             # the gate on the additive path: f_t (LSTM's c), z_t (GRU's h)
     prev_name: str = ""
-    jacobian: str = ""              # the Jacobian whose σ₁ is ``sigma``: "∂h_3/∂h_2", "∂(h_3,c_3)/∂(h_2,c_2)"
+    jacobian: str = ""              # whose σ₁ ``sigma`` is: "∂h_3/∂h_2", "∂(h_3,c_3)/∂(h_2,c_2)"
 
     @property
     def cut(self) -> bool:

@@ -80,7 +80,8 @@ def draw_rolled(graph, states: dict, transitions, canvas) -> list:
             canvas.add_edge(parent, op, attrs)
 
     # the loops' numbers go in the legend, where no edge crosses them; the loop edges say ×T
-    notes = ([line for text in canvas.loop_texts for line in text.split("\n")] + [labels.NOTE_ROLLED, labels.NOTE_SHAPES]
+    notes = ([line for text in canvas.loop_texts for line in text.split("\n")]
+             + [labels.NOTE_ROLLED, labels.NOTE_SHAPES]
              + labels.jacobian_note(links) + labels.additive_notes(links))
     return notes
 
