@@ -136,16 +136,35 @@ def test_graph_size_slide_fits_1920_by_1080(tmp_path, capsys):
 
 
 @needs_dot
-def test_graph_size_slide_says_what_to_draw_when_it_does_not_fit(tmp_path, capsys):
-    assert main(["graph", "--cell", "lstm", "--steps", "3", "--size", "slide", "--out", str(tmp_path / "x.svg")]) == 0
+def test_graph_size_slide_refuses_a_detail_too_big_and_says_what_to_draw(tmp_path, capsys):
+    out = tmp_path / "x.png"
+    with pytest.raises(SystemExit) as info:
+        main(["graph", "--cell", "lstm", "--steps", "4", "--detail", "ops", "--size", "slide", "--out", str(out)])
+    assert info.value.code == 2
     err = capsys.readouterr().err
     assert "smallest text would be" in err and "--detail cells" in err and "fewer --steps" in err
+    assert not out.exists()                                  # no 1920×332 picture with 4 px text
+
+
+@needs_dot
+def test_graph_size_slide_without_detail_draws_the_detail_that_fits(tmp_path, capsys):
+    from PIL import Image
+
+    from tinygrad_rnn.viz.render import text_height_px  # noqa: F401  (the measure the library uses)
+    out = tmp_path / "x.png"
+    assert main(["graph", "--cell", "lstm", "--steps", "4", "--size", "slide", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "drew --detail cells" in err or "drew --detail rolled" in err
+    width, height = Image.open(out).size
+    assert max(width / 1920, height / 1080) > 0.98 and min(width, height) > 500
 
 
 @needs_dot
 def test_graph_size_slide_advice_names_only_details_smaller_than_the_one_drawn(tmp_path, capsys):
-    assert main(["graph", "--cell", "lstm", "--steps", "12", "--detail", "cells", "--size", "slide",
-                 "--out", str(tmp_path / "x.svg")]) == 0
+    with pytest.raises(SystemExit) as info:
+        main(["graph", "--cell", "lstm", "--steps", "12", "--detail", "cells", "--size", "slide",
+              "--out", str(tmp_path / "x.svg")])
+    assert info.value.code == 2
     err = capsys.readouterr().err
     assert "smallest text would be" in err and "--detail rolled, or fewer --steps" in err
     assert "--detail cells" not in err                       # already the cells view

@@ -141,3 +141,61 @@ def test_cut_strip_recurrent_edge_and_screenshot(browser, tmp_path):
     keep = os.environ.get("TINYGRAD_KEEP_SCREENSHOT")          # to look at it: TINYGRAD_KEEP_SCREENSHOT=/tmp/x.png
     if keep:
         shutil.copy(shot, keep)
+
+
+# --- where people look: 1280 and 1920 px (issue 24) --------------------------------------------------------
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_cells_explorer_toolbar_stays_one_line_while_playing_and_names_no_undrawn_op(browser, tmp_path, width):
+    from selenium.webdriver.common.by import By
+    net = unroll("lstm", steps=6, hidden_size=3, input_size=2, fused=False)
+    drawing = draw_graph(net.loss, detail="cells", grads=all_gradients(net.loss), size="slide",
+                         title="LSTM, T = 6, L = sum(h_6): the double line is the additive cell path")
+    path = tmp_path / "cells.html"
+    to_html(drawing, path)
+    browser.set_window_size(width, 1000)
+    try:
+        browser.get(path.as_uri())
+        bar = browser.find_element(By.ID, "tg-bar")
+        heights, statuses = set(), []
+        for _ in range(len(drawing.explorer_data["frames"])):
+            browser.find_element(By.ID, "tg-next").click()
+            heights.add(round(bar.rect["height"]))
+            statuses.append(browser.find_element(By.ID, "tg-status").get_attribute("title"))
+        assert len(heights) == 1 and max(heights) < 60, f"the toolbar's height changed while playing: {heights}"
+        ops = {"mul", "add", "tanh", "sigmoid", "chunk", "linear", "matmul"}
+        assert not [s for s in statuses if any(f"{op}'s backward" in s for op in ops)], statuses
+        strip = browser.find_element(By.ID, "tg-strip").rect
+        box = browser.find_element(By.ID, "tg-strip-box").rect
+        assert strip["x"] + strip["width"] <= box["x"] + box["width"] + 1       # the strip is not cut off
+        # the current node is outlined in no colour of the gradient scale (red reads as "exploding")
+        current = browser.find_element(By.CSS_SELECTOR, "g.node.tg-current path, g.node.tg-current polygon")
+        colour = current.value_of_css_property("stroke")
+        assert colour not in ("rgb(215, 25, 28)", "rgb(215, 26, 28)", "rgb(232, 89, 12)", "rgb(224, 138, 0)")
+        assert _errors(browser) == []
+    finally:
+        browser.set_window_size(1500, 1000)
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_a_page_shows_wide_drawings_at_full_size(browser, tmp_path, width):
+    from selenium.webdriver.common.by import By
+
+    from tinygrad_rnn.viz import render
+    from tinygrad_rnn.viz.page import Page, Picture, Section, page_html
+    net = unroll("rnn", steps=8, hidden_size=3, input_size=2)
+    drawing = draw_graph(net.loss, detail="cells", grads=all_gradients(net.loss), size="slide")
+    render(drawing, tmp_path / "g.svg")
+    page = Page("t", sections=[Section("1. s", anchor="s", paragraphs=["text " * 50],
+                                       pictures=[Picture("g.svg", "a drawing", wide=True)])])
+    (tmp_path / "index.html").write_text(page_html(page), encoding="utf-8")
+    browser.set_window_size(width, 1000)
+    try:
+        browser.get((tmp_path / "index.html").as_uri())
+        img = browser.find_element(By.CSS_SELECTOR, ".wide img")
+        natural, shown = browser.execute_script("return [arguments[0].naturalWidth, arguments[0].clientWidth]", img)
+        assert natural >= 1900 and shown == natural            # 1:1: the text as big as drawn (>= 14 px here)
+        page_width = browser.execute_script("return document.documentElement.clientWidth")
+        box = browser.find_element(By.CSS_SELECTOR, ".wide .scroll").rect
+        assert box["width"] <= page_width                       # the drawing scrolls in its box, not the page
+    finally:
+        browser.set_window_size(1500, 1000)

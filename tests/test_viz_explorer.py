@@ -238,15 +238,16 @@ def test_gif_plays_the_backward_pass(tmp_path):
         gif.seek(i)
         pictures.append(np.asarray(gif.convert("RGB")).astype(int))
     assert all(np.abs(a - b).sum() > 0 for a, b in zip(pictures, pictures[1:]))    # every frame changes
-    # the node of the second frame is lit (orange or red border pixels) in the last frame, not in the first
+    # the node of the second frame is lit (teal border pixels, gif.LIT) in the last frame, not in the first
     png, boxes = layout(drawing)                               # the picture below a 150 px banner
     scale = min(1.0, 1200 / Image.open(io.BytesIO(png)).width)
     x0, y0, x1, y1 = (round(v * scale) for v in boxes[data["frames"][1]["tensors"][0]])
 
-    def orange(picture):                                       # pixels of the "lit" border colour
+    def teal(picture):                                         # pixels of the "lit" border colour
         ring = picture[150 + y0 - 6:150 + y1 + 6, x0 - 6:x1 + 6]
-        return int(((ring[..., 0] > 200) & (ring[..., 1] > 100) & (ring[..., 1] < 160) & (ring[..., 2] < 60)).sum())
-    assert orange(pictures[0]) == 0 and orange(pictures[-1]) > 20
+        return int(((ring[..., 0] < 60) & (ring[..., 1] > 130) & (ring[..., 1] < 185) & (ring[..., 2] > 110)
+                    & (ring[..., 2] < 165)).sum())
+    assert teal(pictures[0]) == 0 and teal(pictures[-1]) > 20
     capped = Image.open(to_gif(drawing, tmp_path / "capped.gif", max_frames=4))
     assert capped.n_frames == len(frame_steps(len(data["frames"]), 4)) <= 5
 

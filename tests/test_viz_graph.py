@@ -129,7 +129,7 @@ def test_a_times_a_draws_two_edges_in_input_order():
     dot = parse_dot(draw_graph(y).source)
     a_node, mul = node_named(dot, "a"), next(n for n, at in dot["nodes"].items() if _attr(at, "label") == "mul")
     edges = [attrs for tail, head, attrs in dot["edges"] if (tail, head) == (a_node, mul)]
-    assert [_attr(e, "tooltip") for e in edges] == ["input 0 of mul", "input 1 of mul"]
+    assert [_attr(e, "tooltip").split(":")[0] for e in edges] == ["a → mul (input 0)", "a → mul (input 1)"]
 
 
 def test_ops_are_boxes_tensors_records_and_parameters_stand_out():
@@ -396,9 +396,11 @@ def test_rolled_view_is_one_cell_with_a_loop_marked_times_T(cell):
     assert len(dot["clusters"]) == 1
     names = {f[0] for f in dot["fields"].values() if f}
     assert "h_t" in names and not any(re.fullmatch(r"h_\d+", n) for n in names)
-    loops = [a for t, h, a in dot["edges"] if "next step" in (_attr(a, "label") or "")]
+    loops = [a for t, h, a in dot["edges"] if "×T" in (_attr(a, "label") or "")]
     assert len(loops) == (2 if cell == "lstm" else 1)
-    assert all(f"×T, T = {T}" in _attr(a, "label") for a in loops)
+    assert all("next step" in _attr(a, "tooltip") for a in loops)
+    legend = parse_dot_graph_attrs(draw_graph(net.loss, detail="rolled").source)
+    assert legend.count(f"next step: ×T, T = {T}") == (2 if cell == "lstm" else 1)   # the loops' numbers
 
 
 def test_rolled_view_gives_each_weight_edge_its_gradients_colour():

@@ -100,7 +100,7 @@ def test_a_big_drawing_warns_with_its_size_and_what_to_draw_instead(monkeypatch)
 def test_a_long_every_op_drawing_warns_before_dot_runs_for_minutes():
     net = unroll("lstm", steps=10, hidden_size=2)              # 308 nodes: dot takes about 9 s
     with pytest.warns(LargeGraphWarning, match='detail="cells"'):
-        draw_graph(net.loss, jacobians=False)
+        draw_graph(net.loss, detail="ops", jacobians=False)
 
 
 def test_a_small_drawing_does_not_warn():
@@ -159,11 +159,28 @@ def test_slide_size_fills_16_9_with_text_at_least_14_px_high(cell, steps, detail
 def test_a_drawing_too_big_for_a_slide_is_told_what_to_draw_instead():
     net = unroll("lstm", steps=3, hidden_size=3, input_size=2)
     with pytest.warns(SlideTooSmallWarning) as caught:
-        drawing = draw_graph(net.loss, size="slide")
+        drawing = draw_graph(net.loss, detail="ops", size="slide")
     message = str(caught[0].message)
     assert 'detail="cells"' in message and "fewer than 3 steps" in message and "1920×1080" in message
     px = float(re.search(r"would be ([\d.]+) px", message).group(1))
     assert px < 14 and drawing.fit["text_px"] == pytest.approx(px, abs=0.05)
+
+
+@needs_dot
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_slide_without_a_detail_draws_the_first_that_fits(cell):
+    import warnings
+    net = unroll(cell, steps=4, hidden_size=3, input_size=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SlideTooSmallWarning)
+        drawing = draw_graph(net.loss, grads=all_gradients(net.loss), size="slide")
+    assert drawing.detail in ("cells", "rolled") and drawing.fit["text_px"] >= 14
+
+
+def test_the_detail_is_picked_as_the_cli_picks_it():
+    short, long_ = unroll("gru", steps=4), unroll("gru", steps=5)
+    assert draw_graph(short.loss, jacobians=False).detail == "ops"
+    assert draw_graph(long_.loss, jacobians=False).detail == "cells"
 
 
 @pytest.mark.parametrize("size", ["big", 1920, "Slide"])

@@ -15,7 +15,7 @@
 from .curves import Panel, curves_figure
 from .gradflow import GATE_NAMES, GradientFlow, compare_gradient_flow, gradient_flow
 from .gradients import all_gradients, grad_norm, grad_norms
-from .jacobians import (activation_derivative, jacobian_between, jacobian_products, jacobians_to_last,
+from .jacobians import (activation_derivative, jacobian_between, jacobian_products, jacobians_to_last, joint_jacobian,
                         lstm_cell_jacobian_formula, rnn_jacobian_formula, spectral_norm, step_jacobians)
 from .plots import format_table, gradient_flow_figure, have_matplotlib, plot_eigenvalues, plot_gradient_flow
 from .spectrum import (DERIVATIVE_BOUND, PascanuCondition, Spectrum, eigenvalue_regime, eigvals,
@@ -28,7 +28,7 @@ __all__ = ["DERIVATIVE_BOUND", "PascanuCondition", "Spectrum", "eigenvalue_regim
            "pascanu_condition", "power_norms", "regime", "singular_values", "spectral_radius", "spectrum",
            "transient_growth_example",
            "all_gradients", "grad_norm", "grad_norms",
-           "jacobian_between", "step_jacobians", "jacobians_to_last", "jacobian_products", "spectral_norm",
+           "jacobian_between", "joint_jacobian", "step_jacobians", "jacobians_to_last", "jacobian_products", "spectral_norm",
            "activation_derivative", "rnn_jacobian_formula", "lstm_cell_jacobian_formula",
            "unroll", "Unrolled", "init_weight_hh_", "INITS", "NONLINEARITIES",
            "gradient_flow", "compare_gradient_flow", "GradientFlow", "GATE_NAMES",

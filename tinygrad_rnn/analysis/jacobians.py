@@ -63,6 +63,34 @@ def jacobian_between(y: Tensor, x: Tensor) -> np.ndarray | None:
     return _stack_rows(rows, x, batched=y.ndim == 2)
 
 
+def joint_jacobian(ys, xs) -> np.ndarray | None:
+    """∂(y_1, ..., y_m)/∂(x_1, ..., x_n) from the graph, the blocks ∂y_i/∂x_j side by side:
+    (ΣH_y, ΣH_x) for unbatched states, (B, ΣH_y, ΣH_x) for a batch.
+
+    For the LSTM, whose state is the pair (h_t, c_t), ``joint_jacobian([h_t, c_t], [h_(t-1), c_(t-1)])``
+    is the 2H × 2H step Jacobian. Its σ₁ bounds how much one step can stretch a gradient through
+    both paths; σ₁ of ∂h_t/∂h_(t-1) alone does not (it holds c_(t-1) fixed, while the gradient also
+    reaches h_(t-1) through c_t). A block no gradient reaches is zeros; ``None`` if none is reached.
+    """
+    ys, xs = list(ys), list(xs)
+    for t in ys + xs:
+        _check_state(t, "joint_jacobian")
+    batched = ys[0].ndim == 2
+    rows, reached = [], False
+    for y in ys:
+        if not y.requires_grad:
+            rows.append(np.zeros(y.shape[:-1] + (y.shape[-1], sum(x.shape[-1] for x in xs))))
+            continue
+        passes = autograd.jacobian_rows(y, xs, per_sample=True)     # pass i: row i of ∂y/∂x for every x
+        blocks = []
+        for j, x in enumerate(xs):
+            found = [p[j] for p in passes]
+            reached = reached or any(g is not None for g in found)
+            blocks.append(_stack_rows(found, x, batched))
+        rows.append(np.concatenate(blocks, axis=-1))
+    return np.concatenate(rows, axis=-2) if reached else None
+
+
 def step_jacobians(states) -> list:
     """``[J_1, ..., J_T]`` with J_t = ∂s_t/∂s_(t-1), for ``states = [s_0, s_1, ..., s_T]``.
 

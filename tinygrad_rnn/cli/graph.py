@@ -12,7 +12,8 @@ import sys
 import warnings
 
 from ..analysis import all_gradients, unroll
-from ..viz import DETAILS, GraphvizNotFoundError, draw_graph, render, to_gif, to_html
+from ..viz import DETAILS, GraphvizNotFoundError, SlideTooSmallWarning, draw_graph, render, to_gif, to_html
+from ..viz.graph import OPS_UP_TO_STEPS
 from ..viz.render import FORMATS, RenderTimeoutError
 from ..viz.style import SIZES
 from .args import CommandError, missing_extra, output_file, positive_int
@@ -28,15 +29,17 @@ def add_parser(sub):
     p.add_argument("--steps", type=positive_int, default=3, metavar="T", help="time steps to unroll (default 3)")
     p.add_argument("--detail", choices=DETAILS, default=None,
                    help="ops: every op; cells: one node per state per step, for long sequences; rolled: one "
-                        "cell with its recurrent loop (default: ops up to 4 steps, cells beyond)")
+                        f"cell with its recurrent loop (default: ops up to {OPS_UP_TO_STEPS} steps, cells beyond; "
+                        f"with --size slide, the first of those, cells and rolled whose text is readable there)")
     p.add_argument("--fused", action="store_true",
                    help="each step one node (lstm_step ...), as nn.LSTM and train run it, instead of every op a "
                         "node (the default here, to show every gate)")
     p.add_argument("--cut-at", type=positive_int, default=None, metavar="t",
                    help="detach the state after step t (truncated BPTT): no gradient crosses")
     p.add_argument("--size", choices=list(SIZES), default=None,
-                   help="slide: fill a 16:9 slide, 1920×1080 px, no text under 14 px (warns, saying what to draw "
-                        "instead, if the drawing is too big for that); default: the natural size")
+                   help="slide: fill a 16:9 slide, 1920×1080 px, no text under 14 px (without --detail, the "
+                        "detail that fits is drawn; a --detail or --steps too big for that is refused, saying "
+                        "what to draw instead); default: the natural size")
     p.add_argument("--out", type=output_file(*SUFFIXES), default=None, metavar="FILE",
                    help="write FILE.svg, FILE.png, FILE.dot, FILE.html (the explorer: play the backward pass) or "
                         "FILE.gif (the same animation) (default: print the DOT text)")
@@ -47,14 +50,19 @@ def run(args):
     net = unroll(args.cell, steps=args.steps, hidden_size=3, input_size=2, cut_at=args.cut_at, fused=args.fused)
     title = (f"{args.cell.upper()}, T = {args.steps}, L = sum(h_{args.steps})"
              + (f", cut after step {args.cut_at}" if args.cut_at else ""))
-    detail = args.detail or ("ops" if args.steps <= 4 else "cells")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        graph = draw_graph(net.loss, detail=detail, grads=all_gradients(net.loss), title=title, size=args.size)
+        graph = draw_graph(net.loss, detail=args.detail, grads=all_gradients(net.loss), title=title, size=args.size)
+    detail = graph.detail
     smaller = {"ops": "--detail cells or --detail rolled, or ", "cells": "--detail rolled, or "}.get(detail, "")
-    for warning in caught:                  # said the CLI's way: a line on stderr, with the flags to use
-        print(f"tinygrad-rnn graph: warning: {warning.message} On the command line: {smaller}fewer --steps.",
-              file=sys.stderr)
+    for warning in caught:                  # said the CLI's way, with the flags to use
+        advice = f"{warning.message} On the command line: {smaller}fewer --steps."
+        if issubclass(warning.category, SlideTooSmallWarning):
+            raise CommandError(f"--size slide: nothing written. {advice}")    # a slide no one can read: refuse
+        print(f"tinygrad-rnn graph: warning: {advice}", file=sys.stderr)
+    if args.size and args.detail is None and detail != ("ops" if args.steps <= OPS_UP_TO_STEPS else "cells"):
+        print(f"tinygrad-rnn graph: drew --detail {detail}: the fuller drawing's text would be too small on a "
+              f"slide", file=sys.stderr)
     if args.out is None:
         print(graph.source)
         return 0

@@ -1,6 +1,6 @@
 """Drawings of computation graphs, grouped by time step, with gradients on them (``graphviz.Digraph``).
 
-- ``draw_graph(root, detail="ops"|"cells"|"rolled", grads=None, size=None|"slide")``: the drawing (``graph.py``)
+- ``draw_graph(root, detail=None|"ops"|"cells"|"rolled", grads=None, size=None|"slide")``: the drawing (``graph.py``)
 - ``render(graph, "file.svg", timeout=60)``: write it (.dot needs nothing; .svg/.png/.pdf need ``dot``)
   (``render.py``)
 - ``GradientScale``: the log-scale gradient colours and line widths (``style.py``)

@@ -49,6 +49,15 @@ def shape_text(tensor) -> str:
     return "(" + ", ".join(str(n) for n in tensor.shape) + ("," if tensor.ndim == 1 else "") + ")"
 
 
+def edge_name(obj) -> str:
+    """How an edge's tooltip names one of its ends: a tensor's name (or ``tensor (3,)``), an op's name."""
+    if hasattr(obj, "op_name") and not hasattr(obj, "shape"):
+        return obj.op_name
+    if obj.ndim == 0 and not obj.requires_grad and not obj.name:      # a number such as the 1 in 1 - z
+        return style.format_number(obj.data.item())
+    return display_name(obj) or f"tensor {shape_text(obj)}"
+
+
 def display_name(tensor) -> str:
     """The tensor's name; for an unnamed transpose of a named tensor, ``name.T`` as in the code."""
     if tensor.name:
@@ -70,6 +79,9 @@ class Canvas:
         self._keep = []                # the objects behind the ids (so no id is reused while drawing)
         self._nodes = {}               # step (None: outside every cluster) -> [(node id, attrs)]
         self._edges = []               # (tail id, head id, attrs)
+        self._about = {}               # edge index -> the recurrent transition it shows (explain.py)
+        self.names = {}                # node id -> the name a tensor is drawn with (h_t in the rolled view)
+        self.loop_texts = []           # the rolled view: what each loop edge carries, for the cell's title
         self._columns = []             # groups of node ids to draw in one column (one rank)
         self._group = {}               # node id -> the straight line it is kept on (``same_line``)
 
@@ -78,6 +90,22 @@ class Canvas:
         """||dL/dtensor|| from ``grads`` or ``tensor.grad``; ``None`` if neither is known."""
         gradient = self.grads.get(tensor) if tensor in self.grads else tensor.grad
         return grad_norm(gradient)
+
+    def gradient(self, tensor):
+        """dL/dtensor from ``grads`` or ``tensor.grad`` (an array), or ``None``."""
+        return self.grads.get(tensor) if tensor in self.grads else tensor.grad
+
+    def flow_style(self, share, what: str) -> dict:
+        """The style of an edge along which the gradient ``share`` (an array, or ``None``: none) flows
+        back; ``what`` names the edge (``h_0 → c_1``) for its tooltip. A zero share is drawn as none."""
+        norm = grad_norm(share)
+        if share is None and not self.grads:                   # only .grad known: what flows here is not
+            return dict(style.EDGE_STYLE, tooltip=f"{what}: the gradient along it is not known (draw with "
+                                                  f"grads=analysis.all_gradients(loss))")
+        if not norm:                                           # None or 0: no gradient flows here
+            return dict(style.EDGE_STYLE, tooltip=f"{what}: no gradient flows back along this edge")
+        return dict(self.scale.edge_style(norm), tooltip=f"{what}: the gradient flowing back along it has "
+                                                          f"norm {norm:.6g}")
 
     # --- nodes --------------------------------------------------------------------------------
     def has(self, obj) -> bool:
@@ -107,6 +135,8 @@ class Canvas:
         edges into this state (greyed where ``faded``)."""
         step = tensor.step if step == "same" else step
         name = display_name(tensor) if name is None else name
+        if id(tensor) not in self.ids:
+            self.names[f"n{len(self.ids)}"] = name
         norm = self.gradient_norm(tensor) if show_grad else None
         if tensor.ndim == 0 and not tensor.requires_grad and not name:      # a number such as the 1 in 1 - z
             return self.add_node(tensor, step, dict(style.SCALAR_STYLE, label=style.format_number(tensor.data.item())))
@@ -164,8 +194,11 @@ class Canvas:
         return text
 
     # --- edges --------------------------------------------------------------------------------
-    def add_edge(self, tail, head, attrs: dict) -> None:
-        """An edge between two objects already on the canvas (tensors or ops)."""
+    def add_edge(self, tail, head, attrs: dict, about=None) -> None:
+        """An edge between two objects already on the canvas (tensors or ops). ``about``: the recurrent
+        transition (``recurrence.Transition``) this edge shows, for the explorer's tooltip."""
+        if about is not None:
+            self._about[len(self._edges)] = about
         self._edges.append((self.node_id(tail), self.node_id(head), attrs))
 
     def edge_style(self, carried_by) -> dict:
@@ -185,11 +218,11 @@ class Canvas:
 
     def records(self) -> tuple:
         """For the explorer (``explain.py``): ``[(node id, object, step)]`` of every node and
-        ``[(tail id, head id)]`` of every edge, in the order they were added."""
+        ``[(tail id, head id, transition or None)]`` of every edge, in the order they were added."""
         objects = {id(obj): obj for obj in self._keep}
         step_of = {node: step for step, nodes in self._nodes.items() for node, _ in nodes}
         nodes = [(node, objects[key], step_of[node]) for key, node in self.ids.items()]
-        return nodes, [(tail, head) for tail, head, _ in self._edges]
+        return nodes, [(tail, head, self._about.get(i)) for i, (tail, head, _) in enumerate(self._edges)]
 
     # --- output -------------------------------------------------------------------------------
     def to_digraph(self, legend: str, cluster_label=lambda step: f"t = {step}", faded_steps=(),

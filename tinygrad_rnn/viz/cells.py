@@ -12,8 +12,13 @@ Each step is one column (x_t at the bottom, then c_t, then h_t; Graphviz stacks 
 its edges point upwards), so the LSTM's cell path c_0 -> c_1 -> ... runs straight along the middle
 like a conveyor belt, h along the top.
 """
+import numpy as np
+
+from ..analysis.edges import path_gradient
+from ..core import GraphFreedError
 from ..nn.module import Parameter
 from . import labels, style
+from .canvas import edge_name
 from .recurrence import contract, gate_stats, is_pure_gate
 from .walk import cut_origin
 
@@ -28,6 +33,15 @@ def _step_input(tensor) -> bool:
     fn = tensor._ctx
     return (isinstance(tensor.step, int) and fn is not None and fn.op_name in SLICES
             and not isinstance(fn.parents[0].step, int))
+
+
+def _shares(tensor, canvas, stop) -> dict | None:
+    """``{id(source): the gradient that flows back from tensor to source}`` through the ops the cells
+    view does not draw; ``None`` if it can't be known (the graph's saved values were freed)."""
+    try:
+        return path_gradient(tensor, canvas.gradient(tensor), stop)
+    except GraphFreedError:
+        return None
 
 
 def draw_cells(graph, states: dict, transitions, canvas, numbers_in_nodes: bool = False) -> list:
@@ -62,40 +76,54 @@ def draw_cells(graph, states: dict, transitions, canvas, numbers_in_nodes: bool 
                      labels.gate_note(tr, gate_stats(tr.gate), running=is_pure_gate(tr))]
         canvas.add_tensor(tensor, faded=faded, html=True, annotation=note)
         columns.setdefault(tensor.step, []).append(tensor)
-        carried = canvas.edge_style(tensor)
+        shares = _shares(tensor, canvas, stop)         # what flows back from tensor to each source, or None
         for source in contract(tensor, stop):
             if isinstance(source, Parameter) or source.ndim == 0:
                 continue                                   # shared weights and plain numbers are not drawn
+            what = f"{edge_name(source)} → {edge_name(tensor)}"
             origin = cut_origin(source)
             if origin is not None and canvas.has(origin):  # a detach(): draw the cut from the original state
                 has_cut = True
-                canvas.add_edge(origin, tensor, dict(style.CUT_STYLE, label=labels.cut_label(origin.name or "h")))
+                canvas.add_edge(origin, tensor, dict(style.CUT_STYLE, label=labels.cut_label(origin.name or "h"),
+                                                     tooltip=f"{edge_name(origin)} → {edge_name(tensor)}: cut "
+                                                             f"by detach(), no gradient crosses"))
                 continue
             if not canvas.has(source):                     # x_t, h_0 ...: once
                 canvas.add_tensor(source, faded=id(source) in graph.beyond_cut, html=True,
                                   note="step input" if _step_input(source) and not source.name else "")
                 columns.setdefault(source.step, []).append(source)
             tr = by_pair.get((id(source), id(tensor)))
-            attrs = dict(carried)
+            share = shares.get(id(source)) if shares is not None else None
+            if shares is None:                             # saved values freed: the state's own gradient
+                attrs = dict(canvas.edge_style(tensor), tooltip=what)
+            else:
+                attrs = canvas.flow_style(share, what)
             if tr is not None and tr.gate is not None:     # the additive path: a double line
+                gated_share = share
+                if not is_pure_gate(tr) and shares is not None:   # the GRU: z_t ⊙ h_(t-1) is one of two paths
+                    seed = canvas.gradient(tensor)
+                    gated_share = None if seed is None else np.asarray(seed) * np.asarray(tr.gate.data)
+                    share = None if share is None else share - (0 if gated_share is None else gated_share)
+                    attrs = canvas.flow_style(share, what + f", the path not through × {tr.gate.name or 'gate'}")
+                gate_what = f"{what} through × {tr.gate.name or 'gate'}"
+                gate_attrs = (canvas.flow_style(gated_share, gate_what) if shares is not None
+                              else dict(canvas.edge_style(tensor), tooltip=gate_what))
                 # weight 2 keeps the path straight (8 made dot take 15 s for 200 steps)
-                canvas.add_edge(source, tensor, dict(style.additive(attrs), weight="2",
-                                                     tooltip=f"{tr.prev_name} × {tr.gate.name or 'gate'}"))
+                canvas.add_edge(source, tensor, dict(style.additive(gate_attrs), weight="2"), about=tr)
                 if is_pure_gate(tr):
                     continue
             if tr is not None and labels.jacobian_label(tr) and not numbers_in_nodes:
                 attrs.update(label=labels.jacobian_label(tr), **style.JACOBIAN_FONT)
                 if id(tensor) in graph.beyond_cut:         # the cut-off part: its numbers faded too
                     attrs["fontcolor"] = style.FADED_STYLE["fontcolor"]
-            canvas.add_edge(source, tensor, attrs)
+            canvas.add_edge(source, tensor, attrs, about=tr)
 
     for step, members in columns.items():
         if step is not None and len(members) > 1:
             canvas.same_column(members)
 
-    notes = [labels.NOTE_CELLS, labels.NOTE_EDGES_CELLS]
-    if any(tr.sigma is not None for tr in transitions):
-        notes.append(labels.NOTE_JACOBIAN_IN_NODES if numbers_in_nodes else labels.NOTE_JACOBIAN)
+    notes = [labels.NOTE_CELLS, labels.NOTE_EDGES_CELLS if canvas.grads else labels.NOTE_EDGES_UNKNOWN]
+    notes += labels.jacobian_note(transitions, in_nodes=numbers_in_nodes)
     notes += labels.additive_notes(transitions)
     if has_cut:
         notes.append(labels.NOTE_CUT)

@@ -14,8 +14,10 @@ graph alive. It holds:
   nodes that light up then. Tensors the drawing leaves out (the cells view draws no op) are skipped;
 - ``strip``: ‖∂L/∂h_t‖ for each step t, with the frame at which the walk reaches h_t;
 - ``cuts``: each ``detach()`` the walk meets, and the frame after which no gradient crosses it;
-- ``recurrent``: for the edges out of h_(t-1) into step t, σ₁ of ∂h_t/∂h_(t-1), the product of
-  the σ₁ from the last step back to it, and ‖∂h_T/∂h_(t-1)‖ (``recurrence.measure``).
+- ``recurrent``: for each edge the drawing made for a recurrent link h_(t-1) -> h_t (or c_(t-1) -> c_t;
+  the labelled edge, not every edge out of h_(t-1)), its two ends as drawn, σ₁ of the step Jacobian
+  (for the LSTM the whole state's, ∂(h_t,c_t)/∂(h_(t-1),c_(t-1))), the product of the σ₁ from the last
+  step back to it, and the measured ‖∂h_T/∂h_(t-1)‖, which that product bounds (``recurrence.measure``).
 """
 import math
 
@@ -69,7 +71,8 @@ def collect(walk, canvas, states: dict, transitions: list, roots: list, title: s
                                inputs=len(obj.parents))
         elif isinstance(obj, Tensor):
             fn = obj._ctx
-            nodes[node] = dict(kind=_kind(obj), name=display_name(obj) or "", shape=shape_text(obj),
+            nodes[node] = dict(kind=_kind(obj), name=canvas.names.get(node, display_name(obj)) or "",
+                               shape=shape_text(obj),
                                dtype=str(obj.dtype), step=_step(step), stats=_stats(obj),
                                grad=_number(canvas.gradient_norm(obj)), faded=id(obj) in walk.beyond_cut,
                                made_by=fn.op_name if fn is not None else None,
@@ -105,7 +108,8 @@ def _frames(roots, nodes_of) -> tuple:
         fn = tensor._ctx
         ops = nodes_of.get(id(fn), []) if fn is not None and last_output.get(id(fn)) is tensor else []
         frames.append(dict(tensors=lit, ops=list(ops), name=display_name(tensor) or "",
-                           made_by=fn.op_name if fn is not None else None, step=_step(tensor.step)))
+                           made_by=fn.op_name if fn is not None else None, step=_step(tensor.step),
+                           op_drawn=fn is not None and bool(nodes_of.get(id(fn)))))
         frame_of[id(tensor)] = len(frames)
     return frames, frame_of
 
@@ -136,21 +140,26 @@ def _recurrent(transitions, states, nodes_of, nodes, edge_list) -> list:
             running[key] = None
         product[id(tr)] = running[key]
     seen, found = {}, []
-    counted = []
-    for tail, head in edge_list:
+    for tail, head, tr in edge_list:                            # k: the k-th edge with these ends
         seen[(tail, head)] = seen.get((tail, head), -1) + 1
-        counted.append((tail, head, seen[(tail, head)]))
-    for tr in transitions:
-        tails = set(nodes_of.get(id(tr.prev), []))
-        for tail, head, k in counted:
-            if tail in tails and nodes.get(head, {}).get("step") == tr.step:
-                gate = None
-                if tr.gate is not None:
-                    values = np.asarray(tr.gate.data, dtype=np.float64)
-                    gate = dict(name=tr.gate.name or "f_t", mean=_number(values.mean()),
-                                min=_number(values.min()), max=_number(values.max()))
-                found.append(dict(edge=[tail, head, k], kind=tr.kind, step=tr.step, prev=tr.prev_name,
-                                  cur=tr.cur.name, last=tr.last.name if tr.last is not None else None,
-                                  sigma=_number(tr.sigma), sigma_product=_number(product[id(tr)]),
-                                  to_last=_number(tr.to_last), gate=gate, cut=tr.cut))
+        if tr is None:
+            continue                                            # only the edges the drawing made for a transition
+        gate = None
+        if tr.gate is not None:
+            values = np.asarray(tr.gate.data, dtype=np.float64)
+            gate = dict(name=tr.gate.name or "f_t", mean=_number(values.mean()),
+                        min=_number(values.min()), max=_number(values.max()))
+        found.append(dict(edge=[tail, head, seen[(tail, head)]], tail=_end_name(nodes.get(tail)),
+                          head=_end_name(nodes.get(head)), kind=tr.kind, step=tr.step, prev=tr.prev_name,
+                          cur=tr.cur.name, last=tr.last.name if tr.last is not None else None,
+                          jacobian=tr.jacobian or None, sigma=_number(tr.sigma),
+                          sigma_product=_number(product[id(tr)]), to_last=_number(tr.to_last), gate=gate,
+                          cut=tr.cut))
     return found
+
+
+def _end_name(node) -> str:
+    """How the tooltip names an edge's end: a tensor's name (``h_0``), an op's (``matmul``)."""
+    if not node:
+        return "?"
+    return node.get("name") or (f"tensor {node['shape']}" if node.get("shape") else "?")

@@ -85,23 +85,28 @@
     }
     return lines.join("<br>");
   }
-  function recurrentHtml(r) {
-    var lines = ["<b>recurrent edge " + esc(r.prev) + " \u2192 " + esc(r.cur) + "</b>"];
+  function recurrentHtml(r, flow) {
+    var title = esc(r.tail) + " \u2192 " + esc(r.head);               // the edge under the pointer, as drawn
+    var link = esc(r.prev) + " \u2192 " + esc(r.cur);
+    var lines = ["<b>edge " + title + "</b>" + (title === link ? " (recurrent)" : ", on the recurrent link " + link)];
+    if (flow) { lines.push(esc(flow)); }
     if (r.cut) { lines.push("cut here (detach): no gradient crosses"); }
     if (r.gate) {
-      lines.push("\u2202" + esc(r.cur) + "/\u2202" + esc(r.prev) + " = diag(" + esc(r.gate.name) + "): mean " +
-                 fmt(r.gate.mean) + ", min " + fmt(r.gate.min) + ", max " + fmt(r.gate.max));
+      lines.push("\u2202" + esc(r.cur) + "/\u2202" + esc(r.prev) + " = diag(" + esc(r.gate.name) + ") with the " +
+                 "other state held fixed: mean " + fmt(r.gate.mean) + ", min " + fmt(r.gate.min) + ", max " +
+                 fmt(r.gate.max));
     }
     if (r.sigma !== null) {
-      lines.push("\u03c3\u2081 of the step Jacobian \u2202" + esc(r.cur) + "/\u2202" + esc(r.prev) + " = " +
-                 fmt(r.sigma));
+      lines.push("\u03c3\u2081 of the step Jacobian " + esc(r.jacobian || ("\u2202" + r.cur + "/\u2202" + r.prev)) +
+                 " = " + fmt(r.sigma));
     }
     if (r.sigma_product !== null && r.last) {
-      lines.push("product of \u03c3\u2081 from " + esc(r.last) + " back to here = " + fmt(r.sigma_product));
+      lines.push("product of \u03c3\u2081 from " + esc(r.last) + " back to here = " + fmt(r.sigma_product) +
+                 ": the most \u2016\u2202" + esc(r.last) + "/\u2202" + esc(r.prev) + "\u2016 can be");
     }
     if (r.to_last !== null && r.last) {
       lines.push("\u2016\u2202" + esc(r.last) + "/\u2202" + esc(r.prev) + "\u2016 = " + fmt(r.to_last) +
-                 " (the product so far, measured)");
+                 " (measured, through every path)");
     }
     return lines.join("<br>");
   }
@@ -124,11 +129,10 @@
     var node = target.closest("g.node[data-node]");
     if (node) { return nodeHtml(node.getAttribute("data-node")); }
     var edge = target.closest("g.edge[data-tail]");
-    if (edge && edge.tgRecurrent) { return recurrentHtml(edge.tgRecurrent); }
-    if (edge) {
-      var a = edge.querySelector("[data-tip]");
-      return a ? esc(a.getAttribute("data-tip")) : "";
-    }
+    var a = edge ? edge.querySelector("[data-tip]") : null;
+    var flow = a ? a.getAttribute("data-tip") : "";
+    if (edge && edge.tgRecurrent) { return recurrentHtml(edge.tgRecurrent, flow); }
+    if (edge) { return esc(flow); }
     return "";
   }
   svg.addEventListener("mouseover", function (event) {
@@ -253,6 +257,7 @@
       }
     });
     message.textContent = stops.join(" ");
+    message.title = message.textContent;
     if (k === 0) {
       status.textContent = "Backward pass: " + frames.length + " frames. Press \u25b6 or step with \u2192.";
     } else {
@@ -260,10 +265,12 @@
       var grad = n.grad !== null && n.grad !== undefined ? GRAD + " = " + fmt(n.grad) : "no gradient known";
       var what = f.name || (f.made_by ? "the output of " + f.made_by : "a tensor");
       if (f.step !== null && f.step !== undefined) { what += " (t = " + f.step + ")"; }
+      // the op is named only where the drawing shows it (the cells view draws no op)
       status.textContent = "Frame " + k + " of " + frames.length + ": " + what + " complete, " +
-        grad + (!f.made_by ? "" : f.ops.length ? "; " + f.made_by + "'s backward runs"
+        grad + (!f.made_by || !f.op_drawn ? "" : f.ops.length ? "; " + f.made_by + "'s backward runs"
                 : "; " + f.made_by + "'s backward waits for its other outputs") +
         (k === frames.length ? ". Done." : "");
+      status.title = status.textContent;
     }
     document.body.setAttribute("data-step", String(k));
   }

@@ -3,7 +3,7 @@
     to_gif(draw_graph(loss, grads=all_gradients(loss)), "backward.gif")
 
 One frame per frame of the explorer (``explain.py``): the engine's reverse topological order,
-each tensor lighting up (orange border) when its gradient is complete, the newest one red, the
+each tensor lighting up (teal border) when its gradient is complete, the newest one black, the
 ones still waiting washed out; a banner above the drawing names the tensor and its ‖∂L/∂x‖,
 shows ‖∂L/∂h_t‖ for the steps reached so far (log scale), and says where a ``detach()`` stops
 the gradient.
@@ -28,7 +28,8 @@ from .html import check_drawing, check_suffix
 from .render import TIMEOUT, run_dot
 
 SUFFIXES = (".gif",)
-LIT, CURRENT, CUT = (224, 138, 0), (215, 26, 28), (192, 57, 43)
+# lit teal and current black: no colour of the gradient scale, so neither reads as "exploding" (as in the explorer)
+LIT, CURRENT, CUT = (15, 157, 138), (17, 17, 17), (192, 57, 43)
 FONT_FILES = ("DejaVuSans.ttf", "LiberationSans-Regular.ttf", "Arial.ttf")
 
 

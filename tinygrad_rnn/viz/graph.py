@@ -32,37 +32,52 @@ link changes. The DOT text (``graph.source``) needs nothing else; rendering it n
 """
 import warnings
 
-from ..core import Tensor
+from ..analysis.edges import edge_gradient
+from ..core import GraphFreedError, Tensor
 from ..nn.module import Parameter
 from . import explain, labels, style
-from .canvas import SHARED, Canvas, display_name
+from .canvas import SHARED, Canvas, display_name, edge_name
 from .recurrence import additive_path, find_states, find_transitions, gate_stats, is_pure_gate, measure
 from .walk import walk
 
 DETAILS = ("ops", "cells", "rolled")
 
 
-def draw_graph(root, *, detail: str = "ops", grads=None, jacobians: bool = True,
+#: the every-op view up to this many time steps, the cells view beyond (``detail=None``, and the CLI)
+OPS_UP_TO_STEPS = 4
+
+
+def pick_detail(steps: int) -> str:
+    """The detail drawn when none is asked for: every op up to ``OPS_UP_TO_STEPS`` steps, one node per
+    state beyond (a 5-step LSTM's every op is already 10000 px wide)."""
+    return "ops" if steps <= OPS_UP_TO_STEPS else "cells"
+
+
+def draw_graph(root, *, detail: str | None = None, grads=None, jacobians: bool = True,
                scale: style.GradientScale | None = None, title: str | None = None, size: str | None = None):
     """Draw everything ``root`` depends on; returns a ``graphviz.Digraph``.
 
     ``root``: a tensor (usually the loss) or a list of tensors. ``detail``: "ops" (every op and
-    tensor), "cells" (one node per state h_t, c_t per step) or "rolled" (one cell, a loop ×T).
-    ``grads``: ``{tensor: dL/dtensor}``, e.g. ``analysis.all_gradients(loss)``; tensors not in it
-    show their ``.grad`` (leaves and ``retain_grad()`` tensors have one after ``backward()``).
-    ``jacobians``: label the recurrent edges with Jacobian norms (needs the graph's saved values:
-    draw before ``backward()`` or after ``backward(retain_graph=True)``). ``scale``: the gradient
-    colour scale (default ``GradientScale()``, 1e-4 to 1e2). ``title``: the legend's first line.
-    ``size``: None (the natural size) or "slide": rendered to fill 1920×1080 px with no text below
-    12 pt; if ``dot`` is installed, the layout is measured and a drawing whose smallest text would
-    come out under 14 px high warns (``SlideTooSmallWarning``), saying what to draw instead.
+    tensor), "cells" (one node per state h_t, c_t per step) or "rolled" (one cell, a loop ×T);
+    None (the default) picks as the CLI does: "ops" up to 4 time steps, "cells" beyond
+    (``pick_detail``). ``grads``: ``{tensor: dL/dtensor}``, e.g. ``analysis.all_gradients(loss)``;
+    tensors not in it show their ``.grad`` (leaves and ``retain_grad()`` tensors have one after
+    ``backward()``). ``jacobians``: label the recurrent edges with Jacobian norms (needs the graph's
+    saved values: draw before ``backward()`` or after ``backward(retain_graph=True)``). ``scale``:
+    the gradient colour scale (default ``GradientScale()``, 1e-4 to 1e2). ``title``: the legend's
+    first line. ``size``: None (the natural size) or "slide": rendered to fill 1920×1080 px with no
+    text below 12 pt; if ``dot`` is installed, the layout is measured: with ``detail=None`` the first
+    of the picked detail, "cells" and "rolled" whose smallest text comes out at least 14 px high is
+    drawn; a drawing that still doesn't fit (or an asked-for detail that doesn't) warns
+    (``SlideTooSmallWarning``), saying what to draw instead. ``drawing.detail`` says what was drawn.
 
     A drawing of more than ``LARGE_GRAPH[detail]`` nodes (250 for "ops", 1500 for "cells") warns
     (``LargeGraphWarning``): ``dot`` may take minutes to lay it out; ``render`` stops it after its
     ``timeout``.
     """
-    if detail not in DETAILS:
-        raise ValueError(f"draw_graph: detail must be one of {', '.join(DETAILS)}, got {detail!r}")
+    if detail is not None and detail not in DETAILS:
+        raise ValueError(f"draw_graph: detail must be one of {', '.join(DETAILS)} (or None: picked by the "
+                         f"number of steps), got {detail!r}")
     style.check_size(size)
     roots = [root] if isinstance(root, Tensor) else None
     if roots is None and not isinstance(root, (str, bytes)) and hasattr(root, "__iter__") \
@@ -77,8 +92,28 @@ def draw_graph(root, *, detail: str = "ops", grads=None, jacobians: bool = True,
     states = find_states(graph)
     transitions = find_transitions(graph, states)
     measured = measure(transitions, states) if (jacobians and transitions) else None
-    canvas = Canvas(scale or style.GradientScale(), grads)
+    steps = sorted({t.step for t in graph.tensors if isinstance(t.step, int)})
+    if title is None:
+        name = display_name(roots[0]) or (roots[0]._ctx.op_name if roots[0]._ctx else "tensor")
+        title = f"graph of {name}" + (f", {len(steps)} time steps" if steps else "")
+    chosen = detail or pick_detail(len(steps))
+    candidates = [chosen]
+    if detail is None and size is not None and transitions:      # smaller views, if the picked one doesn't fit
+        candidates += list(DETAILS[DETAILS.index(chosen) + 1:])
+    for i, each in enumerate(candidates):
+        drawing, too_small = _draw(graph, states, transitions, measured, roots, each, grads, scale, title, size,
+                                   len(steps))
+        if too_small is None or i == len(candidates) - 1:
+            break
+    if too_small is not None:
+        warnings.warn(too_small, SlideTooSmallWarning, stacklevel=2)
+    return drawing
 
+
+def _draw(graph, states, transitions, measured, roots, detail, grads, scale, title, size, steps):
+    """One drawing of the walked graph in ``detail``; and, for a ``size``, the warning to give if its
+    text comes out too small there (None if it fits, or can't be measured)."""
+    canvas = Canvas(scale or style.GradientScale(), grads)
     if detail == "ops":
         notes = _draw_ops(graph, transitions, canvas, compact=size is not None)
     elif detail == "cells":
@@ -94,24 +129,21 @@ def draw_graph(root, *, detail: str = "ops", grads=None, jacobians: bool = True,
         notes.append(labels.NOTE_FREED)
     if not has_grads:
         notes.append(labels.NOTE_NO_GRADS)
-    steps = sorted({t.step for t in graph.tensors if isinstance(t.step, int)})
-    if title is None:
-        name = display_name(roots[0]) or (roots[0]._ctx.op_name if roots[0]._ctx else "tensor")
-        title = f"graph of {name}" + (f", {len(steps)} time steps" if steps else "")
     spec = style.SIZES.get(size, {})
     legend = style.legend(canvas.scale, title, notes, show_scale=has_grads, min_font=spec.get("min_font"),
                           wrap=spec.get("wrap"))
-    faded_steps = {s for s in steps
+    step_set = sorted({t.step for t in graph.tensors if isinstance(t.step, int)})
+    faded_steps = {s for s in step_set
                    if all(id(t) in graph.beyond_cut for t in graph.tensors if t.step == s)}
     cluster_label = ((lambda s: "one step t, applied T times" if s == "cell" else f"t = {s}") if detail == "rolled"
                      else (lambda s: f"t = {s}"))
     drawing = canvas.to_digraph(legend, cluster_label, faded_steps, step_row=detail != "cells", size=size)
-    large = _warn_if_large(drawing, detail, len(steps))
-    if size is not None and not large:
-        _check_fits(drawing, size, detail, len(steps))
+    drawing.detail = detail
+    large = _warn_if_large(drawing, detail, steps)
+    too_small = _check_fits(drawing, size, detail, steps) if size is not None and not large else None
     # what viz.to_html and viz.to_gif show: plain numbers and text, no tensor (explain.py)
     drawing.explorer_data = explain.collect(graph, canvas, states, transitions, roots, title)
-    return drawing
+    return drawing, too_small
 
 
 #: more nodes than this and ``dot`` may take minutes. The every-op and rolled views rank their steps in one
@@ -142,16 +174,16 @@ def _warn_if_large(drawing, detail: str, steps: int) -> bool:
     warnings.warn(f"draw_graph: {nodes} nodes and {edges} edges (more than {LARGE_GRAPH[detail]} nodes for "
                   f"detail={detail!r}): Graphviz's dot "
                   f"may take minutes to lay this out, and render stops it after its timeout. "
-                  f"{_advice(detail, steps)}.", LargeGraphWarning, stacklevel=3)
+                  f"{_advice(detail, steps)}.", LargeGraphWarning, stacklevel=4)
     return True
 
 
-def _check_fits(drawing, size: str, detail: str, steps: int) -> None:
-    """Lay the drawing out (if ``dot`` is installed) and warn if its smallest text comes out under the
-    size's ``min_text_px``. The numbers are kept on the drawing as ``drawing.fit``."""
+def _check_fits(drawing, size: str, detail: str, steps: int) -> str | None:
+    """Lay the drawing out (if ``dot`` is installed); the warning to give if its smallest text comes out
+    under the size's ``min_text_px`` (else None). The numbers are kept on the drawing as ``drawing.fit``."""
     from .render import dot_available, layout, scale_to_fit, text_height_px
     if not dot_available():
-        return
+        return None
     spec = style.SIZES[size]
     shape = layout(drawing)
     box = (spec["width_px"], spec["height_px"], spec["dpi"])
@@ -161,10 +193,10 @@ def _check_fits(drawing, size: str, detail: str, steps: int) -> None:
                        height_px=shape.height * scale * spec["dpi"] / 72)
     if text < spec["min_text_px"]:
         full = shape.width * spec["dpi"] / 72, shape.height * spec["dpi"] / 72
-        warnings.warn(f"draw_graph(size={size!r}): on {spec['what']} the smallest text would be {text:.1f} px "
-                      f"high (at least {spec['min_text_px']} px is readable): the drawing is {full[0]:.0f}×"
-                      f"{full[1]:.0f} px at full size. {_advice(detail, steps)}.", SlideTooSmallWarning,
-                      stacklevel=3)
+        return (f"draw_graph(size={size!r}, detail={detail!r}): on {spec['what']} the smallest text would be "
+                f"{text:.1f} px high (at least {spec['min_text_px']} px is readable): the drawing is {full[0]:.0f}×"
+                f"{full[1]:.0f} px at full size. {_advice(detail, steps)}.")
+    return None
 
 
 def _draw_ops(graph, transitions, canvas, compact: bool = False) -> list:
@@ -190,26 +222,37 @@ def _draw_ops(graph, transitions, canvas, compact: bool = False) -> list:
             canvas.add_op(tensor._ctx, tensor.step, faded=faded)
 
     special = _recurrent_edges(graph, transitions)   # (id(tail), id(head)) -> extra attributes
+    freed = False
     for op in graph.ops:
-        out = graph.output_of(op)
-        step = graph.op_step(op)
-        carried = canvas.edge_style(out)             # the gradient flowing back through this op
+        outputs = graph.outputs_of[id(op)]          # chunk has several outputs, every other op one
+        shares = None
+        if not freed:
+            try:
+                shares = edge_gradient(op, outputs, canvas.gradient)    # what op sends back to each input
+            except GraphFreedError:
+                freed = True
         for slot, parent in enumerate(op.parents):   # in order: a * a draws two edges from a
-            attrs = _with_extra(carried, special.get((id(parent), id(op)), {}))
-            canvas.add_edge(parent, op, dict(attrs, tooltip=f"input {slot} of {op.op_name}"))
-        for out in graph.outputs_of[id(op)]:         # chunk has several outputs, every other op one
-            carried = canvas.edge_style(out)
-            canvas.add_edge(op, out, _with_extra(carried, special.get((id(op), id(out)), {})))
+            what = f"{edge_name(parent)} → {op.op_name} (input {slot})"
+            if shares is not None:
+                attrs = canvas.flow_style(shares[slot], what)
+            else:                                    # saved values freed: the output's gradient, as the legend says
+                attrs = dict(canvas.edge_style(graph.output_of(op)), tooltip=what)
+            extra = dict(special.get((id(parent), id(op)), {}))
+            canvas.add_edge(parent, op, _with_extra(attrs, extra), about=extra.get("about"))
+        for out in outputs:
+            attrs = canvas.flow_style(canvas.gradient(out), f"{op.op_name} → {edge_name(out)}")
+            extra = dict(special.get((id(op), id(out)), {}))
+            canvas.add_edge(op, out, _with_extra(attrs, extra), about=extra.get("about"))
     for origin, detached in graph.cuts:
         canvas.add_edge(origin, detached, dict(style.CUT_STYLE, label=labels.cut_label(origin.name or "h")))
     for tr in transitions:                           # h_0 -> ... -> h_T on one straight line: steps in a row
         if tr.kind == "h":
             canvas.same_line(_path_between(graph, tr.prev, tr.cur), line="h")
 
-    notes = ([labels.NOTE_SHAPES, labels.NOTE_EDGES] + ([labels.NOTE_DOTS] if compact else [])
+    edges = (labels.NOTE_EDGES_FREED if freed else labels.NOTE_EDGES if canvas.grads else labels.NOTE_EDGES_UNKNOWN)
+    notes = ([labels.NOTE_SHAPES, edges] + ([labels.NOTE_DOTS] if compact else [])
              + ([labels.NOTE_SHARED] if has_shared else []))
-    if any(tr.sigma is not None for tr in transitions):
-        notes.append(labels.NOTE_JACOBIAN)
+    notes += labels.jacobian_note(transitions)
     notes += labels.additive_notes(transitions)
     if graph.cuts:
         notes.append(labels.NOTE_CUT)
@@ -236,18 +279,20 @@ def _recurrent_edges(graph, transitions) -> dict:
                 special[(id(tail), id(head))] = {"additive": True}
             first = path[0] if path else (tr.prev, readers[0])
             special.setdefault((id(first[0]), id(first[1])), {})["label"] = labels.gate_label(tr, gate_stats(tr.gate))
-            special[(id(first[0]), id(first[1]))].update(style.ADDITIVE_FONT, **faded)
+            special[(id(first[0]), id(first[1]))].update(style.ADDITIVE_FONT, about=tr, **faded)
         if not is_pure_gate(tr):
             text = labels.jacobian_label(tr)
             others = [op for op in readers if not path or op is not path[0][1]]
             if text and others:
-                special[(id(tr.prev), id(others[0]))] = dict(label=text, **dict(style.JACOBIAN_FONT, **faded))
+                special[(id(tr.prev), id(others[0]))] = dict(label=text, about=tr,
+                                                             **dict(style.JACOBIAN_FONT, **faded))
     return special
 
 
 def _with_extra(carried: dict, extra: dict) -> dict:
     """An edge's gradient style with a recurrent edge's extras on top (``additive``: a double line)."""
     extra = dict(extra)
+    extra.pop("about", None)
     attrs = style.additive(carried) if extra.pop("additive", False) else dict(carried)
     attrs.update(extra)
     return attrs

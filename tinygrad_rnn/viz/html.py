@@ -107,22 +107,24 @@ PAGE = """<!DOCTYPE html>
 </head>
 <body>
 <div id="tg-bar">
-<h1>{title}</h1>
+<h1 title="{title}">{title}</h1>
 <button id="tg-play" type="button" title="play the backward pass (space)">&#9654; play</button>
 <button id="tg-reset" type="button" title="back to the start">&#8676;</button>
 <button id="tg-prev" type="button" title="one frame back (left arrow)">&#9664;</button>
 <input id="tg-slider" type="range" min="0" max="0" value="0" step="1" aria-label="backward frame">
 <button id="tg-next" type="button" title="one frame on (right arrow)">&#9654;&#124;</button>
 <span id="tg-status"></span>
-<label><input id="tg-fit" type="checkbox" checked> fit width</label>
-<span id="tg-message" role="status"></span>
+<label title="shrink the drawing to the window's width (its text gets smaller)"><input id="tg-fit"
+ type="checkbox"> fit width</label>
 </div>
+<div id="tg-message" role="status"></div>
 <div id="tg-strip-box"></div>
-<div id="tg-graph" class="tg-fit">
+<div id="tg-graph">
 {svg}
 </div>
-<p id="tg-help">&nbsp;Hover or tap a node for its numbers; hover a recurrent edge for its Jacobian.
-Play walks the backward pass in the engine's order (reverse topological order, as backward() runs it).</p>
+<p id="tg-help">&nbsp;Hover or tap a node for its numbers, an edge for the gradient along it; a recurrent edge also
+shows its Jacobian. Play walks the backward pass in the engine's order (reverse topological order, as backward()
+runs it): a node outlined teal has its gradient complete, the black one is the current frame.</p>
 <div id="tg-tip" hidden></div>
 <script type="application/json" id="tg-data">{data}</script>
 <script>

@@ -3,19 +3,33 @@ from .style import format_number as fmt
 
 NOTE_SHAPES = ("box = op · rounded record = tensor (name | shape | ‖∂L/∂x‖) · gold square record = parameter "
                "· grey = no gradient (inputs, constants)")
-NOTE_EDGES = "edge colour and width: the gradient that flows back along it, ‖∂L/∂y‖ of the op's output y"
-NOTE_EDGES_CELLS = ("edge colour and width: the gradient that flows back along it, ‖∂L/∂s‖ of the state s it "
-                    "points to")
-NOTE_JACOBIAN = ("recurrent edge h_(t-1) → h_t: σ₁ = largest singular value of the step Jacobian "
-                 "∂h_t/∂h_(t-1) (the most one step back can stretch a gradient); ‖∂h_T/∂h_(t-1)‖ = the "
-                 "product of those steps from the last state back")
+NOTE_EDGES = ("edge colour and width: the norm of the gradient that flows back along it (into an op: that op's "
+              "share of ∂L/∂x for its input x); grey = none flows")
+NOTE_EDGES_FREED = ("edge colour and width: ‖∂L/∂y‖ of the op's output y (the graph's saved values were freed, so "
+                    "what each input gets is not known: draw before backward())")
+NOTE_EDGES_UNKNOWN = ("edge colour and width: the gradient that flows back along it, known only when drawn with "
+                      "grads=analysis.all_gradients(loss); grey = not known here")
+NOTE_EDGES_CELLS = ("edge colour and width: the norm of the gradient that flows back along it, from the node it "
+                    "points to through the ops in between (not drawn); grey = none flows")
+NOTE_JACOBIAN = ("recurrent edge h_(t-1) → h_t: σ₁ = largest singular value of the step Jacobian ∂h_t/∂h_(t-1), "
+                 "the most one step back can stretch a gradient; ‖∂h_T/∂h_(t-1)‖ = measured, at most the "
+                 "product of the σ₁ from the last step back")
+NOTE_JACOBIAN_LSTM = ("recurrent edge h_(t-1) → h_t (LSTM): σ₁ = largest singular value of the whole state's step "
+                      "Jacobian ∂(h_t,c_t)/∂(h_(t-1),c_(t-1)), 2H×2H, the most one step back can stretch a "
+                      "gradient; ‖∂h_T/∂h_(t-1)‖ = measured (through h and c), at most the product of the σ₁ "
+                      "from the last step back. σ₁ of ∂h_t/∂h_(t-1) alone is no bound: it holds c_(t-1) fixed")
 NOTE_JACOBIAN_IN_NODES = ("σ₁(∂h_t/∂h_(t-1)) in node h_t: the largest singular value of the step Jacobian of the "
                           "recurrent edge into it (the most one step back can stretch a gradient); ‖∂h_T/∂h_(t-1)‖ "
-                          "= the product of those steps from the last state back")
+                          "= measured, at most the product of the σ₁ from the last step back")
+NOTE_JACOBIAN_IN_NODES_LSTM = ("σ₁(∂(h_t,c_t)/∂(h_(t-1),c_(t-1))) in node h_t: the largest singular value of the "
+                               "LSTM's whole step Jacobian, 2H×2H (the most one step back can stretch a gradient); "
+                               "‖∂h_T/∂h_(t-1)‖ = measured (through h and c), at most the product of the σ₁ from "
+                               "the last step back")
 NOTE_FREED = ("Jacobian labels need the graph's saved values: draw before backward(), or call "
               "backward(retain_graph=True)")
 NOTE_ADDITIVE = ("double line = the LSTM cell path c_(t-1) → c_t: additive, c_t = f_t ⊙ c_(t-1) + i_t ⊙ g_t, so "
-                 "∂c_t/∂c_(t-1) = diag(f_t): no weight matrix on the way")
+                 "∂c_t/∂c_(t-1) = diag(f_t) with h_(t-1) held fixed: no weight matrix on the way "
+                 "(‖∂c_T/∂c_(t-1)‖: measured, through h and c)")
 NOTE_ADDITIVE_GRU = ("double line = the GRU's additive path h_(t-1) → h_t: h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_(t-1), "
                      "so this term passes the gradient back times z_t (no weight matrix on the way); σ₁ on the "
                      "other edge is of the whole ∂h_t/∂h_(t-1)")
@@ -27,15 +41,17 @@ NOTE_NO_GRADS = ("no gradients yet: call loss.backward() (parameters), retain_gr
                  "grads=analysis.all_gradients(loss) to see every gradient")
 NOTE_CELLS = "one node per state and step; the weights, shared by every step, are not drawn"
 NOTE_ROLLED = ("one step of the cell; the loop carries the state to the next step, T times; "
-               "a weight's ‖∂L/∂x‖ and edge colour: its gradient, all T steps added up; the cell's own edges are "
-               "dark (their gradient differs from step to step), grey ones carry none")
+               "a weight's ‖∂L/∂x‖: its gradient, all T steps added up; a weight's edge: the gradient that flows "
+               "along it, added up over the T steps; the cell's own edges are dark (their gradient differs from "
+               "step to step), grey ones carry none")
 
 
 def jacobian_label(tr) -> str:
-    """``σ₁(∂h_3/∂h_2) = 0.93`` and ``‖∂h_5/∂h_2‖ = 0.41`` on two lines (what is known of them)."""
+    """``σ₁(∂h_3/∂h_2) = 0.93`` (the LSTM's: ``σ₁(∂(h_3,c_3)/∂(h_2,c_2))``) and ``‖∂h_5/∂h_2‖ = 0.41`` on
+    two lines (what is known of them)."""
     lines = []
     if tr.sigma is not None:
-        lines.append(f"σ₁(∂{tr.cur.name}/∂{tr.prev_name}) = {fmt(tr.sigma)}")
+        lines.append(f"σ₁({tr.jacobian or f'∂{tr.cur.name}/∂{tr.prev_name}'}) = {fmt(tr.sigma)}")
     if tr.to_last is not None and tr.last is not tr.cur:
         lines.append(f"‖∂{tr.last.name}/∂{tr.prev_name}‖ = {fmt(tr.to_last)}")
     return "\n".join(lines)
@@ -63,6 +79,17 @@ def gate_note(tr, stats, running: bool = True) -> list:
     if running and tr.to_last is not None and tr.last is not tr.cur:
         lines.append(f"‖∂{tr.last.name}/∂{tr.prev_name}‖ = {fmt(tr.to_last)}")
     return lines
+
+
+def jacobian_note(transitions, in_nodes: bool = False) -> list:
+    """The legend's note for the σ₁ labels: the LSTM's (joint state) or the RNN's and GRU's."""
+    measured = [tr for tr in transitions if tr.sigma is not None]
+    if not measured:
+        return []
+    joint = any(tr.jacobian.startswith("∂(") or "/∂(" in tr.jacobian for tr in measured)
+    if in_nodes:
+        return [NOTE_JACOBIAN_IN_NODES_LSTM if joint else NOTE_JACOBIAN_IN_NODES]
+    return [NOTE_JACOBIAN_LSTM if joint else NOTE_JACOBIAN]
 
 
 def cut_label(origin_name: str) -> str:

@@ -61,6 +61,9 @@ class Picture:
     links: list = dataclasses.field(default_factory=list)
     explorer: str | None = None
     explorer_text: str = "Explore this graph here"
+    #: a wide drawing: shown below the section's text across the page, 1:1 (its text as big as drawn),
+    #: scrolling sideways where the page is narrower than it
+    wide: bool = False
 
 
 @dataclasses.dataclass
@@ -125,7 +128,10 @@ figure img { display: block; max-width: 100%; height: auto; border: 1px solid va
 figcaption { font-size: .9rem; color: var(--muted); margin-top: .3rem; }
 figcaption .files a { margin-right: .6rem; }
 .file { display: block; padding: .8rem; border: 1px dashed var(--line); background: var(--tint); }
-iframe { display: block; width: 100%; height: 36rem; border: 1px solid var(--line); margin-top: .4rem; }
+iframe { display: block; width: 100%; height: min(88vh, 62rem); border: 1px solid var(--line); margin-top: .4rem; }
+.wide { margin-top: 1.2rem; display: flex; flex-direction: column; gap: 1.4rem; }
+.wide .scroll { overflow-x: auto; border: 1px solid var(--line); }
+.wide figure img { max-width: none; width: auto; border: 0; }
 @media (max-width: 62rem) { .part { grid-template-columns: 1fr; } }
 """
 
@@ -170,6 +176,8 @@ def _picture(picture: Picture) -> str:
     src = _url(picture.src)
     if picture.src.lower().endswith(IMAGES):
         shown = f'<a href="{src}"><img src="{src}" alt="{_e(picture.caption)}"></a>'
+        if picture.wide:
+            shown = f'<div class="scroll">{shown}</div>'
     else:
         shown = f'<a class="file" href="{src}">{_e(picture.src)}</a>'
     links = [Link(picture.src, picture.src), *picture.links]
@@ -201,9 +209,14 @@ def _section(section: Section) -> str:
             + [_table(section)])
     if not section.pictures:
         return f'<section{anchor}><div class="part text-only"><div>{"".join(text)}</div></div></section>'
-    pictures = "".join(_picture(p) for p in section.pictures)
-    return (f'<section{anchor}><div class="part"><div class="text">{"".join(text)}</div>'
-            f'<div class="pictures">{pictures}</div></div></section>')
+    beside = [p for p in section.pictures if not p.wide]
+    below = [p for p in section.pictures if p.wide]
+    part = (f'<div class="part"><div class="text">{"".join(text)}</div>'
+            f'<div class="pictures">{"".join(_picture(p) for p in beside)}</div></div>' if beside else
+            f'<div class="part text-only"><div>{"".join(text)}</div></div>')
+    wide = f'<div class="wide">{"".join(_picture(p) for p in below)}</div>' if below else ""
+    return f'<section{anchor}>{part}{wide}</section>'
+
 
 
 def page_html(page: Page) -> str:

@@ -8,10 +8,15 @@ of a stacked net). A loop of one's own that names its states the same way is dra
 
 For each step t with a state h_(t-1) -> h_t (a *transition*):
 
-- ``sigma``: the largest singular value of the local Jacobian ∂h_t/∂h_(t-1) (for the Elman RNN,
-  diag(φ'(a_t))·W_hh): by how much one step back can stretch a gradient, at most;
-- ``to_last``: ||∂h_T/∂h_(t-1)||_2, for the last state h_T of the sequence: the running product
-  of those factors from the end back to h_(t-1);
+- ``sigma``: the largest singular value of the step Jacobian of the whole state: ∂h_t/∂h_(t-1) for
+  the RNN and GRU (for the Elman RNN, diag(φ'(a_t))·W_hh), and for the LSTM, whose state is the
+  pair (h_t, c_t), the 2H × 2H ∂(h_t, c_t)/∂(h_(t-1), c_(t-1)) (``jacobian``, the name the labels
+  show). By how much one step back can stretch a gradient, at most: the product of the σ₁ from the
+  last step back to step k bounds ‖∂h_T/∂h_k‖. (The LSTM's ∂h_t/∂h_(t-1) alone would not: it holds
+  c_(t-1) fixed, while the gradient also reaches h_(t-1) through c_t.) At an LSTM's last step, where
+  the graph may hold no c_T, it is σ₁ of ∂h_T/∂(h_(T-1), c_(T-1)), H × 2H, which bounds the same;
+- ``to_last``: ||∂h_T/∂h_(t-1)||_2, measured, for the last state h_T of the sequence (through
+  every path, for the LSTM through c too): at most the product of the σ₁ from the end back;
 - ``gate``, where the state also reaches its successor along an additive path, state_t =
   gate ⊙ state_(t-1) + ...: the gate that multiplies it there, shown with its mean, min and max.
   For the LSTM's c_(t-1) -> c_t that is the forget gate f_t (∂c_t/∂c_(t-1) = diag(f_t) with h_(t-1)
@@ -30,7 +35,7 @@ import re
 
 import numpy as np
 
-from ..analysis.jacobians import jacobian_between, jacobians_to_last, spectral_norm
+from ..analysis.jacobians import jacobians_to_last, joint_jacobian, spectral_norm
 from ..core import GraphFreedError, Tensor
 from ..nn.cells import CELLS
 from .walk import is_detached
@@ -61,6 +66,7 @@ class Transition:
     last: object = None             # the last state of the series
     gate: object = None             # the gate on the additive path: f_t (LSTM's c), z_t (GRU's h)
     prev_name: str = ""
+    jacobian: str = ""              # whose σ₁ ``sigma`` is: "∂h_3/∂h_2", "∂(h_3,c_3)/∂(h_2,c_2)"
 
     @property
     def cut(self) -> bool:
@@ -155,7 +161,9 @@ def measure(transitions, states: dict) -> bool:
     try:
         for tr in transitions:
             if not is_pure_gate(tr):       # for c_(t-1) -> c_t the gate f_t tells the story instead
-                tr.sigma = spectral_norm(jacobian_between(tr.cur, tr.prev))
+                ys, xs = joint_state(tr, states)
+                tr.jacobian = _jacobian_name(ys, xs)
+                tr.sigma = spectral_norm(joint_jacobian(ys, xs))
         for series in sorted({state.series for state in states.values()}):
             in_series = [tr for tr in transitions if states[id(tr.cur)].series == series]
             if not in_series:
@@ -169,6 +177,30 @@ def measure(transitions, states: dict) -> bool:
             tr.sigma = tr.to_last = tr.last = None
         return False
     return True
+
+
+def joint_state(tr, states: dict) -> tuple:
+    """([h_t, c_t], [h_(t-1), c_(t-1)]) for an LSTM's h transition: the whole state of a step, whose
+    Jacobian's σ₁ bounds the gradient's growth; ([h_t], [h_(t-1)]) for the RNN and GRU. Where the graph
+    holds no c_t (an LSTM's last step when the loss reads h_T only) the ys are [h_t] alone."""
+    if tr.kind != "h":
+        return [tr.cur], [tr.prev]
+    partner = "c" + states[id(tr.cur)].series[1:]          # h_l1 -> c_l1
+    def find(step, detached):       # a truncated window starts from detach()-ed copies of both states
+        return next((s.tensor for s in states.values()
+                     if s.series == partner and s.step == step and s.detached == detached), None)
+    prev_c, cur_c = find(tr.step - 1, is_detached(tr.prev)), find(tr.step, False)
+    if prev_c is None:
+        return [tr.cur], [tr.prev]
+    return ([tr.cur] + ([cur_c] if cur_c is not None else [])), [tr.prev, prev_c]
+
+
+def _jacobian_name(ys, xs) -> str:
+    """∂h_3/∂h_2, ∂(h_3,c_3)/∂(h_2,c_2), ∂h_3/∂(h_2,c_2)."""
+    def part(tensors):
+        names = [t.name or "?" for t in tensors]
+        return names[0] if len(names) == 1 else "(" + ",".join(names) + ")"
+    return f"∂{part(ys)}/∂{part(xs)}"
 
 
 def is_pure_gate(tr) -> bool:

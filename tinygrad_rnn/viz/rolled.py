@@ -8,8 +8,11 @@ over all T steps, which is exactly what the rolled picture means.
 """
 import re
 
+from ..analysis.edges import edge_gradient
+from ..core import GraphFreedError
+from ..nn.module import Parameter
 from . import labels, style
-from .canvas import display_name
+from .canvas import display_name, edge_name
 from .recurrence import additive_path, gate_stats, is_pure_gate
 
 CELL = "cell"      # the canvas "step" of the one drawn cell
@@ -46,7 +49,9 @@ def draw_rolled(graph, states: dict, transitions, canvas) -> list:
         if tensor._ctx is None:
             continue
         op = tensor._ctx
-        canvas.add_edge(op, tensor, dict(style.CELL_EDGE_STYLE))
+        canvas.add_edge(op, tensor, dict(style.CELL_EDGE_STYLE, tooltip=f"{op.op_name} → "
+                                         f"{_generic_name(display_name(tensor), step) or edge_name(tensor)}: its "
+                                         f"gradient differs from step to step"))
         if id(op) in drawn:
             continue
         drawn.add(id(op))
@@ -55,32 +60,68 @@ def draw_rolled(graph, states: dict, transitions, canvas) -> list:
             if tr is not None:
                 path = additive_path(graph, tr.prev, tr.cur)
                 additive = tr.gate is not None and (op is path[0][1] if path else is_pure_gate(tr))
-                canvas.add_edge(tr.cur, op, _loop_attrs(tr, links, total_steps, additive))
+                loop, text = _loop_attrs(tr, links, total_steps, additive)
+                if text not in canvas.loop_texts:
+                    canvas.loop_texts.append(text)
+                canvas.add_edge(tr.cur, op, dict(loop,
+                                                 tooltip=f"{tr.kind}_t → {op.op_name} of the next step: the "
+                                                         f"recurrent loop, ×T"), about=tr)
                 continue
             if not canvas.has(parent):       # weights, inputs from outside the step
                 canvas.add_tensor(parent, name=_generic_name(parent.name or "", step) or None, step=None)
-            attrs = (_input_style(canvas, parent) if id(parent) not in cell_ids
-                     else dict(style.CELL_EDGE_STYLE if parent.requires_grad else style.EDGE_STYLE))
-            canvas.add_edge(parent, op, dict(attrs, tooltip=f"input {slot} of {op.op_name}"))
+            what = (f"{_generic_name(display_name(parent), step) or edge_name(parent)} → {op.op_name} "
+                    f"(input {slot})")
+            if id(parent) not in cell_ids:
+                attrs = _input_style(graph, canvas, parent, op, slot, what)
+            else:
+                attrs = dict(style.CELL_EDGE_STYLE if parent.requires_grad else style.EDGE_STYLE,
+                             tooltip=what + (": its gradient differs from step to step" if parent.requires_grad
+                                             else ": no gradient flows back along it"))
+            canvas.add_edge(parent, op, attrs)
 
-    notes = [labels.NOTE_ROLLED, labels.NOTE_SHAPES] + labels.additive_notes(links)
+    # the loops' numbers go in the legend, where no edge crosses them; the loop edges say ×T
+    notes = ([line for text in canvas.loop_texts for line in text.split("\n")]
+             + [labels.NOTE_ROLLED, labels.NOTE_SHAPES]
+             + labels.jacobian_note(links) + labels.additive_notes(links))
     return notes
 
 
-def _input_style(canvas, parent) -> dict:
-    """An edge from outside the cell: a weight's carries its gradient (the sum over all T steps, the
-    ‖∂L/∂x‖ its node shows); one from a tensor without a gradient (x_t) is grey; others plain."""
-    norm = canvas.gradient_norm(parent)
-    if norm is not None:
-        return canvas.scale.edge_style(norm)
-    return dict(style.EDGE_STYLE) if not parent.requires_grad else dict(style.CELL_EDGE_STYLE)
+def _input_style(graph, canvas, parent, op, slot: int, what: str) -> dict:
+    """An edge from outside the cell into ``op``: a weight's carries the gradient that flows along it,
+    added up over the T steps (in each step, the op at the same place among the weight's readers of
+    that step); one from a tensor without a gradient (x_t) is grey; others plain."""
+    if not parent.requires_grad:
+        return dict(style.EDGE_STYLE, tooltip=what + ": no gradient flows back along it")
+    if not isinstance(parent, Parameter):
+        return dict(style.CELL_EDGE_STYLE, tooltip=what + ": its gradient differs from step to step")
+    by_step = {}
+    for reader, reader_slot in graph.consumers.get(id(parent), []):
+        by_step.setdefault(graph.op_step(reader), []).append((reader, reader_slot))
+    mine = by_step.get(graph.op_step(op), [])
+    place = next(i for i, (reader, s) in enumerate(mine) if reader is op and s == slot)
+    total = None
+    try:
+        for step, readers in by_step.items():
+            if not isinstance(step, int) or place >= len(readers):
+                continue
+            reader, reader_slot = readers[place]
+            if reader.op_name != op.op_name or reader_slot != slot:
+                continue
+            share = edge_gradient(reader, graph.outputs_of[id(reader)], canvas.gradient)[reader_slot]
+            if share is not None:
+                total = share if total is None else total + share
+    except GraphFreedError:
+        norm = canvas.gradient_norm(parent)
+        return dict(canvas.scale.edge_style(norm), tooltip=what + (f": ‖∂L/∂x‖ of the weight = {norm:.6g}"
+                                                                    if norm is not None else ""))
+    return canvas.flow_style(total, what + ", added up over the T steps")
 
 
 def _loop_attrs(tr, links, total_steps: int, additive: bool) -> dict:
-    """The loop edge h_t -> (next step), labelled ×T and with the range of its factor over all steps:
-    along the additive path (``additive``), the gate's mean; else σ₁ of the step Jacobian."""
+    """The loop edge h_t -> (next step), labelled ×T; and its text: the range of its factor over all
+    steps: along the additive path (``additive``), the gate's mean; else σ₁ of the step Jacobian."""
     same = [other for other in links if other.kind == tr.kind]
-    head = f"{tr.kind}_t → next step: ×T, T = {total_steps}"
+    head = f"loop {tr.kind}_t → next step: ×T, T = {total_steps}"
     if additive:
         means = [gate_stats(other.gate)[0] for other in same if other.gate is not None]
         attrs = style.additive(dict(style.EDGE_STYLE, color="#1b6e4a", penwidth="2"))
@@ -90,7 +131,10 @@ def _loop_attrs(tr, links, total_steps: int, additive: bool) -> dict:
     else:
         attrs = dict(style.EDGE_STYLE, color="#1f3d7a", penwidth="2")
         sigmas = [other.sigma for other in same]
-        text = head + (f"\nσ₁(∂h_t/∂h_(t-1)) over t: {labels.range_text(sigmas)}"
+        joint = "/∂(" in tr.jacobian
+        name = "∂(h_t,c_t)/∂(h_(t-1),c_(t-1))" if joint else "∂h_t/∂h_(t-1)"
+        text = head + (f"\nσ₁({name}) over t: {labels.range_text(sigmas)}"
                        if any(s is not None for s in sigmas) else "")
         font = style.JACOBIAN_FONT
-    return dict(attrs, label=text, constraint="false", **font)
+    # the numbers go in the legend (draw_rolled), where no edge crosses them; the loop edge says ×T
+    return dict(attrs, label=f"{tr.kind}_t ×T", constraint="false", **font), text

@@ -43,7 +43,7 @@ FADED_CLUSTER_STYLE = dict(CLUSTER_STYLE, style="rounded,filled,dashed", fillcol
 # how high the smallest text must come out in it, and the smallest font used to get there
 # (dpi: Graphviz's for PNG, 96; an SVG is in points, 72 to the inch, and scales)
 SIZES = {"slide": dict(width_px=1920, height_px=1080, dpi=96, min_text_px=14, min_font=14, ranksep=0.2,
-                       wrap=100, what="a 16:9 slide, 1920×1080 px")}
+                       wrap=60, what="a 16:9 slide, 1920×1080 px")}
 
 
 def check_size(size, who: str = "draw_graph") -> None:
@@ -157,18 +157,25 @@ def escape_html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+#: the legend's notes are set in columns of this many characters (a drawing's own size may ask for fewer)
+LEGEND_WRAP = 75
+
+
 def legend(scale: GradientScale, title: str = "", notes=(), show_scale: bool = True, min_font: float | None = None,
            wrap: int | None = None) -> str:
     """The legend, an HTML-like Graphviz label (used as the graph's label, below the drawing).
 
-    One row of colour swatches, one per decade, each a little taller than the last (line width
-    grows too), then one line per note (what the shapes and special edges mean). ``min_font``:
-    no text smaller than this (points); ``wrap``: break the notes into lines of this many characters.
+    One band, to cost the drawing as little height as it can: on the left the title and one row of
+    colour swatches, one per decade, each a little taller than the last (line width grows too); to
+    its right the notes (what the shapes and special edges mean), in up to three columns of about
+    equal height, each note broken into lines of ``wrap`` characters (``LEGEND_WRAP`` unless told).
+    ``min_font``: no text smaller than this (points).
     """
     small, note_pt = (8, 9) if min_font is None else (max(8, min_font), max(9, min_font))
-    rows = []
+    wrap = wrap or LEGEND_WRAP
+    left = []
     if title:
-        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>{escape_html(title)}</B></TD></TR>')
+        left.append(f'<TR><TD ALIGN="LEFT"><B>{escape_html(title)}</B></TD></TR>')
     if show_scale:
         decades = scale.decades()
         swatches = "".join(
@@ -177,14 +184,41 @@ def legend(scale: GradientScale, title: str = "", notes=(), show_scale: bool = T
         ticks = "".join(f'<TD><FONT POINT-SIZE="{small:g}">{_tick(d)}</FONT></TD>' for d in decades)
         scale_table = (f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="0">'
                        f'<TR>{swatches}</TR><TR>{ticks}</TR></TABLE>')
-        rows.append(f'<TR><TD ALIGN="LEFT" VALIGN="MIDDLE">‖∂L/∂x‖ (log scale):<BR ALIGN="LEFT"/>'
-                    f'<FONT POINT-SIZE="{small:g}">faded = vanishing, red = exploding</FONT></TD>'
-                    f'<TD ALIGN="LEFT">{scale_table}</TD></TR>')
-    for note in notes:
-        lines = textwrap.wrap(note, wrap) if wrap else [note]
-        text = '<BR ALIGN="LEFT"/>'.join(escape_html(line) for line in lines) + ('<BR ALIGN="LEFT"/>' if wrap else "")
-        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2"><FONT POINT-SIZE="{note_pt:g}">{text}</FONT></TD></TR>')
-    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1">' + "".join(rows) + "</TABLE>>")
+        left.append(f'<TR><TD ALIGN="LEFT">‖∂L/∂x‖ (log scale): '
+                    f'<FONT POINT-SIZE="{small:g}">faded = vanishing, red = exploding</FONT></TD></TR>'
+                    f'<TR><TD ALIGN="LEFT">{scale_table}</TD></TR>')
+    wrapped = [textwrap.wrap(note, wrap) or [""] for note in notes]
+    columns = _balanced(wrapped, 3 if sum(map(len, wrapped)) > 12 else 2 if len(wrapped) > 1 else 1)
+    cells = []
+    for column in columns:
+        rows = "".join(
+            f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="{note_pt:g}">'
+            + '<BR/>'.join(escape_html(line) for line in lines) + '</FONT></TD></TR>' for lines in column)
+        cells.append(f'<TD VALIGN="TOP"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="1">'
+                     f'{rows}</TABLE></TD>')
+    head = ('<TD VALIGN="TOP"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="1">'
+            + "".join(left) + '</TABLE></TD>') if left else ""
+    # a gap between columns: a browser may set the SVG's text a little wider than dot measured it
+    gap = f'<TD WIDTH="{round(2 * note_pt)}"></TD>'
+    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="6" CELLPADDING="0"><TR>' + gap.join([head] + cells if head
+                                                                                              else cells)
+            + "</TR></TABLE>>")
+
+
+def _balanced(wrapped: list, count: int) -> list:
+    """The notes (each a list of lines) cut, in order, into ``count`` columns of about equal height."""
+    if not wrapped:
+        return []
+    total = sum(map(len, wrapped))
+    columns, current, height = [], [], 0
+    for lines in wrapped:
+        if current and height + len(lines) / 2 > total / count * (len(columns) + 1) and len(columns) < count - 1:
+            columns.append(current)
+            current = []
+        current.append(lines)
+        height += len(lines)
+    columns.append(current)
+    return columns
 
 
 def _tick(value: float) -> str:

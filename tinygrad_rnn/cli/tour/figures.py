@@ -47,7 +47,7 @@ def gradient_flow(out, r) -> list:
     files.append(draw_unrolled(out, "rnn_unrolled", r.name,
                                "a tanh RNN unrolled 8 steps, one node per state: the gradient fades step by step",
                                cell="rnn", steps=8, detail="cells",
-                               title="tanh RNN, T = 8, L = sum(h_8): colour and width = ‖∂L/∂h_t‖"))
+                               title="tanh RNN, T = 8, L = sum(h_8): colour and width = the gradient flowing back"))
     files.append(draw_unrolled(out, "lstm_unrolled", r.name,
                                "an LSTM unrolled 6 steps: the cell path c_(t-1) → c_t, labelled with f_t",
                                cell="lstm", steps=6, detail="cells",

@@ -242,7 +242,7 @@ def render_page(summary: dict, folder: pathlib.Path) -> Page:
                     links.append(Link(f"{c['name']} (PNG copy, for slides)", c["name"]))
             pictures.append(Picture(name, about["what"], links=links, explorer=explorer,
                                     explorer_text="Explore it here: hover a node, press play to watch the "
-                                                  "backward pass"))
+                                                  "backward pass", wide=bool(links) or explorer is not None))
         sections.append(Section(f"{s['number']}. {s['title']}", anchor=s["key"], paragraphs=paragraphs_s,
                                 claims=claims, table_header=("value", "what was measured", "key"), table=table,
                                 pictures=pictures))
