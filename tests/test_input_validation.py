@@ -184,3 +184,102 @@ def test_creation_sizes_work_or_name_the_function(size):
             assert str(err).startswith(f"{make.__name__}: "), err
         else:
             assert isinstance(out, tg.Tensor)
+
+
+# --- issue 27, "Elsewhere": the core ops against PyTorch, and writes through .data ---------------------
+def test_the_gradient_of_x_to_the_0_is_0_at_0_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    x = tg.tensor([0.0, 2.0, -3.0], requires_grad=True)
+    (x ** 0).sum().backward()
+    tx = torch.tensor([0.0, 2.0, -3.0], requires_grad=True)
+    (tx ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad, tx.grad.numpy())       # zeros, not nan at 0
+    assert np.array_equal(x.grad, np.zeros(3))
+
+
+@pytest.mark.parametrize("shape, dim", [((2, 0), 1), ((2, 0), -1), ((0, 3), 1), ((0, 3), 0)])
+def test_softmax_over_an_empty_dim_is_empty_as_in_pytorch(shape, dim):
+    torch = pytest.importorskip("torch")
+    from tinygrad_rnn.nn import functional as F
+    x = tg.zeros(*shape, requires_grad=True)
+    for ours, theirs in ((F.softmax, torch.softmax), (F.log_softmax, torch.log_softmax)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            y = ours(x, dim=dim)
+        assert y.shape == tuple(theirs(torch.zeros(shape), dim=dim).shape) == shape
+        y.sum().backward()
+        assert x.grad.shape == shape
+        x.grad = None
+
+
+@pytest.mark.parametrize("low, high", [([0.5, 2.5, 1.0], None), (None, [2.0, 2.0, -1.0]), (1.5, 2.5),
+                                       ([3.0, 0.0, 0.0], [2.0, 2.5, 2.5])], ids=["min", "max", "0-d", "min > max"])
+def test_clamp_with_tensor_bounds_gives_pytorchs_values_and_gradients(low, high):
+    """PyTorch's clamp(x, min=Tensor, max=Tensor): the result, and the gradient to x and to each bound."""
+    torch = pytest.importorskip("torch")
+    xs, weights = [-1.0, 2.0, 3.0], [1.0, 2.0, 3.0]
+
+    def run(lib, make):
+        x = make(xs, requires_grad=True)
+        bounds = [None if b is None else make(b, requires_grad=True) for b in (low, high)]
+        y = x.clamp(min=bounds[0], max=bounds[1])
+        (y * make(weights)).sum().backward()
+        return [np.asarray(y.data if lib == "tg" else y.detach().numpy())] + [
+            None if t is None else np.asarray(t.grad) for t in (x, *bounds)]
+
+    ours, theirs = run("tg", tg.tensor), run("torch", torch.tensor)
+    for a, b in zip(ours, theirs):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a, b)
+
+
+def test_clamp_in_place_and_without_grad_take_tensor_bounds():
+    x = tg.tensor([1.0, 2.0, 3.0])
+    assert x.clamp(min=tg.tensor(2.0)).data.tolist() == [2.0, 2.0, 3.0]
+    x.clamp_(max=tg.tensor([2.0, 2.0, 2.0]))
+    assert x.data.tolist() == [1.0, 2.0, 2.0]
+    with pytest.raises(ValueError, match=r"clamp: min has shape \(2, 3\).*x's shape \(3,\)"):
+        x.clamp(min=tg.ones(2, 3))
+
+
+@pytest.mark.parametrize("value, fragments", [
+    ([1.0, 2.0], ["Tensor.data", "list", "np.asarray"]),
+    (3.0, ["Tensor.data", "float", "np.asarray"]),
+    (np.array([1, 2]), ["Tensor.data", "requires grad", "int64", "astype('float32')"]),
+    (np.ones(2, dtype=complex), ["Tensor.data", "complex", "x.real"]),
+], ids=["list", "number", "int array", "complex"])
+def test_assigning_data_that_a_tensor_cannot_hold_is_refused(value, fragments):
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError) as info:
+        w.data = value
+    assert all(f in str(info.value) for f in fragments), str(info.value)
+    assert w.data.dtype == np.float32 and w.data.tolist() == [1.0, 2.0]      # unchanged
+
+
+def test_assigning_a_tensor_to_data_takes_its_array():
+    w = tg.tensor([1.0, 2.0])
+    w.data = tg.tensor([3.0, 4.0])
+    assert isinstance(w.data, np.ndarray) and w.data.tolist() == [3.0, 4.0]
+
+
+def test_data_of_another_shape_after_forward_names_the_write_not_an_internal_error():
+    w = tg.tensor([1.0, 2.0], requires_grad=True, name="w")
+    y = (w + 1).sum()                         # add saves nothing, so the version check can't see the write
+    w.data = np.ones(3, dtype=np.float32)
+    with pytest.raises(RuntimeError) as info:
+        y.backward()
+    message = str(info.value)
+    assert "internal error" not in message and "'w'" in message and "(2,)" in message and "(3,)" in message
+    assert ".data" in message and "Fix" in message
+
+
+@pytest.mark.parametrize("write", [lambda x: x.copy_(np.ones(3, dtype=complex)), lambda x: x.fill_(1j),
+                                   lambda x: x.__setitem__(0, 1j)], ids=["copy_", "fill_", "setitem"])
+def test_writing_complex_values_in_place_is_refused_without_a_numpy_warning(write):
+    x = tg.ones(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")             # NumPy's ComplexWarning would discard the imaginary part
+        with pytest.raises(TypeError, match="complex.*x.real"):
+            write(x)
+    assert x.data.tolist() == [1.0, 1.0, 1.0]
