@@ -283,3 +283,30 @@ def test_writing_complex_values_in_place_is_refused_without_a_numpy_warning(writ
         with pytest.raises(TypeError, match="complex.*x.real"):
             write(x)
     assert x.data.tolist() == [1.0, 1.0, 1.0]
+
+
+# --- issue 27: norms of huge and tiny gradients, xavier of an empty matrix -----------------------------------
+@pytest.mark.parametrize("scale", [1e200, 1e-170, 1.0], ids=["huge", "tiny", "usual"])
+def test_gradient_norms_neither_overflow_nor_underflow(scale):
+    """||(3s, 4s)|| = 5s for every finite s: the squares must not be taken of entries near 1e154 or 1e-162.
+    (clip_grad_norm_ keeps PyTorch's numbers, inf for such gradients: see test_nn_clip.py.)"""
+    from tinygrad_rnn.analysis.gradients import grad_norm, grad_norms
+    from tinygrad_rnn.nn.utils import total_norm
+    from tinygrad_rnn.train.loop import gradient_norm
+    grads = [np.array([3.0 * scale, 0.0]), np.array([[4.0 * scale]])]
+    params = [param(2), param(1, 1)]
+    for p, g in zip(params, grads):
+        p.grad = g.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # no overflow warning either
+        assert grad_norm(np.concatenate([g.ravel() for g in grads])) == pytest.approx(5 * scale, rel=1e-12, abs=0)
+        assert grad_norms(params) == pytest.approx([3 * scale, 4 * scale], rel=1e-12, abs=0)
+        assert gradient_norm(params) == pytest.approx(5 * scale, rel=1e-12, abs=0)
+        assert total_norm(grads) == pytest.approx(5 * scale, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (0, 3), (3, 0), (0, 0, 2)])
+def test_xavier_uniform_of_an_empty_matrix_is_left_empty(shape):
+    from tinygrad_rnn.nn import init
+    w = nn.Parameter(np.ones(shape))
+    assert init.xavier_uniform_(w) is w and w.shape == shape
