@@ -310,3 +310,37 @@ def test_xavier_uniform_of_an_empty_matrix_is_left_empty(shape):
     from tinygrad_rnn.nn import init
     w = nn.Parameter(np.ones(shape))
     assert init.xavier_uniform_(w) is w and w.shape == shape
+
+
+# --- issue 27: a gradient flow out of float64's range, an op named like markup ------------------------------
+def test_gradient_flow_beyond_float64_gives_inf_or_nan_not_an_svd_error():
+    from tinygrad_rnn.analysis import gradient_flow
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        flow = gradient_flow("rnn", "orthogonal", 1e100, "linear", steps=5)
+    np.testing.assert_allclose(flow.jacobian_norms[:3], [1e100, 1e200, 1e300], rtol=1e-9)   # ||(sQ)^d|| = s^d
+    assert not np.isfinite(flow.jacobian_norms[3:]).any() and flow.overflow_distance == 4
+    assert gradient_flow("rnn", "orthogonal", 0.5, "linear", steps=3).overflow_distance is None
+
+
+def test_an_op_named_lambda_is_drawn_as_text_not_graphviz_markup():
+    import shutil
+    import subprocess
+    from tinygrad_rnn import viz
+    from tinygrad_rnn.core.function import Function
+
+    class Doubled(Function):
+        name = "<lambda>"
+
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, grad):
+            return (grad * 2,)
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    source = viz.draw_graph(Doubled.apply(x).sum()).source
+    assert "label=<lambda>" not in source and 'label="<lambda>"' in source
+    if shutil.which("dot"):
+        svg = subprocess.run(["dot", "-Tsvg"], input=source, capture_output=True, text=True, timeout=60)
+        assert svg.returncode == 0 and "&lt;lambda&gt;" in svg.stdout, svg.stderr

@@ -1,10 +1,9 @@
 """``tinygrad-rnn eig "1 1; 1 1"``: eigenvalues, singular values and the gradient regime of a matrix."""
-import json
 
 import numpy as np
 
 from ..analysis import spectrum
-from .args import nonnegative_float
+from .args import json_text, nonnegative_float
 
 
 def add_parser(sub):
@@ -49,7 +48,7 @@ def run(args):
     W = parse_matrix(args.matrix)
     result = spectrum(W, nonlinearity=args.nonlinearity, tol=args.tol)
     if args.json:
-        print(json.dumps({"matrix": W.tolist(), **result.as_dict()}))
+        print(json_text({"matrix": W.tolist(), **result.as_dict()}))
         return 0
     fmt = lambda z: f"{z.real:.6g}" if abs(z.imag) < 1e-12 else f"{z.real:.6g}{z.imag:+.6g}i"
     print("matrix:\n" + np.array2string(W, precision=6))
