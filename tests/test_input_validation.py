@@ -344,3 +344,14 @@ def test_an_op_named_lambda_is_drawn_as_text_not_graphviz_markup():
     if shutil.which("dot"):
         svg = subprocess.run(["dot", "-Tsvg"], input=source, capture_output=True, text=True, timeout=60)
         assert svg.returncode == 0 and "&lt;lambda&gt;" in svg.stdout, svg.stderr
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e300, 1e-200])
+def test_spectrum_of_huge_or_tiny_matrices_keeps_its_verdicts_without_numpy_warnings(scale):
+    """W Wᵀ = Wᵀ W holds for a symmetric W and fails for a shear, whatever the scale of the entries."""
+    from tinygrad_rnn.analysis import spectrum
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert spectrum(scale * np.array([[1.0, 1.0], [1.0, 1.0]])).is_normal
+        shear = spectrum(scale * np.array([[1.0, 1.0], [0.0, 1.0]]))
+    assert shear.is_normal is (scale < 1)         # tiny: below the absolute tolerance, as before

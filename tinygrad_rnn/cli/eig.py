@@ -16,7 +16,8 @@ def add_parser(sub):
     p.add_argument("--tol", type=nonnegative_float, default=1e-4,
                    help="how close |lambda| must be to 1 to count as stable (default 1e-4, for entries typed "
                         "to about 4 decimals, like 0.7071)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object instead of text (nan/inf as the strings \"nan\", \"inf\")")
     return p
 
 

@@ -29,7 +29,8 @@ def add_parser(sub):
     p.add_argument("--steps", type=positive_int, default=30, metavar="T", help="time steps (default 30)")
     p.add_argument("--plot", type=output_file(*PLOT_SUFFIXES), default=None, metavar="FILE",
                    help="save a plot (.png, .svg, .pdf)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object instead of text (nan/inf as the strings \"nan\", \"inf\")")
     return p
 
 

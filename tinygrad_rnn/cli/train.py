@@ -90,7 +90,8 @@ def add_parser(sub):
                    help="log, evaluate and save the checkpoint every N iterations (default 50)")
     p.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR (its --out folder) up to --iters "
                                                    "iterations in all; it ends as if never interrupted")
-    p.add_argument("--json", action="store_true", help="print the final evaluation as one JSON object")
+    p.add_argument("--json", action="store_true",
+                   help="print the final evaluation as one JSON object (nan/inf as the strings \"nan\", \"inf\")")
     return p
 
 
