@@ -197,7 +197,7 @@ def test_the_gradient_of_x_to_the_0_is_0_at_0_as_in_pytorch():
     assert np.array_equal(x.grad, np.zeros(3))
 
 
-@pytest.mark.parametrize("shape, dim", [((2, 0), 1), ((2, 0), -1), ((0, 3), 1), ((0, 3), 0)])
+@pytest.mark.parametrize("shape, dim", [((2, 0), 1), ((2, 0), -1), ((0, 3), 1), ((0, 3), 0), ((), 0), ((), -1)])
 def test_softmax_over_an_empty_dim_is_empty_as_in_pytorch(shape, dim):
     torch = pytest.importorskip("torch")
     from tinygrad_rnn.nn import functional as F
@@ -206,7 +206,9 @@ def test_softmax_over_an_empty_dim_is_empty_as_in_pytorch(shape, dim):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             y = ours(x, dim=dim)
-        assert y.shape == tuple(theirs(torch.zeros(shape), dim=dim).shape) == shape
+        expected = theirs(torch.zeros(shape), dim=dim)
+        assert y.shape == tuple(expected.shape) == shape
+        np.testing.assert_array_equal(y.data, expected.numpy())
         y.sum().backward()
         assert x.grad.shape == shape
         x.grad = None
@@ -355,3 +357,21 @@ def test_spectrum_of_huge_or_tiny_matrices_keeps_its_verdicts_without_numpy_warn
         assert spectrum(scale * np.array([[1.0, 1.0], [1.0, 1.0]])).is_normal
         shear = spectrum(scale * np.array([[1.0, 1.0], [0.0, 1.0]]))
     assert shear.is_normal is (scale < 1)         # tiny: below the absolute tolerance, as before
+
+
+def _complex_tensor(*shape):
+    """A Tensor holding complex numbers, however it was made (the constructors refuse them)."""
+    return tg.Tensor._wrap(np.ones(shape, dtype=np.complex64))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Linear(3, 4)(_complex_tensor(2, 3)),
+    lambda: nn.RNNCell(3, 4)(_complex_tensor(2, 3)),
+    lambda: nn.GRU(3, 4)(_complex_tensor(5, 2, 3)),
+    lambda: nn.GRUCell(3, 4)(tg.ones(2, 3), _complex_tensor(2, 4)),
+    lambda: nn.LSTM(3, 4)(tg.ones(5, 2, 3), (_complex_tensor(1, 2, 4), _complex_tensor(1, 2, 4))),
+], ids=["Linear", "RNNCell", "GRU", "GRUCell h", "LSTM h_0"])
+def test_a_complex_tensor_into_a_layer_is_told_x_real_not_x_float(make):
+    with pytest.raises(TypeError) as info:
+        make()
+    assert "complex" in str(info.value) and ".real" in str(info.value) and ".float()" not in str(info.value)

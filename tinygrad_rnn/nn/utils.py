@@ -61,6 +61,9 @@ def _grads(fn: str, parameters) -> list:
     """The non-None ``.grad`` arrays of ``parameters`` (one Tensor or an iterable of them)."""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
+    if isinstance(parameters, dict):
+        raise TypeError(f"{fn}: parameters must be a Tensor or an iterable of Tensors, got a dict (its keys are "
+                        f"names). Fix: pass model.parameters(), or the dict's .values()")
     try:
         parameters = list(parameters)
     except TypeError:

@@ -67,7 +67,7 @@ class TBPTT:
         if not (isinstance(k1, (int, np.integer)) and not isinstance(k1, bool) and k1 >= 1):
             raise ValueError(f"TBPTT: k1 must be a positive int (backpropagate every k1 steps), got {k1!r}. "
                              "Fix: e.g. TBPTT(k1=20), or TBPTT.full(T) for full BPTT")
-        if not (isinstance(k2, (int, np.integer)) and k2 >= k1):
+        if not (isinstance(k2, (int, np.integer)) and not isinstance(k2, bool) and k2 >= k1):
             raise ValueError(f"TBPTT: k2 (how far back gradients go) must be an int >= k1 = {k1}, got {k2!r}. "
                              "Backpropagating fewer steps than the loss window would leave some losses cut "
                              f"off from their own step. Fix: pass k2 >= {k1}, or leave k2 out (k2 = k1).")
@@ -139,6 +139,10 @@ class TBPTT:
             raise TypeError(f"TBPTT.run: model must have step(x_t, state) -> (y_t, state), one time step, but a "
                             f"{type(model).__name__} has none{what}. Fix: pass a model with a step method, e.g. "
                             f"tinygrad_rnn.train.SequenceModel('lstm', input_size, hidden_size, output_size)")
+        if not callable(step_loss):
+            raise TypeError(f"TBPTT.run: step_loss must be a function step_loss(y_t, t) returning the loss Tensor of "
+                            f"step t, got {_describe(step_loss)}. Fix: e.g. lambda y_t, t: F.mse_loss(y_t, "
+                            f"targets[t])")
         T = len(inputs)
         dtype = model_dtype(model)
         loss_steps = None if loss_steps is None else _checked_loss_steps(loss_steps, T)

@@ -16,7 +16,7 @@ class LogSoftmax(Function):
 
     def forward(self, x, *, dim=-1):
         self.dim = dim
-        if x.shape[dim] == 0:                       # over an empty dim: an empty result, as PyTorch
+        if x.ndim and x.shape[dim] == 0:            # over an empty dim: an empty result, as PyTorch
             y = x.copy()
             self.save_for_backward(y)
             return y
