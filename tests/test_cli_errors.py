@@ -66,6 +66,7 @@ CASES = [
     ("graph out is a folder", ["graph", "--out", "{tmp}/folder.dot"], ["folder.dot", "is a folder"]),
     # gradflow
     ("gradflow negative steps", ["gradflow", "--steps", "-3"], ["--steps", "'-3'"]),
+    ("gradflow a million steps", ["gradflow", "--steps", "1000000"], ["--steps 1000000", "--steps 20000 or fewer"]),
     ("gradflow infinite scale", ["gradflow", "--scale", "inf"], ["--scale", "'inf'", "finite"]),
     ("gradflow activation of a GRU", ["gradflow", "--cell", "gru", "--nonlinearity", "linear", "--steps", "2"],
      ["GRU", "rnn cell only"]),

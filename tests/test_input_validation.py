@@ -375,3 +375,28 @@ def test_a_complex_tensor_into_a_layer_is_told_x_real_not_x_float(make):
     with pytest.raises(TypeError) as info:
         make()
     assert "complex" in str(info.value) and ".real" in str(info.value) and ".float()" not in str(info.value)
+
+
+def test_a_save_killed_mid_write_has_its_temporary_file_removed_by_a_later_save(tmp_path):
+    """atomic_write's promise: no temporary file stays behind; a killed writer's is removed by the next save
+    of the same file once it is abandoned (its writer gone, older than an hour: here, by setting its time back)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from tinygrad_rnn import serialization
+    code = ("import os, signal, sys\nfrom tinygrad_rnn.serialization import atomic_write\n"
+            "def write(f):\n    f.write(b'half'); f.flush(); os.kill(os.getpid(), signal.SIGKILL)\n"
+            "atomic_write(sys.argv[1], write)\n")
+    target = tmp_path / "weights.npz"
+    assert subprocess.run([sys.executable, "-c", code, str(target)]).returncode == -signal.SIGKILL
+    (left,) = tmp_path.glob(".weights.npz.*.tmp")
+    other = tmp_path / ".other.npz.00000000000000000000000000000000.tmp"     # another file's, not a writer's
+    other.write_bytes(b"x")
+    hour_ago = time.time() - 2 * 3600
+    os.utime(left, (hour_ago, hour_ago))
+    os.utime(other, (hour_ago, hour_ago))
+    serialization.save({"w": np.ones(2)}, target)
+    assert not left.exists() and other.exists()
+    assert serialization.load(target)["w"].tolist() == [1.0, 1.0]

@@ -34,7 +34,16 @@ def add_parser(sub):
     return p
 
 
+#: the most steps `gradflow` unrolls: the time grows with T, and far fewer steps show the trend
+MAX_STEPS = 20000
+
+
 def run(args):
+    if args.steps > MAX_STEPS:
+        raise CommandError(f"--steps {args.steps} would unroll {args.steps} steps and multiply as many Jacobians, "
+                           f"many minutes of work with no output. Fix: --steps {MAX_STEPS} or fewer (a norm that "
+                           f"shrinks or grows by a factor per step is 0 or beyond float64 long before that; "
+                           f"--steps 100 already shows which)")
     if args.plot and not have_matplotlib():
         raise missing_extra("--plot", "matplotlib", "plots")
     flow = gradient_flow(args.cell, args.init, args.scale, args.nonlinearity, steps=args.steps)
