@@ -35,6 +35,13 @@ def with_grad(*shape):
     return p
 
 
+def int_grad(n):
+    """A float64 parameter whose .grad was set by hand to integers (3, 4, 0, ...)."""
+    p = param(n)
+    p.grad = np.array([3, 4, 0, 1][:n])
+    return p
+
+
 def linear_state(**changes):
     """Linear(2, 3)'s state dict, with some entries changed (a value None removes the entry)."""
     state = dict(nn.Linear(2, 3).state_dict())
@@ -207,6 +214,20 @@ ROWS = [
      ["clip_grad_value_", "-0.5", "[-clip_value, clip_value]"]),
     ("clip_grad_norm_ of .grad arrays", lambda _: clip_grad_norm_([np.ones(2)], 1.0), TypeError,
      ["clip_grad_norm_", "ndarray", "model.parameters()"]),
+    ("clip_grad_norm_ max_norm None", lambda _: clip_grad_norm_([with_grad(2)], None), TypeError,
+     ["clip_grad_norm_", "max_norm", "None", "don't call clip_grad_norm_", "max_norm=1.0"]),
+    ("clip_grad_norm_ max_norm a str", lambda _: clip_grad_norm_([with_grad(2)], "1.0"), TypeError,
+     ["clip_grad_norm_", "max_norm", "'1.0'", "float('1.0')"]),
+    ("clip_grad_value_ None", lambda _: clip_grad_value_([with_grad(2)], None), TypeError,
+     ["clip_grad_value_", "clip_value", "None", "clip_value=0.5"]),
+    ("clip_grad_value_ a str", lambda _: clip_grad_value_([with_grad(2)], "1"), TypeError,
+     ["clip_grad_value_", "clip_value", "'1'", "float('1')"]),
+    ("clip_grad_norm_ of int grads", lambda _: clip_grad_norm_([param(2), int_grad(3)], 1.0), TypeError,
+     ["clip_grad_norm_", "parameter 1", "int64", "dtype=p.dtype"]),
+    ("clip_grad_value_ of int grads", lambda _: clip_grad_value_([int_grad(3)], 1.5), TypeError,
+     ["clip_grad_value_", "parameter 0", "int64", "dtype=p.dtype"]),
+    ("clip_grad_norm_ of a dict", lambda _: clip_grad_norm_({"w": with_grad(2)}, 1.0), TypeError,
+     ["clip_grad_norm_", "dict", ".values()"]),
     ("clip_grad_norm_ norm_type 'fro'", lambda _: clip_grad_norm_([with_grad(2)], 1.0, norm_type="fro"),
                  ValueError, ["clip_grad_norm_", "norm_type", "'fro'", "inf"]),
     # --- init ------------------------------------------------------------------------------------------
@@ -294,6 +315,29 @@ ROWS = [
     ("TBPTT k1 = 0", lambda _: TBPTT(0), ValueError, ["TBPTT", "k1", "got 0", "TBPTT.full"]),
     ("TBPTT k2 < k1", lambda _: TBPTT(5, 3), ValueError, ["TBPTT", "k2", "got 3", "k2 >= 5"]),
     ("TBPTT random with k2", lambda _: TBPTT(5, 8, random=True), ValueError, ["TBPTT", "random=True", "k1 only"]),
+    ("TBPTT k2 a bool", lambda _: TBPTT(1, True), ValueError, ["TBPTT", "k2", "got True"]),
+    ("TBPTT step_loss None",
+     lambda _: list(TBPTT(2).run(step_model(), np.ones((4, 2, 2), np.float32), None)), TypeError,
+     ["TBPTT.run", "step_loss", "NoneType", "lambda y_t, t"]),
+    ("TBPTT random=seed", lambda _: TBPTT(5, random=3), TypeError,
+     ["TBPTT", "random", "got 3", "rng=np.random.default_rng(3)"]),
+    ("TBPTT rng a seed", lambda _: TBPTT(5, random=True, rng=7), TypeError,
+     ["TBPTT", "rng", "got 7", "np.random.default_rng(7)"]),
+    ("TBPTT.run on a sequence layer",
+     lambda _: list(TBPTT(2).run(nn.RNN(2, 3), np.ones((4, 2, 2), np.float32), lambda y, s: y.sum())), TypeError,
+     ["TBPTT.run", "step(x_t, state)", "RNN", "whole sequences", "SequenceModel"]),
+    ("TBPTT.run on a cell",
+     lambda _: list(TBPTT(2).run(nn.GRUCell(2, 3), np.ones((4, 2, 2), np.float32), lambda y, s: y.sum())), TypeError,
+     ["TBPTT.run", "GRUCell", "new state only", "SequenceModel"]),
+    ("TBPTT loss step after the end",
+     lambda _: list(TBPTT(2).run(step_model(), np.ones((4, 2, 2), np.float32), lambda y, s: y.sum(), loss_steps=[4])),
+     ValueError, ["TBPTT.run", "loss_steps [4]", "T = 4", "[0, 3]"]),
+    ("TBPTT loss step -1",
+     lambda _: list(TBPTT(2).run(step_model(), np.ones((4, 2, 2), np.float32), lambda y, s: y.sum(),
+                                 loss_steps=[-1])), ValueError, ["TBPTT.run", "[-1]", "last step is 3"]),
+    ("TBPTT loss_steps one int",
+     lambda _: list(TBPTT(2).run(step_model(), np.ones((4, 2, 2), np.float32), lambda y, s: y.sum(), loss_steps=3)),
+     TypeError, ["TBPTT.run", "loss_steps", "int", "loss_steps=[3]"]),
     ("TBPTT step_loss returns a float",
      lambda _: list(TBPTT(2).run(step_model(), np.ones((4, 2, 2), np.float32), lambda y, s: 1.0)), TypeError,
      ["TBPTT.run", "float", "t=0", ".item()"]),

@@ -184,3 +184,219 @@ def test_creation_sizes_work_or_name_the_function(size):
             assert str(err).startswith(f"{make.__name__}: "), err
         else:
             assert isinstance(out, tg.Tensor)
+
+
+# --- issue 27, "Elsewhere": the core ops against PyTorch, and writes through .data ---------------------
+def test_the_gradient_of_x_to_the_0_is_0_at_0_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    x = tg.tensor([0.0, 2.0, -3.0], requires_grad=True)
+    (x ** 0).sum().backward()
+    tx = torch.tensor([0.0, 2.0, -3.0], requires_grad=True)
+    (tx ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad, tx.grad.numpy())       # zeros, not nan at 0
+    assert np.array_equal(x.grad, np.zeros(3))
+
+
+@pytest.mark.parametrize("shape, dim", [((2, 0), 1), ((2, 0), -1), ((0, 3), 1), ((0, 3), 0), ((), 0), ((), -1)])
+def test_softmax_over_an_empty_dim_is_empty_as_in_pytorch(shape, dim):
+    torch = pytest.importorskip("torch")
+    from tinygrad_rnn.nn import functional as F
+    x = tg.zeros(*shape, requires_grad=True)
+    for ours, theirs in ((F.softmax, torch.softmax), (F.log_softmax, torch.log_softmax)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            y = ours(x, dim=dim)
+        expected = theirs(torch.zeros(shape), dim=dim)
+        assert y.shape == tuple(expected.shape) == shape
+        np.testing.assert_array_equal(y.data, expected.numpy())
+        y.sum().backward()
+        assert x.grad.shape == shape
+        x.grad = None
+
+
+@pytest.mark.parametrize("low, high", [([0.5, 2.5, 1.0], None), (None, [2.0, 2.0, -1.0]), (1.5, 2.5),
+                                       ([3.0, 0.0, 0.0], [2.0, 2.5, 2.5])], ids=["min", "max", "0-d", "min > max"])
+def test_clamp_with_tensor_bounds_gives_pytorchs_values_and_gradients(low, high):
+    """PyTorch's clamp(x, min=Tensor, max=Tensor): the result, and the gradient to x and to each bound."""
+    torch = pytest.importorskip("torch")
+    xs, weights = [-1.0, 2.0, 3.0], [1.0, 2.0, 3.0]
+
+    def run(lib, make):
+        x = make(xs, requires_grad=True)
+        bounds = [None if b is None else make(b, requires_grad=True) for b in (low, high)]
+        y = x.clamp(min=bounds[0], max=bounds[1])
+        (y * make(weights)).sum().backward()
+        return [np.asarray(y.data if lib == "tg" else y.detach().numpy())] + [
+            None if t is None else np.asarray(t.grad) for t in (x, *bounds)]
+
+    ours, theirs = run("tg", tg.tensor), run("torch", torch.tensor)
+    for a, b in zip(ours, theirs):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a, b)
+
+
+def test_clamp_in_place_and_without_grad_take_tensor_bounds():
+    x = tg.tensor([1.0, 2.0, 3.0])
+    assert x.clamp(min=tg.tensor(2.0)).data.tolist() == [2.0, 2.0, 3.0]
+    x.clamp_(max=tg.tensor([2.0, 2.0, 2.0]))
+    assert x.data.tolist() == [1.0, 2.0, 2.0]
+    with pytest.raises(ValueError, match=r"clamp: min has shape \(2, 3\).*x's shape \(3,\)"):
+        x.clamp(min=tg.ones(2, 3))
+
+
+@pytest.mark.parametrize("value, fragments", [
+    ([1.0, 2.0], ["Tensor.data", "list", "np.asarray"]),
+    (3.0, ["Tensor.data", "float", "np.asarray"]),
+    (np.array([1, 2]), ["Tensor.data", "requires grad", "int64", "astype('float32')"]),
+    (np.ones(2, dtype=complex), ["Tensor.data", "complex", "x.real"]),
+], ids=["list", "number", "int array", "complex"])
+def test_assigning_data_that_a_tensor_cannot_hold_is_refused(value, fragments):
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError) as info:
+        w.data = value
+    assert all(f in str(info.value) for f in fragments), str(info.value)
+    assert w.data.dtype == np.float32 and w.data.tolist() == [1.0, 2.0]      # unchanged
+
+
+def test_assigning_a_tensor_to_data_takes_its_array():
+    w = tg.tensor([1.0, 2.0])
+    w.data = tg.tensor([3.0, 4.0])
+    assert isinstance(w.data, np.ndarray) and w.data.tolist() == [3.0, 4.0]
+
+
+def test_data_of_another_shape_after_forward_names_the_write_not_an_internal_error():
+    w = tg.tensor([1.0, 2.0], requires_grad=True, name="w")
+    y = (w + 1).sum()                         # add saves nothing, so the version check can't see the write
+    w.data = np.ones(3, dtype=np.float32)
+    with pytest.raises(RuntimeError) as info:
+        y.backward()
+    message = str(info.value)
+    assert "internal error" not in message and "'w'" in message and "(2,)" in message and "(3,)" in message
+    assert ".data" in message and "Fix" in message
+
+
+@pytest.mark.parametrize("write", [lambda x: x.copy_(np.ones(3, dtype=complex)), lambda x: x.fill_(1j),
+                                   lambda x: x.__setitem__(0, 1j)], ids=["copy_", "fill_", "setitem"])
+def test_writing_complex_values_in_place_is_refused_without_a_numpy_warning(write):
+    x = tg.ones(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")             # NumPy's ComplexWarning would discard the imaginary part
+        with pytest.raises(TypeError, match="complex.*x.real"):
+            write(x)
+    assert x.data.tolist() == [1.0, 1.0, 1.0]
+
+
+# --- issue 27: norms of huge and tiny gradients, xavier of an empty matrix -----------------------------------
+@pytest.mark.parametrize("scale", [1e200, 1e-170, 1.0], ids=["huge", "tiny", "usual"])
+def test_gradient_norms_neither_overflow_nor_underflow(scale):
+    """||(3s, 4s)|| = 5s for every finite s: the squares must not be taken of entries near 1e154 or 1e-162.
+    (clip_grad_norm_ keeps PyTorch's numbers, inf for such gradients: see test_nn_clip.py.)"""
+    from tinygrad_rnn.analysis.gradients import grad_norm, grad_norms
+    from tinygrad_rnn.nn.utils import total_norm
+    from tinygrad_rnn.train.loop import gradient_norm
+    grads = [np.array([3.0 * scale, 0.0]), np.array([[4.0 * scale]])]
+    params = [param(2), param(1, 1)]
+    for p, g in zip(params, grads):
+        p.grad = g.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # no overflow warning either
+        assert grad_norm(np.concatenate([g.ravel() for g in grads])) == pytest.approx(5 * scale, rel=1e-12, abs=0)
+        assert grad_norms(params) == pytest.approx([3 * scale, 4 * scale], rel=1e-12, abs=0)
+        assert gradient_norm(params) == pytest.approx(5 * scale, rel=1e-12, abs=0)
+        assert total_norm(grads) == pytest.approx(5 * scale, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (0, 3), (3, 0), (0, 0, 2)])
+def test_xavier_uniform_of_an_empty_matrix_is_left_empty(shape):
+    from tinygrad_rnn.nn import init
+    w = nn.Parameter(np.ones(shape))
+    assert init.xavier_uniform_(w) is w and w.shape == shape
+
+
+# --- issue 27: a gradient flow out of float64's range, an op named like markup ------------------------------
+def test_gradient_flow_beyond_float64_gives_inf_or_nan_not_an_svd_error():
+    from tinygrad_rnn.analysis import gradient_flow
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        flow = gradient_flow("rnn", "orthogonal", 1e100, "linear", steps=5)
+    np.testing.assert_allclose(flow.jacobian_norms[:3], [1e100, 1e200, 1e300], rtol=1e-9)   # ||(sQ)^d|| = s^d
+    assert not np.isfinite(flow.jacobian_norms[3:]).any() and flow.overflow_distance == 4
+    assert gradient_flow("rnn", "orthogonal", 0.5, "linear", steps=3).overflow_distance is None
+
+
+def test_an_op_named_lambda_is_drawn_as_text_not_graphviz_markup():
+    import shutil
+    import subprocess
+    from tinygrad_rnn import viz
+    from tinygrad_rnn.core.function import Function
+
+    class Doubled(Function):
+        name = "<lambda>"
+
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, grad):
+            return (grad * 2,)
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    source = viz.draw_graph(Doubled.apply(x).sum()).source
+    assert "label=<lambda>" not in source and 'label="<lambda>"' in source
+    if shutil.which("dot"):
+        svg = subprocess.run(["dot", "-Tsvg"], input=source, capture_output=True, text=True, timeout=60)
+        assert svg.returncode == 0 and "&lt;lambda&gt;" in svg.stdout, svg.stderr
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e300, 1e-200])
+def test_spectrum_of_huge_or_tiny_matrices_keeps_its_verdicts_without_numpy_warnings(scale):
+    """W Wᵀ = Wᵀ W holds for a symmetric W and fails for a shear, whatever the scale of the entries."""
+    from tinygrad_rnn.analysis import spectrum
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert spectrum(scale * np.array([[1.0, 1.0], [1.0, 1.0]])).is_normal
+        shear = spectrum(scale * np.array([[1.0, 1.0], [0.0, 1.0]]))
+    assert shear.is_normal is (scale < 1)         # tiny: below the absolute tolerance, as before
+
+
+def _complex_tensor(*shape):
+    """A Tensor holding complex numbers, however it was made (the constructors refuse them)."""
+    return tg.Tensor._wrap(np.ones(shape, dtype=np.complex64))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Linear(3, 4)(_complex_tensor(2, 3)),
+    lambda: nn.RNNCell(3, 4)(_complex_tensor(2, 3)),
+    lambda: nn.GRU(3, 4)(_complex_tensor(5, 2, 3)),
+    lambda: nn.GRUCell(3, 4)(tg.ones(2, 3), _complex_tensor(2, 4)),
+    lambda: nn.LSTM(3, 4)(tg.ones(5, 2, 3), (_complex_tensor(1, 2, 4), _complex_tensor(1, 2, 4))),
+], ids=["Linear", "RNNCell", "GRU", "GRUCell h", "LSTM h_0"])
+def test_a_complex_tensor_into_a_layer_is_told_x_real_not_x_float(make):
+    with pytest.raises(TypeError) as info:
+        make()
+    assert "complex" in str(info.value) and ".real" in str(info.value) and ".float()" not in str(info.value)
+
+
+def test_a_save_killed_mid_write_has_its_temporary_file_removed_by_a_later_save(tmp_path):
+    """atomic_write's promise: no temporary file stays behind; a killed writer's is removed by the next save
+    of the same file once it is abandoned (its writer gone, older than an hour: here, by setting its time back)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from tinygrad_rnn import serialization
+    code = ("import os, signal, sys\nfrom tinygrad_rnn.serialization import atomic_write\n"
+            "def write(f):\n    f.write(b'half'); f.flush(); os.kill(os.getpid(), signal.SIGKILL)\n"
+            "atomic_write(sys.argv[1], write)\n")
+    target = tmp_path / "weights.npz"
+    assert subprocess.run([sys.executable, "-c", code, str(target)]).returncode == -signal.SIGKILL
+    (left,) = tmp_path.glob(".weights.npz.*.tmp")
+    other = tmp_path / ".other.npz.00000000000000000000000000000000.tmp"     # another file's, not a writer's
+    other.write_bytes(b"x")
+    hour_ago = time.time() - 2 * 3600
+    os.utime(left, (hour_ago, hour_ago))
+    os.utime(other, (hour_ago, hour_ago))
+    serialization.save({"w": np.ones(2)}, target)
+    assert not left.exists() and other.exists()
+    assert serialization.load(target)["w"].tolist() == [1.0, 1.0]

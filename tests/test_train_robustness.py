@@ -249,8 +249,8 @@ def test_the_lock_is_reentrant_in_one_thread_and_released_after(tmp_path):
         probe = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "train", "--iters", "1", "--seq-len", "4",
                                 "--out", str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
         assert probe.returncode == 2 and f"(pid {os.getpid()})" in probe.stderr, probe.stderr
-    probe = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "train", "--iters", "1", "--seq-len", "4", "--hidden",
-                            "2", "--out", str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
+    probe = subprocess.run([sys.executable, "-m", "tinygrad_rnn", "train", "--resume", str(tmp_path / "run"),    # the
+                            "--iters", "2"], capture_output=True, text=True, timeout=120)    # folder holds a run now
     assert probe.returncode == 0, probe.stderr
 
 

@@ -146,7 +146,10 @@ def atomic_write(path, write, who: str = "atomic_write") -> None:
 
     The temporary file is ``.<name>.<writer><token>.tmp``: ``<writer>`` (``_writer_tag()``) names
     this host and process, ``<token>`` is random, so concurrent writers never touch each other's
-    files; only this call's own temporary file is ever deleted here."""
+    files. A process killed outright (SIGKILL, a power loss) can't delete its own: such a file of
+    ``path`` is deleted by the next write of ``path`` once it is abandoned (``_abandoned``: this host,
+    its writer gone, more than an hour old), and a run folder's at once by the next run that takes
+    its lock (``train.checkpoint.remove_stale_temp_files``)."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -181,6 +184,24 @@ def atomic_write(path, write, who: str = "atomic_write") -> None:
             raise _write_error(who, path, error) from None
         raise
     _fsync_directory(directory)           # make the rename itself durable
+    _remove_abandoned_temp_files(directory, os.path.basename(path))
+
+
+def _remove_abandoned_temp_files(directory: str, name: str) -> None:
+    """Delete the temporary files of ``name`` that killed writers left in ``directory`` (``_abandoned``)."""
+    prefix = f".{name}."
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for other in names:
+        tag = other[len(prefix):-len(".tmp")]
+        if other.startswith(prefix) and other.endswith(".tmp") and len(tag) >= 24 and \
+                all(c in "0123456789abcdef" for c in tag) and _abandoned(os.path.join(directory, other), tag):
+            try:
+                os.unlink(os.path.join(directory, other))
+            except OSError:
+                pass
 
 
 def _write_error(who: str, path: str, error: OSError, action: str = "write") -> OSError:

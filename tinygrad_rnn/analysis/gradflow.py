@@ -70,6 +70,12 @@ class GradientFlow:
                 "steps": self.steps, "hidden_size": self.hidden_size, "seed": self.seed,
                 "forget_bias": self.forget_bias, "loss": "sum(h_T)"}
 
+    @property
+    def overflow_distance(self) -> int | None:
+        """The first d whose Jacobian or gradient norm is inf or nan (out of float64's range), or None."""
+        bad = ~(np.isfinite(self.jacobian_norms) & np.isfinite(self.grad_norms))
+        return int(np.argmax(bad)) + 1 if bad.any() else None
+
     def as_dict(self) -> dict:
         """JSON-ready: the settings, ``distances`` d = 1..T, ``jacobian_norms``, ``grad_norms``, and
         ``spectral_radius`` per gate block of W_hh."""
@@ -82,16 +88,22 @@ class GradientFlow:
 def gradient_flow(cell: str = "rnn", init: str = "default", scale: float | None = None,
                   nonlinearity: str = "tanh", steps: int = 30, hidden_size: int = 16, input_size: int = 4,
                   forget_bias: float | None = None, seed: int = 0) -> GradientFlow:
-    """Unroll one setting (see ``unrolled.unroll`` for the arguments) and measure its gradient flow."""
-    net = unroll(cell, steps, hidden_size, input_size, init=init, scale=scale, nonlinearity=nonlinearity,
-                 forget_bias=forget_bias, seed=seed)
-    to_last = jacobians_to_last(net.hidden)             # [∂h_T/∂h_0, ..., ∂h_T/∂h_T]
-    grads = all_gradients(net.loss)                     # {tensor: dL/dtensor}
-    T = steps
-    jacobian_norms = np.array([spectral_norm(to_last[T - d]) for d in range(1, T + 1)], dtype=np.float64)
-    grad_norms = np.array([grad_norm(grads.get(net.hidden[T - d])) for d in range(1, T + 1)], dtype=np.float64)
-    cell_grad_norms = None if net.cell_states is None else np.array(
-        [grad_norm(grads.get(net.cell_states[T - d])) for d in range(1, T + 1)], dtype=np.float64)
+    """Unroll one setting (see ``unrolled.unroll`` for the arguments) and measure its gradient flow.
+
+    A scale so large that the products leave float64's range (beyond ~1.8e308) gives inf (or nan, where
+    inf - inf or 0 * inf came up on the way) for those distances, without NumPy's overflow warnings;
+    ``GradientFlow.overflow_distance`` is the first such d."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        net = unroll(cell, steps, hidden_size, input_size, init=init, scale=scale, nonlinearity=nonlinearity,
+                     forget_bias=forget_bias, seed=seed)
+        to_last = jacobians_to_last(net.hidden)             # [∂h_T/∂h_0, ..., ∂h_T/∂h_T]
+        grads = all_gradients(net.loss)                     # {tensor: dL/dtensor}
+        T = steps
+        jacobian_norms = np.array([spectral_norm(to_last[T - d]) for d in range(1, T + 1)], dtype=np.float64)
+        grad_norms = np.array([grad_norm(grads.get(net.hidden[T - d])) for d in range(1, T + 1)],
+                              dtype=np.float64)
+        cell_grad_norms = None if net.cell_states is None else np.array(
+            [grad_norm(grads.get(net.cell_states[T - d])) for d in range(1, T + 1)], dtype=np.float64)
     H = hidden_size
     blocks = {gate: eigvals(net.weight_hh[k * H:(k + 1) * H]) for k, gate in enumerate(GATE_NAMES[cell])}
     return GradientFlow(cell, init, scale, nonlinearity, steps, hidden_size, seed, jacobian_norms, grad_norms,

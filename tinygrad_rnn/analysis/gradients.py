@@ -17,6 +17,7 @@ import numpy as np
 from .. import autograd
 from ..core import GraphFreedError, Tensor
 from ..core.backward import topological_order
+from ..nn.utils import total_norm
 
 
 def all_gradients(root, gradient=None) -> dict:
@@ -46,7 +47,7 @@ def grad_norm(gradient) -> float | None:
     """||gradient|| (the Euclidean norm of all its entries), or ``None`` for no gradient."""
     if gradient is None:
         return None
-    return float(np.linalg.norm(np.asarray(gradient, dtype=np.float64).ravel()))
+    return total_norm([gradient])           # scaled where the squares would overflow: 1e200 stays finite
 
 
 def grad_norms(tensors, grads=None) -> list:

@@ -156,13 +156,16 @@ def jacobian_products(jacobians) -> list:
 
 def spectral_norm(jac) -> float | None:
     """||J||_2, the largest singular value (for a batch (B, n, n): the largest over samples,
-    which is the spectral norm of the whole block-diagonal Jacobian). ``None`` for ``None``."""
+    which is the spectral norm of the whole block-diagonal Jacobian). ``None`` for ``None``; inf for a
+    Jacobian with an infinite entry, nan for one with a nan entry (out of float64's range)."""
     if jac is None:
         return None
     jac = np.asarray(jac, dtype=np.float64)
     if jac.ndim not in (2, 3):
         raise ValueError(f"spectral_norm: expected a Jacobian of shape (n, m) or a batch (B, n, m), got shape "
                          f"{jac.shape}. Fix: for a vector, use np.linalg.norm (its Euclidean norm)")
+    if not np.isfinite(jac).all():     # the SVD can't converge on inf/nan: inf if an entry is, nan if undefined
+        return float("nan") if np.isnan(jac).any() else float("inf")
     return float(np.linalg.norm(jac, 2)) if jac.ndim == 2 else float(max(np.linalg.norm(j, 2) for j in jac))
 
 

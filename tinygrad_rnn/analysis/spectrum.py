@@ -147,6 +147,17 @@ class Spectrum:
 def spectrum(W, nonlinearity: str = "tanh", tol: float = 1e-6) -> Spectrum:
     """Eigenvalues, spectral radius, singular values, regime, normality and Pascanu's condition of W."""
     W = _square(W, "spectrum")
-    return Spectrum(eigvals(W), spectral_radius(W), singular_values(W), regime(W, tol),
-                    bool(np.allclose(W @ W.T, W.T @ W, atol=tol * max(1.0, np.abs(W).max() ** 2))),
+    return Spectrum(eigvals(W), spectral_radius(W), singular_values(W), regime(W, tol), _is_normal(W, tol),
                     pascanu_condition(W, nonlinearity, tol))
+
+
+def _is_normal(W, tol: float) -> bool:
+    """W Wᵀ = Wᵀ W within tol · max(1, max|W|²), computed on W / max|W| so that entries near 1e308 don't
+    overflow (the same test, both sides divided by max|W|²)."""
+    largest = float(np.abs(W).max())
+    if largest == 0.0:
+        return True
+    S = W / largest
+    with np.errstate(over="ignore"):
+        atol = tol if largest >= 1.0 else min(tol / largest / largest, np.finfo(np.float64).max)
+    return bool(np.allclose(S @ S.T, S.T @ S, atol=atol))

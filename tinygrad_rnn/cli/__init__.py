@@ -4,7 +4,8 @@ module and only composes library calls.
 Errors: a mistake the user can fix — a bad argument, a missing input file, a folder that can't be
 written, or any ValueError / TypeError / OSError the library raises for what it was given — ends in
 one line on stderr, ``tinygrad-rnn <command>: error: <what and how to fix it>``, and exit code 2
-(Ctrl-C: exit code 130). Any other exception is a bug and keeps its traceback.
+(Ctrl-C: exit code 130). NumPy's MemoryError becomes one line too, naming the options to make smaller
+(``MEMORY_FIXES``). Any other exception is a bug and keeps its traceback.
 
 Global options (``GLOBAL_OPTIONS``: ``--blas-threads``) go before or after the subcommand, and every
 help page lists them; ``--version`` prints the package's version (``tinygrad_rnn.__version__``). Output piped into a
@@ -12,8 +13,10 @@ program that stops reading early (``| head``) ends quietly. A terminal that cann
 gets them spelled in ASCII (``terminal.py``).
 """
 import argparse
+import contextlib
 import errno
 import os
+import signal
 import sys
 
 from threadpoolctl import threadpool_limits
@@ -28,6 +31,15 @@ COMMANDS = {"tour": tour, "train": train, "eig": eig, "graph": graph, "gradflow"
 
 #: exceptions that mean "what you asked for can't be done", not "the program is broken"
 USER_ERRORS = (CommandError, ValueError, TypeError, OSError)
+
+#: what to make smaller when a command runs out of memory (MemoryError), by command
+MEMORY_FIXES = {
+    "train": "a smaller --hidden, --batch or --seq-len (or truncated BPTT: --tbptt 50)",
+    "graph": "fewer --steps, or a smaller --hidden",
+    "gradflow": "fewer --steps",
+    "eig": "a smaller matrix",
+    "tour": "tour --quick",
+}
 
 #: a plain OSError ("[Errno 17] File exists: 'x'") in words, by errno; {0} is the path
 OS_PROBLEMS = {
@@ -102,6 +114,31 @@ def _silence_stdout() -> None:
         pass
 
 
+class Terminated(BaseException):
+    """Raised by the SIGTERM handler ``main`` installs while a command runs: like Ctrl-C's KeyboardInterrupt,
+    it unwinds the command, so that ``finally`` blocks run (an interrupted ``atomic_write`` deletes its
+    temporary file) instead of the process vanishing mid-write. ``train`` handles SIGTERM its own way."""
+
+
+EXIT_TERMINATED = 128 + int(signal.SIGTERM)      # 143, as shells report a process ended by SIGTERM
+
+
+@contextlib.contextmanager
+def _sigterm_raises():
+    """While the block runs (in the main thread), SIGTERM raises ``Terminated``; the old handler is put back."""
+    def handler(signum, frame):
+        raise Terminated
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:                         # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv=None) -> int:
     """Run one command; returns its exit code. A user error is reported in one line on stderr and
     raises ``SystemExit(2)`` (``args.Failed``, whose ``str()`` is that line)."""
@@ -116,16 +153,22 @@ def main(argv=None) -> int:
         return 0
     command = args.command
     try:
-        with threadpool_limits(limits=args.blas_threads, user_api="blas"):
+        with threadpool_limits(limits=args.blas_threads, user_api="blas"), _sigterm_raises():
             code = COMMANDS[command].run(args) or 0
         sys.stdout.flush()                     # a broken pipe shows up here, not at exit
         return code
+    except Terminated:                         # SIGTERM: the writes under way removed their temporary files
+        print(f"\n{PROG} {command}: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError:                    # e.g. `tinygrad-rnn graph | head`: the reader has enough
         _silence_stdout()
         return 0
     except KeyboardInterrupt:
         print(f"\n{PROG} {command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except MemoryError:                        # NumPy could not allocate: sizes too large for this machine
+        _fail(command, f"out of memory: the sizes asked for need more memory than this machine has. Fix: "
+                       f"{MEMORY_FIXES.get(command, 'smaller sizes')}")
     except Failed:
         raise
     except SystemExit as stop:                 # a command's own `raise SystemExit("error: ...")`

@@ -14,9 +14,15 @@ traceback::
 - ``missing_extra(what, package, extra)``: the CommandError for an optional dependency that is not
   installed, naming the extra that brings it (``pip install "tinygrad-rnn[plots]"``).
 - ``report(command, message)``: print the one line; ``one_line`` folds a multi-line message.
+- ``json_text(value)``: the ``--json`` output of every command. JSON has no infinite or NaN numbers
+  (Python's json module would print the bare words ``Infinity`` and ``NaN``, which JSON parsers refuse),
+  so a non-finite number is written as the string ``"inf"``, ``"-inf"`` or ``"nan"``; ``float()`` reads
+  each back (``float("inf")``), and a reader that expects a number fails loudly instead of misreading it.
 """
 import argparse
+import json
 import math
+import numbers
 import os
 import pathlib
 import sys
@@ -187,3 +193,21 @@ def input_file(text: str) -> pathlib.Path:
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"'{text}' is a folder, not a file. Fix: name a file in it")
     return path
+
+
+def json_text(value) -> str:
+    """``value`` as one line of strict JSON: non-finite numbers become the strings "inf", "-inf", "nan"
+    (see the module docstring); NumPy numbers and arrays become plain numbers and lists."""
+    return json.dumps(_finite_json(value), allow_nan=False)
+
+
+def _finite_json(value):
+    if isinstance(value, dict):
+        return {key: _finite_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_json(item) for item in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):      # NumPy arrays and scalars
+        return _finite_json(value.tolist())
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, int)) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value

@@ -1,10 +1,9 @@
 """``tinygrad-rnn eig "1 1; 1 1"``: eigenvalues, singular values and the gradient regime of a matrix."""
-import json
 
 import numpy as np
 
 from ..analysis import spectrum
-from .args import nonnegative_float
+from .args import json_text, nonnegative_float
 
 
 def add_parser(sub):
@@ -17,7 +16,8 @@ def add_parser(sub):
     p.add_argument("--tol", type=nonnegative_float, default=1e-4,
                    help="how close |lambda| must be to 1 to count as stable (default 1e-4, for entries typed "
                         "to about 4 decimals, like 0.7071)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object instead of text (nan/inf as the strings \"nan\", \"inf\")")
     return p
 
 
@@ -49,7 +49,7 @@ def run(args):
     W = parse_matrix(args.matrix)
     result = spectrum(W, nonlinearity=args.nonlinearity, tol=args.tol)
     if args.json:
-        print(json.dumps({"matrix": W.tolist(), **result.as_dict()}))
+        print(json_text({"matrix": W.tolist(), **result.as_dict()}))
         return 0
     fmt = lambda z: f"{z.real:.6g}" if abs(z.imag) < 1e-12 else f"{z.real:.6g}{z.imag:+.6g}i"
     print("matrix:\n" + np.array2string(W, precision=6))

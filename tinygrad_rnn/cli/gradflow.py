@@ -6,11 +6,10 @@ product of d step Jacobians) and ||∂L/∂h_(T-d)||. ``--json`` prints one obje
 and ``grad_norms`` (index d-1) and the settings; ``--plot FILE`` draws them (needs matplotlib; without
 it the table is printed instead).
 """
-import json
 import sys
 
 from ..analysis import INITS, NONLINEARITIES, gradient_flow, gradient_flow_figure, have_matplotlib
-from .args import CommandError, finite_float, missing_extra, output_file, positive_int
+from .args import PROG, CommandError, finite_float, json_text, missing_extra, output_file, positive_int
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".eps", ".ps")
 
@@ -30,16 +29,26 @@ def add_parser(sub):
     p.add_argument("--steps", type=positive_int, default=30, metavar="T", help="time steps (default 30)")
     p.add_argument("--plot", type=output_file(*PLOT_SUFFIXES), default=None, metavar="FILE",
                    help="save a plot (.png, .svg, .pdf)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object instead of text (nan/inf as the strings \"nan\", \"inf\")")
     return p
 
 
+#: the most steps `gradflow` unrolls: the time grows with T, and far fewer steps show the trend
+MAX_STEPS = 20000
+
+
 def run(args):
+    if args.steps > MAX_STEPS:
+        raise CommandError(f"--steps {args.steps} would unroll {args.steps} steps and multiply as many Jacobians, "
+                           f"many minutes of work with no output. Fix: --steps {MAX_STEPS} or fewer (a norm that "
+                           f"shrinks or grows by a factor per step is 0 or beyond float64 long before that; "
+                           f"--steps 100 already shows which)")
     if args.plot and not have_matplotlib():
         raise missing_extra("--plot", "matplotlib", "plots")
     flow = gradient_flow(args.cell, args.init, args.scale, args.nonlinearity, steps=args.steps)
     if args.json:
-        print(json.dumps(flow.as_dict()))
+        print(json_text(flow.as_dict()))
     else:
         radii = ", ".join(f"{gate}: {rho:.4g}" for gate, rho in flow.spectral_radius.items())
         print(f"{flow.label}, T = {flow.steps}, H = {flow.hidden_size}, L = sum(h_T); spectral radius of W_hh "
@@ -47,6 +56,11 @@ def run(args):
         print(" d".rjust(4) + "||dh_T/dh_(T-d)||".rjust(20) + "||dL/dh_(T-d)||".rjust(18))
         for d, jac, grad in zip(flow.distances, flow.jacobian_norms, flow.grad_norms):
             print(str(d).rjust(4) + f"{jac:20.4g}{grad:18.4g}")
+    if flow.overflow_distance is not None:
+        d = flow.overflow_distance
+        print(f"{PROG} gradflow: note: from d = {d} on, the norms are beyond float64's range (inf or nan): "
+              f"with --scale {args.scale:g} the gradient grows past 1.8e308 within {d} step(s). Fix: a smaller "
+              f"--scale (a spectral radius of 2 already shows the explosion), or fewer --steps", file=sys.stderr)
     if args.plot:
         report = sys.stderr if args.json else sys.stdout       # keep stdout pure JSON with --json
         try:

@@ -46,7 +46,16 @@ def add_parser(sub):
     return p
 
 
+#: the most steps `graph` unrolls: beyond, it would work for minutes and GBs before drawing anything unreadable
+MAX_STEPS = 5000
+
+
 def run(args):
+    if args.steps > MAX_STEPS:                  # known before anything is unrolled: refused at once
+        raise CommandError(f"--steps {args.steps} would unroll {args.steps} steps (a graph of {args.steps:,} states "
+                           f"and more ops), minutes of work and GBs of memory before a drawing that no one could "
+                           f"read. Fix: --steps {MAX_STEPS} or fewer (a few dozen steps already show the gradient "
+                           f"vanish or explode; --detail rolled draws one cell with its loop)")
     net = unroll(args.cell, steps=args.steps, hidden_size=3, input_size=2, cut_at=args.cut_at, fused=args.fused)
     title = (f"{args.cell.upper()}, T = {args.steps}, L = sum(h_{args.steps})"
              + (f", cut after step {args.cut_at}" if args.cut_at else ""))

@@ -27,9 +27,9 @@ import sys
 from ..nn.cells import CELLS
 from ..tasks import TASKS
 from ..train import INITS, TrainConfig, train
-from ..train.checkpoint import CHECKPOINT_SUBDIR, load_checkpoint, lock_run_folder
-from ..train.loop import OPTIMIZERS, build_task, resume_folder
-from .args import PROG, finite_float, input_file, int_at_least, report, seed_int
+from ..train.checkpoint import CHECKPOINT_JSON, CHECKPOINT_SUBDIR, load_checkpoint, lock_run_folder
+from ..train.loop import OPTIMIZERS, RESUME_MAY_CHANGE, build_task, resume_folder
+from .args import PROG, CommandError, finite_float, input_file, int_at_least, json_text, report, seed_int
 
 EXIT_TERMINATED = 128 + int(signal.SIGTERM)     # 143: what shells report for a process ended by SIGTERM
 
@@ -90,7 +90,8 @@ def add_parser(sub):
                    help="log, evaluate and save the checkpoint every N iterations (default 50)")
     p.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR (its --out folder) up to --iters "
                                                    "iterations in all; it ends as if never interrupted")
-    p.add_argument("--json", action="store_true", help="print the final evaluation as one JSON object")
+    p.add_argument("--json", action="store_true",
+                   help="print the final evaluation as one JSON object (nan/inf as the strings \"nan\", \"inf\")")
     return p
 
 
@@ -107,6 +108,13 @@ def config_from_args(args) -> TrainConfig:
     if resume is None:
         return TrainConfig(**given)
     checkpoint = load_checkpoint(resume)
+    damaged = checkpoint.nonfinite()
+    if damaged:
+        raise CommandError(f"can't resume from '{resume}': its checkpoint (iteration {checkpoint.iteration}) holds nan "
+                           f"or inf in {', '.join(damaged[:3])}{' ...' if len(damaged) > 3 else ''}. A run never "
+                           f"saves such values (it stops before), so the checkpoint was damaged, and training from "
+                           f"it can only give nan, whatever the --lr. Fix: start the run again in a new --out folder "
+                           f"(or delete '{checkpoint.directory}' first), or resume from a copy saved earlier")
     saved = {name: value for name, value in checkpoint.config.items() if name in _CONFIG_FIELDS}
     return TrainConfig(**{**saved, "out": os.path.dirname(checkpoint.directory) or ".", **given})
 
@@ -230,11 +238,64 @@ def run(args):
     with lock_run_folder(folder, "train") if folder else contextlib.nullcontext():
         if config is None:
             config = config_from_args(args).check()
+        if folder:
+            _check_out_folder(folder, config, resume)
         return _train_and_report(args, config, resume)
+
+
+#: the files a run writes into its --out folder (besides the lock): another run's, if they are there
+RUN_FILES = ("config.json", "metrics.jsonl", "model.npz", os.path.join(CHECKPOINT_SUBDIR, CHECKPOINT_JSON),
+             CHECKPOINT_JSON)
+
+
+def _check_out_folder(folder, config, resume) -> None:
+    """Refuse to start a run in a folder that holds another run: it would replace that run's model,
+    checkpoint, config and log. A run with the same settings is to be continued (--resume), a different
+    one kept (another --out); the error says which it is. Resuming into the folder it came from is fine."""
+    if resume is not None and os.path.realpath(resume_folder(resume) or resume) == os.path.realpath(folder):
+        return
+    found = [name for name in RUN_FILES if os.path.exists(os.path.join(folder, name))]
+    if not found:
+        return
+    saved, iteration = _saved_settings(folder)
+    if saved is None:
+        raise CommandError(f"--out {folder} already holds files of an earlier run ({', '.join(found)}), which this "
+                           f"run would replace. Fix: choose another --out folder, or delete those files first")
+    defaults = TrainConfig()
+    differences = [f"{name} {saved.get(name, getattr(defaults, name))!r} there, {getattr(config, name)!r} here"
+                   for name in _CONFIG_FIELDS if name not in RESUME_MAY_CHANGE
+                   and saved.get(name, getattr(defaults, name)) != getattr(config, name)]
+    at = f" (its checkpoint is at iteration {iteration})" if iteration is not None else ""
+    if differences:
+        raise CommandError(f"--out {folder} already holds another run, with other settings ({'; '.join(differences)})"
+                           f"{at}; this run would replace its model, checkpoint, config and log. Fix: choose another "
+                           f"--out folder, or delete '{folder}' first if that run is no longer wanted")
+    how = (f"continue it with: {PROG} train --resume {folder}" + (f" --iters {config.iters}" if iteration is not None
+                                                                    and config.iters > iteration else "")
+           if iteration is not None else "delete it first to start over (it has no checkpoint to continue from)")
+    raise CommandError(f"--out {folder} already holds a run with these settings{at}; starting again would replace it. "
+                       f"Fix: {how}, or choose another --out folder")
+
+
+def _saved_settings(folder) -> tuple:
+    """(the settings of the run saved in ``folder``, its checkpoint's iteration or None); (None, None) if
+    neither its checkpoint nor its config.json can be read."""
+    try:
+        checkpoint = load_checkpoint(folder)
+        return checkpoint.config, checkpoint.iteration
+    except (OSError, ValueError):
+        pass
+    try:
+        with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
+            saved = json.load(f)
+        return (saved, None) if isinstance(saved, dict) else (None, None)
+    except (OSError, ValueError):
+        return None, None
 
 
 def _train_and_report(args, config, resume):
     task = build_task(config)
+    _check_memory(config, task)
     out = config.out
     checkpoint = os.path.join(out, CHECKPOINT_SUBDIR) if out else None
     stopper = _StopOnSignal()
@@ -261,13 +322,12 @@ def _train_and_report(args, config, resume):
     if config.stream:
         summary.update(stream_summary(result, task))
     if getattr(args, "json", False):
-        print(json.dumps(summary))
+        print(json_text(summary))
     kept = (f"; the checkpoint in {checkpoint} still holds iteration {result.checkpoint_iteration}"
             if checkpoint and result.checkpoint_iteration is not None else "")
     if result.stopped is not None and not result.interrupted:     # a non-finite loss, gradient or parameter
         _end_progress_bar()
-        report("train", f"training stopped: {result.stopped}{kept}. Fix: a smaller --lr, gradient clipping "
-                        f"(--clip 1), or find the first nan/inf with tinygrad_rnn.autograd.detect_anomaly()")
+        report("train", f"training stopped: {result.stopped}{kept}. Fix: {_stop_fix(config, result)}")
         return 1
     if not getattr(args, "json", False):
         state = "stopped early" if result.interrupted else "done"
@@ -282,6 +342,58 @@ def _train_and_report(args, config, resume):
     if result.stopped is not None:                                  # a second Ctrl-C, in the middle of an iteration
         print(f"{result.stopped}: that iteration was not saved{kept}", file=sys.stderr)
     return 130 if result.interrupted else 0
+
+
+def _stop_fix(config, result) -> str:
+    """What to change after a non-finite loss, gradient or parameter: a too large --init-scale when the very
+    first iteration failed with it, otherwise a smaller step."""
+    first = result.iters == 0 and not result.history
+    if first and config.init_scale is not None and abs(config.init_scale) > 10:
+        return (f"a smaller --init-scale (with {config.init_scale:g} the very first forward pass is already out of "
+                f"range; values near 1 are usual), or leave --init-scale out")
+    return ("a smaller --lr, gradient clipping (--clip 1), or find the first nan/inf with "
+            "tinygrad_rnn.autograd.detect_anomaly()")
+
+
+#: the bytes of each parameter entry during training: the weight, its gradient, and the optimizer's state
+_COPIES = {"sgd": 3, "adam": 4, "adagrad": 3}      # sgd: + momentum buffer; adam: + two moments; adagrad: + sum
+
+
+def _check_memory(config, task) -> None:
+    """Refuse sizes whose weights alone (with their gradients and the optimizer's state) can't fit in this
+    machine's memory, before NumPy fails with a MemoryError deep inside: the option named, a size that fits."""
+    total = _physical_memory()
+    if total is None:
+        return
+    gates = CELLS[config.cell].gates
+    itemsize = 4                                                        # float32 weights
+
+    def needed(hidden):
+        entries = gates * hidden * (task.input_size + hidden + 2) + task.output_size * (hidden + 1)
+        return entries * itemsize * _COPIES.get(config.optim, 4)
+    if needed(config.hidden) <= total:
+        return
+    fits = config.hidden
+    while fits > 1 and needed(fits) > total / 4:
+        fits //= 2
+    raise CommandError(f"--hidden {config.hidden} needs about {_size(needed(config.hidden))} for the {config.cell}'s "
+                       f"weights alone (with their gradients and {config.optim}'s state), more than this machine's "
+                       f"{_size(total)} of memory. Fix: a smaller --hidden, e.g. --hidden {fits} "
+                       f"(about {_size(needed(fits))})")
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):       # not POSIX
+        return None
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.3g} {unit}"
+        n /= 1000
 
 
 def _terminated_line(result, checkpoint, out) -> str:

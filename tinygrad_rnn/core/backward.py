@@ -229,6 +229,12 @@ def _accumulate(tensor, grad: np.ndarray) -> None:
     """``tensor.grad += grad``, storing a private copy the first time (so no two ``.grad`` share memory)."""
     grad = np.asarray(grad, dtype=tensor.dtype)
     if grad.shape != tensor.shape:  # every op's backward must return its input's shape
+        if tensor._version_counter is not None:    # written since it was made: `x.data = ...` changed its shape
+            name = f"'{tensor.name}'" if tensor.name else "a tensor"
+            raise RuntimeError(f"backward: the gradient for {name} has shape {grad.shape}, the shape its data had "
+                               f"in the forward pass, but `.data = ...` has since replaced that data by an array of "
+                               f"shape {tensor.shape}. Fix: change .data before the forward pass (then run it "
+                               f"again), or write values of the same shape in place: x.data[...] = values")
         raise RuntimeError(f"backward: internal error, gradient of shape {grad.shape} for a tensor of "
                            f"shape {tensor.shape}")
     if tensor.grad is None:

@@ -177,6 +177,7 @@ class Tensor:
     def data(self, array):
         # Assigning counts as a write to this tensor (`x.data -= d` too: it assigns the same array back).
         if array is not self._data:
+            array = self._checked_new_data(array)
             # New memory: views of the old array are not written to, so this tensor leaves their
             # counter for one of its own, which remembers the old array (a node may have saved it).
             counter = _VersionCounter()
@@ -185,6 +186,20 @@ class Tensor:
             self._version_counter = counter
         self._data = array
         self._bump_version()
+
+    def _checked_new_data(self, array) -> np.ndarray:
+        """``x.data = array``: an ndarray (a Tensor gives its array) of real numbers; floating point if x
+        requires grad. A TypeError names the problem and the fix; nothing is changed then."""
+        if isinstance(array, Tensor):
+            array = array._data
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"Tensor.data: must be set to a NumPy array, got {_checks.describe(array)}. Fix: "
+                            f"x.data = np.asarray(value, dtype=x.dtype), or write in place: x.data[...] = value")
+        _checks.check_dtype_kind("Tensor.data", array, name="the new array")
+        if self._requires_grad and array.dtype.kind != "f":
+            raise TypeError(f"Tensor.data: the tensor requires grad, so its data must be floating point, got "
+                            f"{array.dtype}. Fix: x.data = array.astype({self._data.dtype.name!r})")
+        return array
 
     @property
     def _version(self) -> int:
@@ -391,6 +406,9 @@ class Tensor:
     def _write(self, op: str, value, write) -> "Tensor":
         """Check, then ``write(self.data, value as an array or number)``, then count the write."""
         self._check_write(op, value)
+        if value is not None and not isinstance(value, (int, float)):     # complex, object ...: refused
+            _checks.check_dtype_kind(op, np.asarray(value) if isinstance(value, complex) else value,
+                                     name="the value written")
         try:
             write(self._data, value._data if isinstance(value, Tensor) else value)
         except (ValueError, TypeError) as err:   # a shape that doesn't broadcast, a float into an int tensor
@@ -429,8 +447,9 @@ class Tensor:
     def clamp_(self, min=None, max=None):
         if min is None and max is None:
             raise ValueError("clamp_: give at least one of min and max")
-        _check_bounds("clamp_", min, max)
-        return self._write("clamp_", None, lambda out, _: np.clip(out, min, max, out=out))
+        _check_bounds("clamp_", min, max, self.shape)
+        low, high = _bound_array(min), _bound_array(max)
+        return self._write("clamp_", None, lambda out, _: np.clip(out, low, high, out=out))
 
     def __setitem__(self, index, value):
         """``x[index] = value``: NumPy's indexing, in place (as ``copy_`` into ``x[index]``)."""
@@ -573,10 +592,20 @@ class Tensor:
         return self ** 0.5
 
     def clamp(self, min=None, max=None):
+        """Each entry limited to [min, max]. ``min``/``max``: numbers, arrays or Tensors broadcasting to
+        x's shape. A bound Tensor that requires grad gets the gradient where it is the result (as in
+        PyTorch: clamp(x, min) = where(x >= min, x, min), then the same with max)."""
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
-        _check_bounds("clamp", min, max)
-        return ops.Clamp.apply(self, min=min, max=max)
+        _check_bounds("clamp", min, max, self.shape)
+        if any(isinstance(b, Tensor) and b.requires_grad for b in (min, max)) and _grad_mode.is_grad_enabled():
+            out = self
+            if min is not None:
+                out = ops.Where.apply(as_tensor(out >= min), out, as_tensor(min, like=self, fn="clamp"))
+            if max is not None:
+                out = ops.Where.apply(as_tensor(out <= max), out, as_tensor(max, like=self, fn="clamp"))
+            return out
+        return ops.Clamp.apply(self, min=_bound_array(min), max=_bound_array(max))
 
     clip = clamp
 
@@ -719,12 +748,29 @@ def _check_dim(op: str, dim: int, ndim: int) -> int:
     return _checks.check_dim(op, dim, ndim)
 
 
-def _check_bounds(op: str, low, high) -> None:
-    """clamp's ``min``/``max``: None, numbers or tensors/arrays of numbers."""
+def _check_bounds(op: str, low, high, shape) -> None:
+    """clamp's ``min``/``max``: None, numbers or tensors/arrays of real numbers broadcasting to ``shape``."""
     for name, bound in (("min", low), ("max", high)):
-        if bound is None or isinstance(bound, (Tensor, np.ndarray)):
+        if bound is None:
             continue
-        _checks.check_real_number(op, name, bound, finite=False, example=0.0)
+        if not isinstance(bound, (Tensor, np.ndarray)):
+            _checks.check_real_number(op, name, bound, finite=False, example=0.0)
+            continue
+        _checks.check_dtype_kind(op, bound, name=name)
+        try:
+            fits = np.broadcast_shapes(bound.shape, shape) == tuple(shape)
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"{op}: {name} has shape {tuple(bound.shape)}, which does not broadcast to x's shape "
+                             f"{tuple(shape)}. Fix: a number, or a bound of shape {tuple(shape)}"
+                             + (f" (or one that broadcasts to it, e.g. shape {tuple(shape[-1:])} for one bound per "
+                                f"column)" if len(shape) > 1 else ""))
+
+
+def _bound_array(bound):
+    """A clamp bound as NumPy takes it: a Tensor's array (no gradient reaches it), or the bound as given."""
+    return bound.data if isinstance(bound, Tensor) else bound
 
 
 def _dims(dim, keepdim, axis, keepdims):

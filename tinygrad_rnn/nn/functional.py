@@ -67,6 +67,8 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """exp(x_i) / sum_j exp(x_j) along ``dim`` (stable: shifted by the max first)."""
     _check_tensor("softmax", x)
     _check_dim("softmax", x, dim)
+    if x.ndim and x.shape[dim] == 0:            # over an empty dim: an empty result, as PyTorch
+        return x * 1
     shifted = (x - Tensor._wrap(x.data.max(axis=dim, keepdims=True))).exp()
     return shifted / shifted.sum(dim=dim, keepdim=True)
 

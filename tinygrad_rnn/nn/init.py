@@ -149,6 +149,8 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
     _check_floating("xavier_uniform_", tensor)
     gain = _check_number("xavier_uniform_", "gain", gain)
     fan_in, fan_out = _fan_in_and_fan_out("xavier_uniform_", tensor)
+    if fan_in + fan_out == 0:         # shape (0, 0): no entry to fill, no fan to divide by (PyTorch divides by 0)
+        return uniform_(tensor, 0.0, 0.0, generator=generator)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std      # U(-a, a) has standard deviation a / sqrt(3)
     return uniform_(tensor, -bound, bound, generator=generator)

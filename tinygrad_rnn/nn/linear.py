@@ -58,6 +58,9 @@ def dtype_mismatch(owner: str, what: str, name: str, got, weights) -> TypeError:
     Only float32 and float64 modules exist (``module.float()``/``.double()``), so for a float16 (or other)
     tensor the one fix is to convert the tensor."""
     cast = lambda dt: "double" if dt == np.float64 else "float"          # noqa: E731
+    if np.dtype(got).kind == "c":                      # .float() would drop the imaginary part without a word
+        return TypeError(f"{owner}: {what} is {got} (complex) but the weights are {weights}; this engine's "
+                         f"gradients are for real numbers. Fix: pass {name}.real if the imaginary part is zero")
     if np.dtype(got) not in (np.float32, np.float64):
         return TypeError(f"{owner}: {what} is {got} but the weights are {weights}. Fix: convert it to the weights' "
                          f"dtype, e.g. {name}.{cast(weights)}() for a Tensor or {name}.astype(np.{weights}) for "
@@ -71,6 +74,7 @@ def as_input(x, owner: str, dtype) -> Tensor:
     to ``dtype``, not differentiated). A floating Tensor of another dtype is an error, as in
     PyTorch: mixing float32 weights with a float64 input would silently compute in float64."""
     if isinstance(x, Tensor):
+        check_dtype_kind(owner, x, name="the input")         # a complex Tensor: x.real, not x.float()
         if x.dtype.kind != "f":
             cast = "double" if dtype == np.float64 else "float"
             raise TypeError(f"{owner}: the input is {x.dtype}, but the weights are {dtype}: a layer needs a "

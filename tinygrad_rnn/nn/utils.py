@@ -12,17 +12,58 @@ the version of the ``.grad`` tensor itself; here ``.grad`` is a plain NumPy arra
 - ``clip_grad_value_``: clamp every gradient entry to [-clip_value, clip_value]. Simpler, but it
   changes g's direction.
 """
+import math
+import numbers
+
 import numpy as np
 
+from ..core.checks import describe
 from ..core.tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "total_norm"]
+
+
+def _threshold(fn: str, name: str, value, example: str) -> float:
+    """``max_norm``/``clip_value`` as a float: a real number (or a one-element Tensor), never None or a str."""
+    if isinstance(value, Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        hint = {type(None): f"; to leave the gradients as they are, don't call {fn}",
+                str: f"; convert it first with float({value!r})"}.get(type(value), "")
+        raise TypeError(f"{fn}: {name} must be a number, got {describe(value)}{hint}. Fix: {example}")
+    return float(value)
+
+
+def total_norm(arrays, norm_type: float = 2.0) -> float:
+    """The p-norm of all entries of ``arrays`` seen as one vector (the p-norm of their p-norms), in float64,
+    as a Python float, without overflowing or underflowing on the way: entries of 1e200 give 1.4e200, not
+    inf, and entries of 1e-170 not 0 (an array whose plain norm would leave that range is divided by its
+    largest entry before the powers are taken)."""
+    norm_type = float(norm_type)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        norms = [_safe_norm(np.asarray(a, dtype=np.float64).ravel(), norm_type) for a in arrays]
+        return _safe_norm(np.array(norms, dtype=np.float64), norm_type) if norms else 0.0
+
+
+def _safe_norm(x: np.ndarray, norm_type: float) -> float:
+    plain = float(np.linalg.vector_norm(x, ord=norm_type)) if x.size else 0.0
+    if 1e-150 < plain < 1e150 or norm_type in (0.0, math.inf, -math.inf) or not x.size:
+        return plain
+    largest = float(np.max(np.abs(x)))
+    if not math.isfinite(largest) or largest == 0.0:     # inf/nan entries, or all zeros: the plain norm is right
+        return plain
+    return largest * float(np.linalg.vector_norm(x / largest, ord=norm_type))
 
 
 def _grads(fn: str, parameters) -> list:
     """The non-None ``.grad`` arrays of ``parameters`` (one Tensor or an iterable of them)."""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
+    if isinstance(parameters, dict):
+        raise TypeError(f"{fn}: parameters must be a Tensor or an iterable of Tensors, got a dict (its keys are "
+                        f"names). Fix: pass model.parameters(), or the dict's .values()")
     try:
         parameters = list(parameters)
     except TypeError:
@@ -32,11 +73,20 @@ def _grads(fn: str, parameters) -> list:
         if not isinstance(p, Tensor):
             raise TypeError(f"{fn}: every parameter must be a Tensor, got a {type(p).__name__}. Fix: pass "
                             f"model.parameters() or a list of tensors, not their .grad arrays")
+    for i, p in enumerate(parameters):       # integers scaled in place would be rounded (e.g. to 0)
+        g = p.grad
+        if g is not None and not (isinstance(g, np.ndarray) and g.dtype.kind == "f"):
+            what = f"dtype {g.dtype}" if isinstance(g, np.ndarray) else f"type {type(g).__name__}"
+            raise TypeError(f"{fn}: the .grad of parameter {i} has {what}; a gradient must be a float array (clipping "
+                            f"integers in place would round them, e.g. to 0). Fix: p.grad = np.asarray(p.grad, "
+                            f"dtype=p.dtype) before clipping, or let backward() write .grad")
     return [p.grad for p in parameters if p.grad is not None]
 
 
 def _vector_norm(x: np.ndarray, norm_type: float):
-    """The p-norm of all entries of ``x`` seen as one vector, as a 0-d value of ``x``'s dtype."""
+    """The p-norm of all entries of ``x`` seen as one vector, as a 0-d value of ``x``'s dtype. As PyTorch's,
+    it overflows to inf for entries above ~1e154 (float64): clip_grad_norm_ then acts as PyTorch does on a
+    non-finite norm. ``total_norm`` gives the finite norm of such gradients."""
     return np.linalg.vector_norm(x, ord=norm_type).astype(x.dtype)
 
 
@@ -77,7 +127,8 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     except (TypeError, ValueError):
         raise ValueError(f"clip_grad_norm_: norm_type must be a number p (the p-norm; 2 is the usual one) or "
                          f"'inf', got {norm_type!r}") from None
-    max_norm = float(max_norm)
+    max_norm = _threshold("clip_grad_norm_", "max_norm", max_norm, "the largest gradient norm to allow, e.g. "
+                                                                   "clip_grad_norm_(model.parameters(), max_norm=1.0)")
     if not max_norm >= 0:
         raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}. Fix: the largest gradient norm "
                          f"to allow, e.g. clip_grad_norm_(model.parameters(), max_norm=1.0)")
@@ -111,7 +162,8 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
     Unlike ``clip_grad_norm_`` this can change the gradient's direction. Returns None, as PyTorch.
     """
     grads = _grads("clip_grad_value_", parameters)
-    clip_value = float(clip_value)
+    clip_value = _threshold("clip_grad_value_", "clip_value", clip_value, "the largest absolute gradient entry to "
+                            "allow, e.g. clip_grad_value_(model.parameters(), clip_value=0.5)")
     if not clip_value >= 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0 (gradients are clamped to "
                          f"[-clip_value, clip_value]), got {clip_value}")

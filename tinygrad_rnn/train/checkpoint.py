@@ -38,6 +38,12 @@ holds its folder's lock, ``<out>/.lock`` (``lock_run_folder``), for as long as i
 (``fcntl.flock``), which the OS drops when the process ends, however it ends, so a crash never
 leaves a stale lock. A second run on the folder fails at once with ``RunFolderBusy`` naming the
 holder's pid (the lock file holds it). Limitation: without ``fcntl`` (Windows) there is no lock.
+
+A save killed outright (SIGKILL, a power loss) can't delete its temporary file. The next run that takes
+the folder's lock deletes every temporary file in ``<out>`` and ``<out>/checkpoint`` whose writer (on this
+host) is gone (``remove_stale_temp_files``), at once: holding the lock, it knows no other run writes there.
+A ``tinygrad-rnn`` command stopped by SIGTERM or Ctrl-C removes its own (``cli.main`` turns SIGTERM into
+an exception, so the writes' cleanup runs).
 """
 import collections
 import contextlib
@@ -59,7 +65,7 @@ import numpy as np
 from ..serialization import DEFAULT_MAX_BYTES, _abandoned, _load, _save, _write_error, _writer_tag, atomic_write
 
 __all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "FORMAT_VERSION", "CHECKPOINT_SUBDIR",
-           "lock_run_folder", "RunFolderBusy", "LOCK_FILE"]
+           "lock_run_folder", "RunFolderBusy", "LOCK_FILE", "remove_stale_temp_files"]
 
 FORMAT_VERSION = 1
 CHECKPOINT_JSON = "checkpoint.json"
@@ -85,6 +91,16 @@ class Checkpoint:
     optimizer_state: dict
     rngs: dict
     extra: dict
+
+    def nonfinite(self) -> list:
+        """The names of the saved arrays (model weights, optimizer state) holding nan or inf: a run never
+        saves such a state (it stops first), so any name here means the checkpoint was damaged."""
+        bad = [name for name, array in self.model_state.items()
+               if array.dtype.kind == "f" and not np.isfinite(array).all()]
+        for index, entries in self.optimizer_state.get("state", {}).items():
+            bad += [f"optimizer state {index}.{key}" for key, value in entries.items()
+                    if isinstance(value, np.ndarray) and value.dtype.kind == "f" and not np.isfinite(value).all()]
+        return bad
 
     def restore(self, model, optimizer, rngs: dict) -> None:
         """Put the saved state into ``model``, ``optimizer`` and the generators ``rngs`` (name ->
@@ -346,6 +362,7 @@ def lock_run_folder(folder, owner: str = "train"):
         if locked:
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            remove_stale_temp_files(folder)
         held[key] = 1
         try:
             yield
@@ -356,6 +373,50 @@ def lock_run_folder(folder, owner: str = "train"):
                     os.ftruncate(fd, 0)   # no pid of a finished run is left in the file
     finally:
         os.close(fd)                  # closing the file releases the lock
+
+
+#: a temporary file of ``atomic_write`` (``.<name>.<writer tag><token>.tmp``); group 1: the tag
+_ANY_TEMP_FILE = re.compile(r"\..+\.([0-9a-f]{24,})\.tmp")
+
+
+def remove_stale_temp_files(folder) -> list:
+    """Delete the temporary files that killed writers left in a run folder and its checkpoint folder
+    (a save cut short by SIGKILL or a power loss can't remove its own), and return their paths.
+
+    Called by ``lock_run_folder`` once it holds the lock: no other run can be writing there, so a
+    temporary file of a writer on this host that no longer runs is deleted at once (``save_checkpoint``
+    alone, without the lock, waits an hour before it trusts that). Files of a live process, of another
+    host, or without a writer in the name are kept."""
+    removed = []
+    for directory in (folder, os.path.join(folder, CHECKPOINT_SUBDIR)):
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue
+        for name in names:
+            match = _ANY_TEMP_FILE.fullmatch(name)
+            if match and _writer_gone(match.group(1)):
+                path = os.path.join(directory, name)
+                _remove(path)
+                removed.append(path)
+    return removed
+
+
+def _writer_gone(tag: str) -> bool:
+    """Whether the writer named by a temporary file's ``tag`` (``serialization._writer_tag()`` first) was a
+    process of this host that no longer exists."""
+    if os.name != "posix" or tag[:8] != _writer_tag()[:8]:
+        return False
+    pid = int(tag[8:16], 16)
+    if pid in (0, os.getpid()):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:                   # it exists, as another user's process
+        return False
+    return False
 
 
 def _lock_holder(fd) -> str:

@@ -47,6 +47,7 @@ from .. import nn, optim
 from ..core import Tensor, no_grad
 from ..serialization import atomic_write, save
 from ..nn.cells import CELLS
+from ..nn.utils import total_norm
 from ..tasks import TASKS, Batch, Task, make_task
 from ..tasks.stream import TextStream
 from .checkpoint import CHECKPOINT_JSON, CHECKPOINT_SUBDIR, load_checkpoint, lock_run_folder, save_checkpoint
@@ -456,8 +457,10 @@ def _masked_mean_metric(task) -> bool:
 
 def gradient_norm(parameters) -> float:
     """||g||_2 over all gradients together (what clip_grad_norm_ compares with its threshold)."""
-    return math.sqrt(sum(float(np.sum(np.square(p.grad, dtype=np.float64))) for p in parameters
-                         if p.grad is not None))
+    grads = [p.grad for p in parameters if p.grad is not None]
+    with np.errstate(over="ignore", under="ignore"):
+        norm = math.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads))
+    return norm if 1e-150 < norm < 1e150 else total_norm(grads)     # squares out of float64's range: scaled
 
 
 # Settings a resumed run may change; every other one must match the checkpoint's.

@@ -67,10 +67,17 @@ class TBPTT:
         if not (isinstance(k1, (int, np.integer)) and not isinstance(k1, bool) and k1 >= 1):
             raise ValueError(f"TBPTT: k1 must be a positive int (backpropagate every k1 steps), got {k1!r}. "
                              "Fix: e.g. TBPTT(k1=20), or TBPTT.full(T) for full BPTT")
-        if not (isinstance(k2, (int, np.integer)) and k2 >= k1):
+        if not (isinstance(k2, (int, np.integer)) and not isinstance(k2, bool) and k2 >= k1):
             raise ValueError(f"TBPTT: k2 (how far back gradients go) must be an int >= k1 = {k1}, got {k2!r}. "
                              "Backpropagating fewer steps than the loss window would leave some losses cut "
                              f"off from their own step. Fix: pass k2 >= {k1}, or leave k2 out (k2 = k1).")
+        if not isinstance(random, (bool, np.bool_)):
+            raise TypeError(f"TBPTT: random must be True or False (draw each window's length at random), got "
+                            f"{random!r}. Fix: TBPTT({k1}, random=True" + (f", rng=np.random.default_rng({random}))"
+                            f" to seed the draws" if isinstance(random, (int, np.integer)) else ")"))
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(f"TBPTT: rng must be a np.random.Generator, got {rng!r}. Fix: rng=np.random.default_rng("
+                            + (f"{rng})" if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else "0)"))
         if random and k2 != k1:
             raise ValueError("TBPTT: random=True draws one length per window, so give k1 only (k2 = k1)")
         self.k1, self.k2, self.random = int(k1), int(k2), random
@@ -123,9 +130,22 @@ class TBPTT:
         if not hasattr(inputs, "__len__") or not hasattr(inputs, "__getitem__"):
             raise TypeError(f"TBPTT.run: inputs must be an array or Tensor of shape (T, B, I), indexed by step, got "
                             f"{type(inputs).__name__}. Fix: pass batch.inputs")
+        if not callable(getattr(model, "step", None)):
+            from ..nn.cells import RNNCellBase
+            from ..nn.recurrent import RNNBase
+            what = (" (a layer over whole sequences: layer(inputs) -> (outputs, h_n))" if isinstance(model, RNNBase)
+                    else " (a cell gives the new state only, no output y_t)" if isinstance(model, RNNCellBase)
+                    else "")
+            raise TypeError(f"TBPTT.run: model must have step(x_t, state) -> (y_t, state), one time step, but a "
+                            f"{type(model).__name__} has none{what}. Fix: pass a model with a step method, e.g. "
+                            f"tinygrad_rnn.train.SequenceModel('lstm', input_size, hidden_size, output_size)")
+        if not callable(step_loss):
+            raise TypeError(f"TBPTT.run: step_loss must be a function step_loss(y_t, t) returning the loss Tensor of "
+                            f"step t, got {_describe(step_loss)}. Fix: e.g. lambda y_t, t: F.mse_loss(y_t, "
+                            f"targets[t])")
         T = len(inputs)
         dtype = model_dtype(model)
-        loss_steps = None if loss_steps is None else {int(t) for t in loss_steps}
+        loss_steps = None if loss_steps is None else _checked_loss_steps(loss_steps, T)
         overlap = self.k2 - self.k1   # a window starts this many steps before its loss steps
         carried = {0: state}          # detached state entering step t, kept while a later cut may need it
         for window in self._iter_windows(T):
@@ -206,6 +226,26 @@ def stream_update(tbptt: "TBPTT", model, stream, cursor: StreamCursor, carry: bo
     loss = stream.compute_loss(outputs, batch)
     loss.backward()
     return loss, StreamCursor(step + k, detach_state(kept) if carry else None, cursor.read + k)
+
+
+def _checked_loss_steps(loss_steps, T: int) -> set:
+    """``TBPTT.run``'s ``loss_steps`` as a set of ints in [0, T); a step outside would never get its loss."""
+    try:
+        steps = list(loss_steps)
+    except TypeError:
+        raise TypeError(f"TBPTT.run: loss_steps must be a list of steps (ints in [0, {T})), got "
+                        f"{type(loss_steps).__name__}. Fix: e.g. loss_steps=[{max(T - 1, 0)}] for the last step "
+                        f"only") from None
+    bad = [t for t in steps if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer))]
+    if bad:
+        raise TypeError(f"TBPTT.run: loss_steps must hold int steps, got {bad[0]!r}. Fix: e.g. "
+                        f"loss_steps=[{max(T - 1, 0)}] for the last step only")
+    outside = sorted({int(t) for t in steps if not 0 <= t < T})
+    if outside:
+        raise ValueError(f"TBPTT.run: loss_steps {outside[:5]} are outside the sequence of T = {T} steps (0 to "
+                         f"{T - 1}), so their loss would never be computed. Fix: steps in [0, {T - 1}] (the last "
+                         f"step is {T - 1}, not -1)")
+    return {int(t) for t in steps}
 
 
 def _describe(value) -> str:

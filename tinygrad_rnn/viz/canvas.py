@@ -179,7 +179,8 @@ class Canvas:
 
     def add_op(self, op, step, faded: bool = False) -> str:
         rule = f": {op.derivative}" if op.derivative else ""      # the backward rule, as the op states it
-        attrs = dict(style.OP_STYLE, label=op.op_name, tooltip=f"op {op.op_name}, {len(op.parents)} input(s){rule}")
+        attrs = dict(style.OP_STYLE, label=graphviz.nohtml(op.op_name),          # "<lambda>" is text, not HTML
+                     tooltip=f"op {op.op_name}, {len(op.parents)} input(s){rule}")
         if faded:
             attrs.update(style.FADED_STYLE)
         return self.add_node(op, step, attrs)

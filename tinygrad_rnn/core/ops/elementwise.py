@@ -91,7 +91,7 @@ class Neg(Function):
 class Pow(Function):
     """``x ** p`` for a number ``p`` (the exponent is not differentiated)."""
 
-    derivative = "d x^p/dx = p x^(p-1)"
+    derivative = "d x^p/dx = p x^(p-1)  (0 for p = 0, x = 0 included, as PyTorch)"
 
     def forward(self, x, *, exponent):
         self.exponent = exponent
@@ -99,9 +99,11 @@ class Pow(Function):
         return x ** exponent
 
     def backward(self, grad):
-        # d x^p/dx = p x^(p-1)
+        # d x^p/dx = p x^(p-1)  (0 for p = 0, x = 0 included, as PyTorch)
         (x,) = self.saved
         p = self.exponent
+        if p == 0:                          # x^0 = 1 everywhere: 0 * 0^(-1) would give nan at x = 0
+            return (np.zeros_like(grad),)
         return (grad * p * x ** (p - 1),)
 
 

@@ -15,6 +15,11 @@ class LogSoftmax(Function):
     derivative = "dy_i/dx_k = [i = k] - softmax_k, so dL/dx = G - softmax * sum_i G_i   (softmax = e^y)"
 
     def forward(self, x, *, dim=-1):
+        self.dim = dim
+        if x.ndim and x.shape[dim] == 0:            # over an empty dim: an empty result, as PyTorch
+            y = x.copy()
+            self.save_for_backward(y)
+            return y
         shifted = x - np.maximum.reduce(x, axis=dim, keepdims=True)   # e^shifted <= 1: never overflows
         y = shifted - np.log(np.add.reduce(np.exp(shifted), axis=dim, keepdims=True))
         self.dim = dim
