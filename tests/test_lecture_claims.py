@@ -179,3 +179,16 @@ def test_the_cliff_claims_the_explosion_of_w_hhs_gradient_and_blames_the_overflo
     # |1 - lr·2(H + 1)| for lr 0.3 and H = 32
     assert cliff.values["cliff.readout_growth_predicted"] == pytest.approx(0.3 * 66 - 1)
     assert all(v["holds"] for v in cliff.verdicts), [v for v in cliff.verdicts if not v["holds"]]
+
+
+# --- a verdict line is one statement ------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["the 'good' row (20-50 words) does not hold here: the shortest window wins",
+                                  "the 'meh' row's reason holds, and sooner", "the 'bad' row holds for full BPTT"])
+def test_a_claim_text_carries_no_verdict_of_its_own(text):
+    """verdict_line puts "holds: " or "DOES NOT HOLD: " in front of the text, so a text saying "does not hold"
+    would read "holds: ... does not hold ..."."""
+    with pytest.raises(ValueError, match="verdict"):
+        Claim(text, lecture="§4", chapter=("06-truncated-bptt.md", "h"), conditions=[below("x", 1.0)])
+    # held-out, threshold, and the like are no verdicts
+    Claim("held-out bits per character stay below the threshold", lecture="§4", chapter=("06-truncated-bptt.md", "h"),
+          conditions=[below("x", 1.0)])

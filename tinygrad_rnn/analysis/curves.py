@@ -57,6 +57,9 @@ def curves_figure(panels, title: str | None = None, ncols: int | None = None, fi
         if panel.vline is not None:
             value, text = panel.vline
             ax.axvline(value, color="0.3", linestyle=":", linewidth=1.5, label=text)
+            low, high = ax.get_xlim()
+            if value >= high - 0.01 * (high - low):        # not on the frame: a little room past it
+                ax.set_xlim(low, value + 0.04 * (value - low))
         if panel.logy:
             ax.set_yscale("log")
         if panel.logx:

@@ -20,7 +20,7 @@ import pathlib
 
 from ... import lecture
 from ..args import output_dir, positive_int, seed_int
-from . import summary
+from . import chapters, summary
 from .figures import FIGURES
 from .output import Output, Progress
 from .workers import run_all
@@ -68,6 +68,8 @@ def run(args):
         files = FIGURES[result.name](out, result)
         sections.append(summary.section(result, number, seconds, files))
         _print_headlines(sections[-1])
+    if summary.TUTORIALS is not None:             # a checkout: the claims' links open the chapters, rendered
+        chapters.write_chapters(out, summary.TUTORIALS)
     result = summary.build(sections, quick=args.quick, seed=args.seed, seconds=progress.elapsed(), output=out)
     summary.write(result, out)
     _print_files(out.folder, result)
@@ -85,9 +87,14 @@ def _print_headlines(section: dict) -> None:
 
 def _print_files(folder: pathlib.Path, result: dict) -> None:
     print(f"\nDone in {result['seconds']} s. {len(result['files'])} files in {folder}/:")
-    width = max(len(f["name"]) for f in result["files"])
-    for f in result["files"]:
+    listed = [f for f in result["files"] if f["section"] != "chapters"]
+    pages = len(result["files"]) - len(listed)
+    width = max(len(f["name"]) for f in listed)
+    for f in listed:
         print(f"  {f['name']:<{width}}  {f['what']}")
+    if pages:
+        print(f"  {chapters.CHAPTERS_DIR + '/':<{width}}  the {pages} tutorial chapters, rendered: each claim links "
+              "to the section that explains it")
     for note in result["notes"]:
         print(f"\nNote: {note}")
     names = [f["name"] for f in result["files"] if "copy_of" not in f]
