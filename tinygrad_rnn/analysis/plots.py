@@ -112,17 +112,20 @@ def plot_eigenvalues(flows, ax=None, title: str | None = None, only=None):
     angle = np.linspace(0, 2 * np.pi, 400)
     ax.plot(np.cos(angle), np.sin(angle), color="0.3", linewidth=1.0, label="|λ| = 1")
     gated = False
+    shown = [flow for flow in flows if only is None or any(flow is other for other in only)]
     for i, (flow, colour) in enumerate(zip(flows, _colours(len(flows)))):
-        if only is not None and not any(flow is other for other in only):
+        if not any(flow is other for other in shown):
             continue
         size = max(16, 90 - 12 * i)            # later settings smaller: coinciding eigenvalues stay visible
         blocks = flow.eigenvalues
         gated = gated or len(blocks) > 1
-        for gate, lam in blocks.items():
+        # one setting alone: each gate its own colour too; several: a setting's colour, a gate's marker
+        colours = _colours(len(blocks)) if len(shown) == 1 and len(blocks) > 1 else [colour] * len(blocks)
+        for (gate, lam), gate_colour in zip(blocks.items(), colours):
             lam = np.asarray(lam)
             label = flow.label if len(blocks) == 1 else f"{flow.label}: {GATE_NAMES.get(gate, gate)}"
-            ax.scatter(lam.real, lam.imag, s=size, color=colour, alpha=0.85, edgecolors="white", linewidths=0.4,
-                       marker=_GATE_MARKERS.get(gate, "o"), label=label)
+            ax.scatter(lam.real, lam.imag, s=size, color=gate_colour, alpha=0.85, edgecolors="white",
+                       linewidths=0.4, marker=_GATE_MARKERS.get(gate, "o"), label=label)
     ax.axhline(0, color="0.85", linewidth=0.6)
     ax.axvline(0, color="0.85", linewidth=0.6)
     ax.set_aspect("equal", adjustable="datalim")

@@ -21,6 +21,7 @@ import re
 
 CHAPTERS_DIR = "chapters"
 _CHAPTER = re.compile(r"^\d\d-[\w-]+\.md$")
+_JUPYTEXT_HEADER = re.compile(r"\A\s*<!--\s*---\s*\njupyter:.*?-->\s*", re.S)
 _STYLE = """body { font-family: system-ui, sans-serif; line-height: 1.55; max-width: 52rem; margin: 2rem auto;
   padding: 0 1rem; color: #1b1b1b; font-size: 17px; }
 pre { background: #f5f5f5; padding: 0.8rem; overflow-x: auto; font-size: 14px; line-height: 1.4; }
@@ -61,7 +62,7 @@ def render_chapter(path: pathlib.Path, *, tutorials: pathlib.Path, folder: pathl
     """The chapter at ``path`` as a standalone HTML page that will be written into ``folder``: headings with
     GitHub's ids, links to other chapters to their HTML copies, every other relative link into ``tutorials``."""
     md = _markdown()
-    source = path.read_text(encoding="utf-8")
+    source = _JUPYTEXT_HEADER.sub("", path.read_text(encoding="utf-8"), count=1)   # notebook metadata, not prose
     lines = source.splitlines()
     tokens = md.parse(source)
     seen = {}
