@@ -9,7 +9,8 @@ Everything goes into one folder (``--out``, default ``tour-output/``): graph dra
 PNG copy each, or DOT text when Graphviz's ``dot`` is missing), an HTML explorer of the unrolled
 RNN and LSTM, plots (PNG, when matplotlib is installed), and ``index.html`` (each part's claims and
 numbers beside its pictures) / ``summary.json`` / ``summary.md`` made from one dict
-(``summary.py``). Progress goes to stderr,
+(``summary.py``), and, from a checkout, ``chapters/``: the tutorial chapters rendered as HTML
+(``chapters.py``), where each claim's "Explained in" link opens its section. Progress goes to stderr,
 the headline numbers, the verdicts and the list of files to stdout. ``--quick`` runs shorter
 versions of some experiments; ``--seed N`` reruns everything with another seed (the claims are
 worded to hold for any). The exit code is 0 when the tour ran, whatever the verdicts; a claim
