@@ -169,3 +169,61 @@ def test_text_table_without_matplotlib(flows, monkeypatch):
     assert flows[0].label in lines[1] and flows[1].label in lines[1]
     last = lines[-1].split()
     assert last[0] == "8" and float(last[1]) == pytest.approx(2 * 0.9 ** 8, rel=1e-3)
+
+
+# --- slides: every plot the tour writes is a 1920x1080 picture with text of at least 14 px ----------------------
+def _texts_px(fig, dpi):
+    """(text, height in px at ``dpi``) of every visible, non-empty text of ``fig`` (titles, labels, ticks,
+    legends), after a draw so that the tick labels exist."""
+    from matplotlib.text import Text
+    fig.canvas.draw()
+    return [(t.get_text(), t.get_fontsize() * dpi / 72) for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip()]
+
+
+def _slide_figures(flows):
+    from tinygrad_rnn.analysis import Panel, curves_figure
+    from tinygrad_rnn.analysis.plots import window_table_figure
+    yield "gradient_flow_figure", gradient_flow_figure(flows, title="t")
+    yield "curves_figure", curves_figure([Panel("a", {"x": ([1, 2, 3], [1.0, 10.0, 100.0])}, "it", "y", logy=True,
+                                                reference=(5.0, "ref"), vline=(2, "stop"))] * 3, title="t", ncols=2)
+    yield "window_table_figure", window_table_figure(
+        [{"window": k, "bpc": 2.0, "us_per_char": 3.0} for k in (5, 20, 100)], 4.0, title="t")
+
+
+def test_every_plot_is_a_slide_with_text_of_at_least_14_px(flows):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+    from tinygrad_rnn.analysis.plots import DPI, MIN_TEXT_PX
+    from tinygrad_rnn.cli.tour.output import Output
+    import inspect
+    assert "dpi=DPI" in inspect.getsource(Output.figure)                  # the tour saves at this resolution
+    for name, fig in _slide_figures(flows):
+        width, height = fig.get_size_inches() * DPI
+        assert (round(width), round(height)) == (1920, 1080), name
+        small = [(text, round(px, 1)) for text, px in _texts_px(fig, DPI) if px < MIN_TEXT_PX]
+        assert not small, f"{name}: text below {MIN_TEXT_PX} px on a 1920x1080 slide: {small}"
+        plt.close(fig)
+
+
+def test_the_eigenvalue_panel_has_a_legend_and_tells_an_lstms_gates_apart():
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+    from tinygrad_rnn.analysis import gradient_flow
+    lstm = gradient_flow("lstm", "default", None, "tanh", steps=4, hidden_size=3)
+    rnn = gradient_flow("rnn", "default", None, "tanh", steps=4, hidden_size=3)
+    fig = gradient_flow_figure([rnn, lstm])
+    right = fig.axes[1]
+    labels = [t.get_text() for t in right.get_legend().get_texts()]
+    assert labels[0] == "|λ| = 1" and rnn.label in labels
+    gates = [label for label in labels if label.startswith(lstm.label + ":")]
+    assert [g.split(": ")[1].split()[-1] for g in gates] == ["W_hi", "W_hf", "W_hg", "W_ho"]    # PyTorch's order
+    # one scatter per gate block, each with its block's eigenvalues and its own marker
+    scatters = right.collections[1:]
+    assert len(scatters) == 4
+    for scatter, gate in zip(scatters, "ifgo"):
+        np.testing.assert_allclose(np.sort_complex(scatter.get_offsets() @ [1, 1j]),
+                                   np.sort_complex(lstm.eigenvalues[gate]), atol=1e-6)
+    assert len({scatter.get_paths()[0].vertices.tobytes() for scatter in scatters}) == 4
+    assert "gate" in right.get_title()
+    plt.close(fig)

@@ -53,6 +53,12 @@ def tour(tmp_path_factory):
             "items": {item["key"]: item for section in summary["sections"] for item in section["items"]}}
 
 
+def files_in(folder: pathlib.Path) -> list:
+    """Every file under ``folder``, as sorted relative POSIX paths (the rendered chapters are in chapters/)."""
+    return sorted((pathlib.Path(root) / name).relative_to(folder).as_posix()
+                  for root, _, names in os.walk(folder) for name in names)
+
+
 def value(tour, key):
     return tour["items"][key]["value"]
 
@@ -63,7 +69,7 @@ def test_the_tour_succeeds_and_writes_exactly_the_files_it_promises(tour):
     promised = [f["name"] for f in tour["summary"]["files"]]
     assert len(promised) == len(set(promised))
     assert {"summary.md", "summary.json"} <= set(promised)
-    assert sorted(os.listdir(tour["out"])) == sorted(promised)       # nothing missing, no temporary files left
+    assert files_in(tour["out"]) == sorted(promised)                 # nothing missing, no temporary files left
     for name in promised:
         assert (tour["out"] / name).stat().st_size > 0, name
     for section in tour["summary"]["sections"]:                      # each part's files are promised too
@@ -83,6 +89,25 @@ def test_graphs_are_svg_that_parses(tour):
             assert any(el.tag.endswith("g") for el in root.iter()), f"{name} draws nothing"
     else:                                                            # the fallback, tested on its own below
         assert all(name.endswith(".dot") for name in graphs)
+
+
+def test_every_plot_fills_a_1920x1080_slide(tour):
+    """The plots (PNGs that are no copy of a drawing) are 1920x1080: a slide, shown 1:1, where their text is
+    at least 14 px (tests/test_analysis_gradflow.py checks the text sizes of the figure functions)."""
+    if not have_matplotlib():
+        pytest.skip("no plots without matplotlib")
+    out = tour["out"]
+    plots = [name for name in images_on_the_page(out) if name.endswith(".png")]
+    assert {"clipping.png", "adding.png", "forget_bias.png"} <= set(plots)
+    for name in plots:
+        data = (out / name).read_bytes()
+        size = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert size == (1920, 1080), (name, size)
+
+
+def test_no_measured_value_writes_a_matrix_power_as_a_transpose(tour):
+    for key, item in tour["items"].items():
+        assert not re.search(r"\^T\b", item["what"]), (key, item["what"])      # W_hh^T reads as the transpose
 
 
 def test_plots_are_png(tour):
@@ -257,13 +282,26 @@ def test_every_claim_has_a_verdict_a_chapter_that_exists_and_holds(tour):
         assert claim["holds"] == all(c["holds"] for c in claim["conditions"])
         assert claim["holds"], f"a claim of the tour does not hold: {claim['claim']}: {claim['conditions']}"
         assert claim["claim"] in tour["md"], claim["claim"]
+        # one statement: the verdict in front of it is the only "holds" ("holds: the row does not hold" is two)
+        assert not re.search(r"\b(holds?|does not hold)\b", claim["claim"], re.I), claim["claim"]
     assert summary["claims_hold"] == len(claims)
     assert tour["md"].count("**Claim** (holds") == len(claims)
-    # the links in summary.md lead to the chapters from wherever the folder is
-    links = re.findall(r"\]\(([^)#]+\.md)#[\w-]+\)", tour["md"])
-    assert links
-    for link in set(links):
-        assert (tour["out"] / link).resolve().is_file(), link
+    # the links in summary.md and index.html open the chapter rendered, at the claim's section
+    md_links = re.findall(r"Explained in \[[^\]]+\]\(([^)]+)\)", tour["md"])
+    page_links = [value for tag, _, value in page_references(tour["out"] / "index.html")
+                  if tag == "a" and ".md" not in value and value.split("#")[0].endswith(".html")
+                  and value.startswith("chapters/")]
+    assert len(md_links) == len(claims) and len(page_links) == len(claims)
+    for claim, link in zip(claims, md_links):
+        assert link in page_links, link
+        page, _, fragment = link.partition("#")
+        assert page.endswith(".html") and fragment, link                # a page, at a section
+        rendered = (tour["out"] / page).read_text(encoding="utf-8")
+        assert rendered.startswith("<!doctype html>") and "jupytext" not in rendered, page   # HTML, no header
+        heading = re.search(rf'<(h[1-6]) id="{re.escape(fragment)}">(.*?)</\1>', rendered, re.S)
+        assert heading, f"{page} has no heading with id {fragment!r}"
+        shown_text = html.unescape(re.sub(r"<[^>]+>", "", heading.group(2))).strip()
+        assert shown_text == re.sub(r"[`*$]", "", claim["chapter"]["heading"]).strip(), (shown_text, claim["chapter"])
 
 
 def test_a_claim_that_fails_is_shown_as_failing(tmp_path):
@@ -300,8 +338,8 @@ def test_it_ends_by_naming_the_folder_and_the_file_to_open_first(tour):
     opening = next(line for line in lines[-3:] if line.startswith("Open "))
     assert str(tour["out"] / "index.html") in opening and "first" in opening and "summary.md" in opening
     listing = tour["stdout"].split(f"files in {folder}/:", 1)[1]
-    for f in tour["summary"]["files"]:
-        assert f["name"] in listing
+    for f in tour["summary"]["files"]:                  # the rendered chapters as one line: their folder
+        assert (f["name"] if f["section"] != "chapters" else "chapters/") in listing
 
 
 def test_a_terminal_without_the_lecture_symbols_gets_them_spelled_in_ascii(tour):
@@ -419,7 +457,7 @@ def test_without_dot_and_matplotlib_it_writes_dot_files_and_says_how_to_install(
     assert code == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["graph_format"] == "dot" and summary["plots"] is False
-    names = sorted(os.listdir(out))
+    names = files_in(out)
     assert names == sorted(f["name"] for f in summary["files"])
     graphs = [name for name in names if name.endswith(".dot")]
     assert len(graphs) >= 3 and not any(name.endswith((".svg", ".png")) for name in names)

@@ -117,3 +117,78 @@ def test_the_cliff_and_vanishing_configs_are_what_train_runs():
     assert (cliff.seed, cliff.init, cliff.init_scale, cliff.optim, cliff.clip) == (3, "orthogonal", 0.9, "sgd", None)
     vanishing = config.train_config("vanishing", config.vanishing_clip)
     assert (vanishing.init, vanishing.clip, vanishing.seq_len) == ("default", 10.0, 50)
+
+
+# --- the cliff: the gradient split by where it is -------------------------------------------------------------
+@pytest.mark.parametrize("scale", [0.7, 1.8])
+def test_gradient_split_measures_the_growth_back_through_time_of_a_linear_rnn(scale):
+    """h_t = h_(t-1) W_hh^T + ... with W_hh = s·Q (Q orthogonal): going back one step multiplies
+    ∂L/∂h_t by W_hh, which scales every row's norm by exactly s. So ‖∂L/∂h_k‖ = s^(T-k) ‖∂L/∂h_T‖,
+    and the largest ratio over k < T is s^T for s > 1 and s for s < 1."""
+    import numpy as np
+    from tinygrad_rnn.lecture.clipping import gradient_split
+    from tinygrad_rnn.tasks import make_task
+    from tinygrad_rnn.train import SequenceModel
+
+    T = 12
+    task = make_task("adding", seq_len=T)
+    model = SequenceModel("rnn", 2, 5, 1, nonlinearity="linear", init_scheme="orthogonal", init_scale=scale,
+                          dtype=np.float64, generator=np.random.default_rng(0))
+    batch = task.batch(4, rng=3)
+    split = gradient_split(model, task, batch)
+    assert split["time_gain"] == pytest.approx(scale ** T if scale > 1 else scale, rel=1e-9)
+    # the parts are the parameters' gradients, as the model's own forward pass and the task's loss give them
+    model.zero_grad()
+    task.compute_loss(model(batch.inputs)[0], batch).backward()
+    grads = {name: np.linalg.norm(p.grad) for name, p in model.named_parameters()}
+    assert split["hh"] == pytest.approx(grads["cell.weight_hh"], rel=1e-9)
+    assert split["readout"] == pytest.approx(math.hypot(grads["readout.weight"], grads["readout.bias"]), rel=1e-9)
+    assert split["total"] == pytest.approx(math.sqrt(sum(g * g for g in grads.values())), rel=1e-9)
+
+
+@pytest.fixture(scope="module")
+def cliff():
+    from tinygrad_rnn.lecture import clipping
+    config = clipping.Config(seed=0)
+    r = Result("clipping", "the cliff", lecture=clipping.LECTURE, chapter=clipping.CHAPTER, config=config)
+    clipping._cliff(r, config, None)
+    return r
+
+
+def test_the_cliff_splits_the_very_gradient_train_logged(cliff):
+    # measured again at the weights and on the batch of each iteration, the total is what train logged
+    assert cliff.values["cliff.unclipped.replay_error"] < 1e-5
+    assert cliff.values["cliff.clipped.replay_error"] < 1e-5
+    s = cliff.series["cliff.unclipped"]
+    assert len(s["hh_grad_norm"]) == len(s["readout_grad_norm"]) == len(s["grad_norm"]) == len(s["iteration"])
+    for total, hh, readout in zip(s["grad_norm"], s["hh_grad_norm"], s["readout_grad_norm"]):
+        assert hh <= total * (1 + 1e-6) and readout <= total * (1 + 1e-6)       # parts of one vector
+
+
+def test_the_cliff_claims_the_explosion_of_w_hhs_gradient_and_blames_the_overflow_on_the_read_out(cliff):
+    """The gradient norm of all parameters at the end of the unclipped run is the read-out's divergence,
+    so no claim about explosion through time may rest on it: the explosion claim uses ‖∂L/∂W_hh‖, and
+    the claim about the end uses W_hh's gradient (0) and the read-out's growth per iteration."""
+    by_text = {claim.text: claim for claim in cliff.claims}
+    explosion = next(c for text, c in by_text.items() if "explodes" in text)
+    assert {c.key for c in explosion.conditions} == {"cliff.unclipped.max_hh_grad_norm"}
+    assert not any("cliff.unclipped.max_grad_norm" in (c.key, c.of) for claim in cliff.claims
+                   for c in claim.conditions)
+    end = next(c for text, c in by_text.items() if "read-out's own divergence" in text)
+    assert {"cliff.unclipped.last_hh_grad_norm", "cliff.unclipped.readout_growth"} <= {c.key for c in end.conditions}
+    # |1 - lr·2(H + 1)| for lr 0.3 and H = 32
+    assert cliff.values["cliff.readout_growth_predicted"] == pytest.approx(0.3 * 66 - 1)
+    assert all(v["holds"] for v in cliff.verdicts), [v for v in cliff.verdicts if not v["holds"]]
+
+
+# --- a verdict line is one statement ------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["the 'good' row (20-50 words) does not hold here: the shortest window wins",
+                                  "the 'meh' row's reason holds, and sooner", "the 'bad' row holds for full BPTT"])
+def test_a_claim_text_carries_no_verdict_of_its_own(text):
+    """verdict_line puts "holds: " or "DOES NOT HOLD: " in front of the text, so a text saying "does not hold"
+    would read "holds: ... does not hold ..."."""
+    with pytest.raises(ValueError, match="verdict"):
+        Claim(text, lecture="§4", chapter=("06-truncated-bptt.md", "h"), conditions=[below("x", 1.0)])
+    # held-out, threshold, and the like are no verdicts
+    Claim("held-out bits per character stay below the threshold", lecture="§4", chapter=("06-truncated-bptt.md", "h"),
+          conditions=[below("x", 1.0)])

@@ -11,10 +11,42 @@
 
 matplotlib is imported only inside these functions, so the rest of the library works without it.
 ``flows`` is a list of ``analysis.gradflow.GradientFlow``.
+
+Sized for slides: a figure made here is ``SLIDE_INCHES`` (16 × 9) and, saved at ``DPI`` (120), is a
+1920×1080 PNG, a slide shown 1:1; every text is at least ``TEXT_PT["tick"]`` = 12 pt, 20 px at that
+resolution (``MIN_TEXT_PX`` = 14 is the floor ``tests/test_analysis_plots.py`` checks).
 """
 import numpy as np
 
 QUANTITIES = {"grad_norms": "‖∂L/∂h_(T−d)‖", "jacobian_norms": "‖∂h_T/∂h_(T−d)‖₂"}
+
+#: a slide: 16 × 9 inches at DPI dots per inch is 1920 × 1080 pixels
+SLIDE_INCHES = (16.0, 9.0)
+DPI = 120
+MIN_TEXT_PX = 14
+#: font sizes in points (a point is DPI/72 pixels: 12 pt = 20 px at 120 dpi)
+TEXT_PT = {"suptitle": 18, "title": 16, "label": 15, "tick": 13, "legend": 13}
+#: PyTorch's gate blocks of weight_hh, in its order: what each GradientFlow.eigenvalues key stands for
+GATE_NAMES = {"i": "input gate W_hi", "f": "forget gate W_hf", "g": "cell candidate W_hg", "o": "output gate W_ho",
+              "r": "reset gate W_hr", "z": "update gate W_hz", "n": "candidate W_hn", "W_hh": "W_hh"}
+_GATE_MARKERS = {"i": "o", "f": "s", "g": "^", "o": "D", "r": "o", "z": "s", "n": "^", "W_hh": "o"}
+
+
+def style_axes(ax, title: str | None = None, xlabel: str | None = None, ylabel: str | None = None) -> None:
+    """Title, axis labels and tick labels at the slide sizes (``TEXT_PT``)."""
+    if title is not None:
+        ax.set_title(title, fontsize=TEXT_PT["title"])
+    if xlabel is not None:
+        ax.set_xlabel(xlabel, fontsize=TEXT_PT["label"])
+    if ylabel is not None:
+        ax.set_ylabel(ylabel, fontsize=TEXT_PT["label"])
+    ax.tick_params(which="both", labelsize=TEXT_PT["tick"])
+
+
+def legend(ax, *args, **kwargs):
+    """``ax.legend`` at the slide size, without a frame."""
+    kwargs.setdefault("frameon", False)
+    return ax.legend(*args, fontsize=TEXT_PT["legend"], **kwargs)
 
 
 def have_matplotlib() -> bool:
@@ -50,7 +82,7 @@ def plot_gradient_flow(flows, ax=None, quantity: str = "grad_norms", title: str 
         raise ValueError(f"plot_gradient_flow: quantity must be one of {[*QUANTITIES, 'both']}, got {quantity!r}")
     plt = _pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+        _, ax = plt.subplots(figsize=SLIDE_INCHES)
     shown = list(QUANTITIES) if quantity == "both" else [quantity]
     for flow, colour in zip(flows, _colours(len(flows))):
         for which in shown:
@@ -61,35 +93,45 @@ def plot_gradient_flow(flows, ax=None, quantity: str = "grad_norms", title: str 
             ax.semilogy(flow.distances, values, marker="" if dashed else "o", markersize=2.5, linewidth=1.8,
                         linestyle="--" if dashed else "-", color=colour, label=label)
     ax.axhline(1.0, color="0.6", linewidth=0.8, linestyle=":")
-    ax.set_xlabel("distance d from the loss (steps back in time)")
-    ax.set_ylabel(("gradient norm" if quantity == "both" else QUANTITIES[quantity]) + "  (log scale)")
-    ax.set_title(title or "How much gradient reaches d steps back")
+    style_axes(ax, title or "How much gradient reaches d steps back",
+               "distance d from the loss (steps back in time)",
+               ("gradient norm" if quantity == "both" else QUANTITIES[quantity]) + "  (log scale)")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, frameon=False)
+    legend(ax)
     return ax
 
 
 def plot_eigenvalues(flows, ax=None, title: str | None = None, only=None):
-    """Eigenvalues of each setting's W_hh (every gate block for LSTM/GRU) and the unit circle; ``only``:
-    a sub-list of ``flows`` to show (colours stay those of ``flows``). Returns the Axes."""
+    """Eigenvalues of each setting's W_hh and the unit circle, with a legend; ``only``: a sub-list of
+    ``flows`` to show (colours stay those of ``flows``). An LSTM's or GRU's W_hh is one H×H block per gate
+    (PyTorch's order: i, f, g, o; r, z, n): each block's eigenvalues get their own marker, named in the
+    legend (``GATE_NAMES``), since they belong to different matrices. Returns the Axes."""
     plt = _pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4.5))
+        _, ax = plt.subplots(figsize=(9.0, 9.0))
     angle = np.linspace(0, 2 * np.pi, 400)
     ax.plot(np.cos(angle), np.sin(angle), color="0.3", linewidth=1.0, label="|λ| = 1")
+    gated = False
+    shown = [flow for flow in flows if only is None or any(flow is other for other in only)]
     for i, (flow, colour) in enumerate(zip(flows, _colours(len(flows)))):
-        if only is not None and not any(flow is other for other in only):
+        if not any(flow is other for other in shown):
             continue
-        lam = np.concatenate([np.asarray(v) for v in flow.eigenvalues.values()])
-        size = max(8, 60 - 7 * i)              # later settings smaller: coinciding eigenvalues stay visible
-        ax.scatter(lam.real, lam.imag, s=size, color=colour, alpha=0.85, edgecolors="white", linewidths=0.4,
-                   label=flow.label)
+        size = max(16, 90 - 12 * i)            # later settings smaller: coinciding eigenvalues stay visible
+        blocks = flow.eigenvalues
+        gated = gated or len(blocks) > 1
+        # one setting alone: each gate its own colour too; several: a setting's colour, a gate's marker
+        colours = _colours(len(blocks)) if len(shown) == 1 and len(blocks) > 1 else [colour] * len(blocks)
+        for (gate, lam), gate_colour in zip(blocks.items(), colours):
+            lam = np.asarray(lam)
+            label = flow.label if len(blocks) == 1 else f"{flow.label}: {GATE_NAMES.get(gate, gate)}"
+            ax.scatter(lam.real, lam.imag, s=size, color=gate_colour, alpha=0.85, edgecolors="white",
+                       linewidths=0.4, marker=_GATE_MARKERS.get(gate, "o"), label=label)
     ax.axhline(0, color="0.85", linewidth=0.6)
     ax.axvline(0, color="0.85", linewidth=0.6)
     ax.set_aspect("equal", adjustable="datalim")
-    ax.set_xlabel("Re λ")
-    ax.set_ylabel("Im λ")
-    ax.set_title(title or "Eigenvalues of W_hh")
+    style_axes(ax, title or ("Eigenvalues of each gate's block of W_hh" if gated else "Eigenvalues of W_hh"),
+               "Re λ", "Im λ")
+    legend(ax, loc="upper left", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.3)
     return ax
 
 
@@ -99,12 +141,12 @@ def gradient_flow_figure(flows, path=None, quantity: str = "grad_norms", title: 
     matplotlib knows from the suffix: .png, .svg, .pdf). ``eigenvalues_of``: the settings whose
     eigenvalues to show (default: all), drawn in the same colours as their curves. Returns the Figure."""
     plt = _pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), gridspec_kw={"width_ratios": [1.55, 1]})
+    fig, (left, right) = plt.subplots(1, 2, figsize=SLIDE_INCHES, gridspec_kw={"width_ratios": [1.3, 1]})
     plot_gradient_flow(flows, ax=left, quantity=quantity, title=title)
     plot_eigenvalues(flows, ax=right, only=eigenvalues_of)
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=150)
+        fig.savefig(path, dpi=DPI)
         plt.close(fig)
     return fig
 
@@ -115,25 +157,23 @@ def window_table_figure(rows, baseline_bits: float, title: str | None = None):
     axis. ``rows``: dicts with ``window``, ``bpc`` and ``us_per_char`` (``lecture.windows``' rows).
     Returns the Figure."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    fig, ax = plt.subplots(figsize=SLIDE_INCHES)
     x = [row["window"] for row in rows]
     ax.plot(x, [row["bpc"] for row in rows], "o-", color="C0", label="held-out bits per character")
     ax.axhline(baseline_bits, color="0.6", linestyle="--", linewidth=1, label="unigram entropy")
     ax.set_xscale("log")
     ax.set_xticks(x, [str(k) for k in x[:-1]] + [f"{x[-1]}\nfull"])
     ax.minorticks_off()
-    ax.set_xlabel("window k in characters (the last point: full BPTT)")
-    ax.set_ylabel("bits per character", color="C0")
+    style_axes(ax, title, "window k in characters (the last point: full BPTT)")
+    ax.set_ylabel("bits per character", color="C0", fontsize=TEXT_PT["label"])
     ax.set_ylim(0, baseline_bits + 0.5)
     time_axis = ax.twinx()
     time_axis.plot(x, [row["us_per_char"] for row in rows], "s:", color="C1", label="time per character")
-    time_axis.set_ylabel("µs per character read (varies)", color="C1")
+    style_axes(time_axis)
+    time_axis.set_ylabel("µs per character read (varies)", color="C1", fontsize=TEXT_PT["label"])
     time_axis.set_ylim(0, 2 * max(row["us_per_char"] for row in rows))
     lines = ax.get_lines() + time_axis.get_lines()
-    ax.legend(lines, [line.get_label() for line in lines], frameon=False, loc="upper left", fontsize=8,
-              bbox_to_anchor=(0, 0.88))
-    if title:
-        ax.set_title(title, fontsize=10)
+    legend(ax, lines, [line.get_label() for line in lines], loc="upper left", bbox_to_anchor=(0, 0.88))
     fig.tight_layout()
     return fig
 

@@ -25,6 +25,7 @@ reported as failing; nothing here hides it.
 import dataclasses
 import math
 import operator
+import re
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
         "≈": lambda deviation, tolerance: deviation <= tolerance}
@@ -128,6 +129,11 @@ def is_true(key: str) -> Condition:
     return Condition(key, "==", True)
 
 
+# A claim's text is one statement; its verdict ("holds" / "DOES NOT HOLD") is put in front of it, so the text
+# must not carry a verdict of its own ("holds: the row does not hold here" reads as two that disagree).
+_VERDICT_WORDS = re.compile(r"\b(holds?|does not hold)\b", re.IGNORECASE)
+
+
 @dataclasses.dataclass(frozen=True)
 class Claim:
     """A sentence the engine shows, where it belongs, and the conditions that make it hold."""
@@ -143,6 +149,12 @@ class Claim:
         object.__setattr__(self, "conditions", tuple(conditions))
         if not self.conditions:
             raise ValueError(f"Claim {text!r}: a claim needs at least one condition over the measured values")
+        verdict = _VERDICT_WORDS.search(text)
+        if verdict:
+            raise ValueError(f"Claim {text!r}: the text says {verdict.group(0)!r}, but whether a claim holds is its "
+                             f"verdict's to say (verdict_line writes 'holds: <text>'). Fix: state the measured fact "
+                             f"alone, e.g. 'the shortest window learns best, not the lecture's row' instead of "
+                             f"'the row does not hold here'")
 
     def check(self, values: dict) -> dict:
         """The verdict on ``values``: a JSON-ready dict (see the module docstring)."""

@@ -4,7 +4,8 @@ r"""Lecture §1–2: the eigenvalues of W_hh decide whether a linear RNN's gradi
 
 Measured: the lecture's two 2×2 examples (A = [[1, 1], [1, 1]] with λ = 2, 0; its orthogonal Q
 with λ = ±1), then, for four initialisations of an H×H W_hh, the spectral radius ρ = max |λ| and
-the growth per step of ‖∂h_T/∂h_0‖₂ = ‖W_hh^T‖₂ in a linear RNN (h_t = W_hh h_(t-1) + W_ih x_t).
+the growth per step of ‖∂h_T/∂h_0‖₂ = ‖W_hh·W_hh·…·W_hh‖₂ (T factors: the T-th power, not the
+transpose) in a linear RNN (h_t = W_hh h_(t-1) + W_ih x_t).
 Circular law: an H×H matrix of i.i.d. entries of variance s²/H has its eigenvalues spread
 over a disc of radius ≈ s, so PyTorch's U(−1/√H, 1/√H) (variance 1/(3H)) gives ρ ≈ 0.58, N(0, 1/H)
 gives ρ ≈ 1 (on the edge, either side by seed), and N(0, 1.5²/H) gives ρ ≈ 1.5. The claims
@@ -78,8 +79,10 @@ def run(config: Config = Config(), note=None) -> Result:
         r.add(f"{key}.radius", spec.spectral_radius, f"spectral radius ρ = max |λ| of W_hh, {label}", headline=True)
         r.add(f"{key}.regime", spec.regime, f"the regime ρ predicts, {label}", headline=True)
         norm_T = float(flow.jacobian_norms[-1])
-        r.add(f"{key}.jacobian_T", norm_T, f"‖∂h_T/∂h_0‖₂ = ‖W_hh^T‖₂ over T = {config.steps} steps, {label}")
-        r.add(f"{key}.per_step", norm_T ** (1 / config.steps), f"its growth per step, ‖W_hh^T‖₂^(1/T), {label}")
+        power = f"‖W_hh^{config.steps}‖₂ (W_hh to the power {config.steps})"
+        r.add(f"{key}.jacobian_T", norm_T, f"‖∂h_T/∂h_0‖₂ = {power} over T = {config.steps} steps, {label}")
+        r.add(f"{key}.per_step", norm_T ** (1 / config.steps), f"its growth per step, ‖W_hh^{config.steps}‖₂^(1/"
+              f"{config.steps}), {label}")
     r.series["flows"] = flows
 
     random = (CHAPTER, "Random weights put the eigenvalues anywhere")

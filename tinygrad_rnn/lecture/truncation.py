@@ -98,7 +98,7 @@ def _costs(r: Result, config: Config, note) -> None:
             "a window has one node fewer than its steps)", where,
             *[close(f"window_{k}.update_vs_full", k / T, 0.02 * k / T) for k in windows])
     ratio = T / windows[0]
-    r.claim(f"the memory held grows with the window, not with T: full BPTT over {T} steps holds at least "
+    r.claim(f"the memory held grows with the window, not with T: full BPTT over {T} steps keeps at least "
             f"{ratio / 4:g} times the memory of a window of {windows[0]} ({ratio:g} times the steps)", where,
             above("memory_full_over_smallest", ratio / 4))
 

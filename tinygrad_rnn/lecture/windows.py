@@ -183,19 +183,20 @@ def _claims(r: Result, config: Config, rows, per_word) -> None:
     short, longest, full = carried[0], carried[-1], rows[-1]
     r.claim("every window learns the text: held-out bits per character at least 0.5 below the unigram entropy",
             where, *[below(f"{row['key']}.bpc", v["baseline_bits"] - 0.5) for row in rows])
-    r.claim(f"the 'good' row (20-50 words, about {20 * per_word:.0f}-{50 * per_word:.0f} characters) does not "
-            f"hold here: at a fixed budget of characters the longest carried window ({longest['window']} "
-            f"characters, {longest['words']:.0f} words) ends at least 10% above the shortest "
-            f"({short['window']} characters) in bits per character; shorter windows make more updates",
+    r.claim(f"at a fixed budget of characters the shortest carried window learns best, not the lecture's 'good' "
+            f"row (20-50 words, about {20 * per_word:.0f}-{50 * per_word:.0f} characters): the longest carried "
+            f"window ({longest['window']} characters, {longest['words']:.0f} words) ends at least 10% above the "
+            f"shortest ({short['window']} characters) in bits per character; shorter windows make more updates",
             where, above(f"{longest['key']}.bpc", 1.1, f"{short['key']}.bpc"))
     deep = [row for row in rows if row["window"] > 50]
     if deep:
-        r.claim(f"the 'meh' row's reason holds, and sooner: inside every window longer than 50 characters, "
+        r.claim(f"the gradient vanishes inside a window, as the 'meh' row warns, and sooner: inside every "
+                f"window longer than 50 characters, "
                 f"||dL/dh_(t-d)|| 50 characters ({50 / per_word:.0f} words) back is below 1/100 of its value at "
                 f"the last step, so the gradient has vanished long before 100 words", where,
                 *[below(f"{row['key']}.grad_50_over_0", 1e-2) for row in deep])
     fade = 10.0 ** -(full["window"] / 40)            # 1e-10 over 400 characters
-    r.claim(f"the 'bad' row holds for full BPTT over {full['window']} characters: its held-out bits per "
+    r.claim(f"full BPTT over {full['window']} characters is as bad as the lecture's 'bad' row says: its held-out bits per "
             f"character are the table's highest (at least 5% above every carried window's), and its gradient "
             f"from one end of the sequence to the other falls below {fade:.0e}", where,
             *[above("full.bpc", 1.05, f"{row['key']}.bpc") for row in carried],
@@ -204,7 +205,7 @@ def _claims(r: Result, config: Config, rows, per_word) -> None:
     ratio = full["window"] / ref["window"]
     r.claim(f"truncation reduces the cost of an update in proportion to the window: full BPTT's update walks "
             f"at least {0.5 * ratio:.3g} times the graph of a window of {ref['window']} ({ratio:.3g} times the "
-            f"steps), and holds at least {0.4 * ratio:.3g} times its peak memory", where,
+            f"steps), and keeps at least {0.4 * ratio:.3g} times its peak memory", where,
             above("full.graph", 0.5 * ratio, f"{ref['key']}.graph"),
             above("full.peak_mb", 0.4 * ratio, f"{ref['key']}.peak_mb"))
     wide = [row for row in carried if row["window"] >= 20]

@@ -9,7 +9,8 @@ Everything goes into one folder (``--out``, default ``tour-output/``): graph dra
 PNG copy each, or DOT text when Graphviz's ``dot`` is missing), an HTML explorer of the unrolled
 RNN and LSTM, plots (PNG, when matplotlib is installed), and ``index.html`` (each part's claims and
 numbers beside its pictures) / ``summary.json`` / ``summary.md`` made from one dict
-(``summary.py``). Progress goes to stderr,
+(``summary.py``), and, from a checkout, ``chapters/``: the tutorial chapters rendered as HTML
+(``chapters.py``), where each claim's "Explained in" link opens its section. Progress goes to stderr,
 the headline numbers, the verdicts and the list of files to stdout. ``--quick`` runs shorter
 versions of some experiments; ``--seed N`` reruns everything with another seed (the claims are
 worded to hold for any). The exit code is 0 when the tour ran, whatever the verdicts; a claim
@@ -20,7 +21,7 @@ import pathlib
 
 from ... import lecture
 from ..args import output_dir, positive_int, seed_int
-from . import summary
+from . import chapters, summary
 from .figures import FIGURES
 from .output import Output, Progress
 from .workers import run_all
@@ -68,6 +69,8 @@ def run(args):
         files = FIGURES[result.name](out, result)
         sections.append(summary.section(result, number, seconds, files))
         _print_headlines(sections[-1])
+    if summary.TUTORIALS is not None:             # a checkout: the claims' links open the chapters, rendered
+        chapters.write_chapters(out, summary.TUTORIALS)
     result = summary.build(sections, quick=args.quick, seed=args.seed, seconds=progress.elapsed(), output=out)
     summary.write(result, out)
     _print_files(out.folder, result)
@@ -85,9 +88,14 @@ def _print_headlines(section: dict) -> None:
 
 def _print_files(folder: pathlib.Path, result: dict) -> None:
     print(f"\nDone in {result['seconds']} s. {len(result['files'])} files in {folder}/:")
-    width = max(len(f["name"]) for f in result["files"])
-    for f in result["files"]:
+    listed = [f for f in result["files"] if f["section"] != "chapters"]
+    pages = len(result["files"]) - len(listed)
+    width = max(len(f["name"]) for f in listed)
+    for f in listed:
         print(f"  {f['name']:<{width}}  {f['what']}")
+    if pages:
+        print(f"  {chapters.CHAPTERS_DIR + '/':<{width}}  the {pages} tutorial chapters, rendered: each claim links "
+              "to the section that explains it")
     for note in result["notes"]:
         print(f"\nNote: {note}")
     names = [f["name"] for f in result["files"] if "copy_of" not in f]

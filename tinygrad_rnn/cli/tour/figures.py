@@ -57,22 +57,34 @@ def gradient_flow(out, r) -> list:
 
 def clipping(out, r) -> list:
     clip = r.config.cliff_clip
+    cliff = r.series["cliff.unclipped"]
+    stop = (cliff["overflow_at"], f"overflow at iteration {cliff['overflow_at']}") if cliff["overflow_at"] else None
+
+    def split(key: str, title: str, reference=None) -> Panel:
+        s = r.series[f"cliff.{key}"]
+        return Panel(title, {"all parameters, ‖g‖": (s["iteration"], s["grad_norm"]),
+                             "W_hh (sent back through time)": (s["iteration"], s["hh_grad_norm"]),
+                             "read-out (W_out, b_out)": (s["iteration"], s["readout_grad_norm"])},
+                     xlabel="iteration", ylabel="gradient norm (log; 0 not drawn)", logy=True, reference=reference,
+                     vline=stop if key == "unclipped" else None)
 
     def figure():
-        panels = [Panel("gradient norm before clipping", {}, xlabel="iteration", ylabel="‖g‖ (log)", logy=True,
+        panels = [split("unclipped", "no clipping: where the gradient is (W_hh's is 0 where its curve ends)"),
+                  split("clipped", f"clipped by norm at {clip:g} (norms before clipping)",
                         reference=(clip, f"threshold {clip:g}")),
-                  Panel("spectral radius of W_hh", {}, xlabel="iteration", ylabel="ρ (log)", logy=True,
-                        reference=(1.0, "ρ = 1")),
-                  Panel("training loss", {}, xlabel="iteration", ylabel="MSE (log)", logy=True)]
+                  Panel("spectral radius of W_hh", {}, xlabel="iteration", ylabel="ρ(W_hh) (log)", logy=True,
+                        reference=(1.0, "ρ = 1"), vline=stop),
+                  Panel("training loss", {}, xlabel="iteration", ylabel="MSE (log)", logy=True, vline=stop)]
         for key, label in (("unclipped", "no clipping"), ("clipped", f"clip by norm at {clip:g}")):
             s = r.series[f"cliff.{key}"]
-            panels[0].series[label] = (s["iteration"], s["grad_norm"])
-            panels[1].series[label] = (s["iteration"], s["radius"])
-            panels[2].series[label] = (s["iteration"], s["loss"])
-        return curves_figure(panels, title=f"tanh RNN on the adding problem (T = {r.config.cliff['seq_len']}), "
-                                           f"W_hh orthogonal × 0.9, SGD lr {r.config.cliff['lr']:g}: the cliff")
+            panels[2].series[label] = (s["iteration"], s["radius"])
+            panels[3].series[label] = (s["iteration"], s["loss"])
+        return curves_figure(panels, ncols=2, title=f"tanh RNN on the adding problem (T = "
+                                                    f"{r.config.cliff['seq_len']}), W_hh orthogonal × 0.9, SGD lr "
+                                                    f"{r.config.cliff['lr']:g}: the cliff")
     return [out.figure("clipping.png", figure, r.name,
-                       "gradient norm, ρ(W_hh) and loss per iteration of the cliff run, with and without clipping"),
+                       "the cliff run per iteration, with and without clipping: the gradient norm split into "
+                       "W_hh's part (sent back through time) and the read-out's, ρ(W_hh) and the loss"),
             draw_unrolled(out, "rnn_exploding", r.name,
                           "a linear RNN with W_hh = 1.8·Q: every step back multiplies the gradient by 1.8",
                           cell="rnn", steps=8, detail="cells", nonlinearity="linear", init="orthogonal", scale=1.8,

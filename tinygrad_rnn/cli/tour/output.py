@@ -14,6 +14,7 @@ import sys
 import time
 
 from ...analysis import have_matplotlib
+from ...analysis.plots import DPI
 from ...serialization import atomic_write
 from ...viz import GraphvizNotFoundError, dot_available, render, to_html
 from ...viz.render import INSTALL_HINT
@@ -67,13 +68,14 @@ class Output:
         return self.write_bytes(name, text.encode("utf-8"), section, what, **about)
 
     def figure(self, name: str, make_figure, section: str, what: str) -> str | None:
-        """Save the matplotlib Figure that ``make_figure()`` returns as PNG; ``None`` without matplotlib."""
+        """Save the matplotlib Figure that ``make_figure()`` returns as PNG at ``analysis.plots.DPI`` (the plots
+        are made for a 1920×1080 slide at that resolution); ``None`` without matplotlib."""
         if not self.plots:
             return None
         import matplotlib.pyplot as plt
         fig = make_figure()
         try:
-            atomic_write(self.folder / name, lambda f: fig.savefig(f, format="png", dpi=120), "tour")
+            atomic_write(self.folder / name, lambda f: fig.savefig(f, format="png", dpi=DPI), "tour")
         except OSError as err:
             raise CommandError(self._problem(err)) from None
         finally:

@@ -12,13 +12,12 @@ pictures, with each drawing's PNG copy and explorer.
 import dataclasses
 import json
 import math
-import os
 import pathlib
-import re
 
 import tinygrad_rnn
 from ...lecture.result import shown
 from ...viz.page import Claim, Code, Link, Page, Picture, Section, Strong, page_html
+from .chapters import CHAPTERS_DIR, chapter_href
 
 def _checkout_tutorials():
     """The repository's ``tutorials/`` when the package runs from a checkout (an editable install, or
@@ -90,26 +89,18 @@ def build(sections, *, quick: bool, seed: int, seconds: float, output) -> dict:
             "claims": claims, "files": files, "sections": sections}
 
 
-def anchor(heading: str) -> str:
-    """GitHub's anchor for a Markdown heading: lower case, punctuation dropped, spaces to hyphens."""
-    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
-    return text.replace(" ", "-")
-
-
-def chapter_target(chapter: dict, folder: pathlib.Path, tutorials=None):
-    """``("07-lstm.md § heading", "relative/path#anchor")`` when the tutorials are beside the package (a
-    checkout), else ``(name, None)`` (an installed package has no tutorials to link to).
-    ``tutorials``: the folder to look in (default: the checkout's, ``TUTORIALS``)."""
+def chapter_target(chapter: dict, folder: pathlib.Path, tutorials=None, base: str = CHAPTERS_DIR):
+    """``("07-lstm.md § heading", "chapters/07-lstm.html#anchor")`` when the tutorials are beside the package
+    (a checkout), else ``(name, None)`` (an installed package has no tutorials to link to). The link goes to
+    the chapter rendered as HTML, at the heading's anchor: by default the copy the tour writes into its
+    folder (``chapters.write_chapters``); ``base``: another folder or URL holding the rendered chapters,
+    e.g. a built course site. ``tutorials``: the folder to look in (default: the checkout's, ``TUTORIALS``)."""
     name = pathlib.PurePosixPath(chapter["path"]).name
     tutorials = TUTORIALS if tutorials is None else tutorials
     target = tutorials / name if tutorials is not None else None
     if target is None or not target.exists():
         return name, None
-    try:
-        relative = os.path.relpath(target, folder.resolve())
-    except ValueError:                              # another drive (Windows)
-        relative = str(target)
-    return f"{name} § {chapter['heading']}", f"{pathlib.Path(relative).as_posix()}#{anchor(chapter['heading'])}"
+    return f"{name} § {chapter['heading']}", chapter_href(name, chapter["heading"], base)
 
 
 def chapter_link(chapter: dict, folder: pathlib.Path, tutorials=None) -> str:
@@ -175,7 +166,7 @@ def render_markdown(summary: dict, folder: pathlib.Path) -> str:
              f"shows it beside the pictures. {ABOUT_DIGITS.replace('(varies)', '*varies*')}", ""]
     for note in summary["notes"]:
         lines += [f"> {note}", ""]
-    pictures = [f for f in summary["files"] if f["section"] != "summary" and not _companion(f)]
+    pictures = [f for f in summary["files"] if f["section"] not in ("summary", "chapters") and not _companion(f)]
     if pictures:
         lines += ["Pictures in this folder:", ""]
         for f in pictures:
