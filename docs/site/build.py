@@ -285,8 +285,10 @@ def prepare_source(source: pathlib.Path):
     (downloads), the API pages."""
     shutil.copy2(HERE / "index.md", source / "index.md")
     shutil.copytree(HERE / "api", source / "api", dirs_exist_ok=True)
-    (source / "README.md").write_text(link_chapters((TUTORIALS / "README.md").read_text(encoding="utf-8")),
-                                      encoding="utf-8")
+    chapters = "\n".join(p.stem for p in make_figures.chapters())
+    readme = link_chapters((TUTORIALS / "README.md").read_text(encoding="utf-8"))
+    readme += f"\n\n```{{toctree}}\n:hidden:\n\n{chapters}\nexercises/README\n```\n"   # the course's pages, in order
+    (source / "README.md").write_text(readme, encoding="utf-8")
     (source / "exercises").mkdir(exist_ok=True)
     for file in (TUTORIALS / "exercises").iterdir():
         if file.suffix in (".md", ".py"):
