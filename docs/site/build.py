@@ -229,7 +229,7 @@ def run_chapters(source: pathlib.Path, cache: pathlib.Path | None, jobs: int = 2
     last = {}
     if cache is not None and (cache / "seconds.json").is_file():
         last = json.loads((cache / "seconds.json").read_text(encoding="utf-8"))
-    todo.sort(key=lambda p: -last.get(p.name, 0.0))
+    todo.sort(key=lambda p: (-last.get(p.name, 0.0), -p.stat().st_size))   # never timed: longest text first
     times = {p.name: 0.0 for p in paths}
 
     def execute(path):
