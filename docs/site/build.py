@@ -371,6 +371,14 @@ def check_site(out: pathlib.Path) -> dict:
 
 
 # --- the command --------------------------------------------------------------------------------
+def _favicon(path: pathlib.Path):
+    from PIL import Image, ImageDraw                # matplotlib's dependency
+
+    image = Image.new("RGBA", (32, 32), "#1f4e8c")
+    ImageDraw.Draw(image).line([(6, 24), (13, 8), (19, 20), (26, 6)], fill="#f2c14e", width=3)
+    image.save(path, format="ICO", sizes=[(32, 32)])
+
+
 def build(out, cache=ROOT / ".site-cache", jobs: int = 2, log=print) -> dict:
     """Build the site into ``out``; return the numbers the command prints. Raises BuildError."""
     out = pathlib.Path(out).resolve()
@@ -390,6 +398,7 @@ def build(out, cache=ROOT / ".site-cache", jobs: int = 2, log=print) -> dict:
     (out / "explorers").mkdir(exist_ok=True)
     for file in (source / "explorers").iterdir():
         shutil.copy2(file, out / "explorers" / file.name)
+    _favicon(out / "favicon.ico")                 # what a browser asks for when an explorer is opened on its own
     report = check_site(out)
     (out / "anchors.json").write_text(json.dumps(report["anchors"], indent=1) + "\n", encoding="utf-8")
     if cache is None:
