@@ -51,7 +51,10 @@ API = ["tensor", "nn", "optim", "train", "analysis", "viz", "lecture", "exercise
 
 if str(ROOT) not in sys.path:                    # this checkout's package, whatever is installed
     sys.path.insert(0, str(ROOT))
-from tinygrad_rnn.cli.tour.summary import anchor     # noqa: E402  GitHub's anchor of a heading: the section's id
+try:                                    # GitHub's anchor of a heading, as the tour links chapters: the section's id
+    from tinygrad_rnn.cli.tour.chapters import anchor   # noqa: E402
+except ImportError:                     # before the tour rendered chapters, it lived in summary.py
+    from tinygrad_rnn.cli.tour.summary import anchor    # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("tutorial_make_figures", TUTORIALS / "make_figures.py")
 make_figures = importlib.util.module_from_spec(_spec)

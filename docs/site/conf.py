@@ -31,7 +31,7 @@ nb_execution_mode = "off"
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 4
-myst_heading_slug_func = "tinygrad_rnn.cli.tour.summary.anchor"
+myst_heading_slug_func = "site_ext.anchor"     # the tour's (GitHub's) anchors
 suppress_warnings = ["myst.header"]
 
 # the API reference

@@ -1,7 +1,7 @@
 """Two small Sphinx hooks of the course site (docs/site/conf.py loads this file as an extension).
 
 - Every section of a page gets, as an ``id``, GitHub's anchor of its heading
-  (``tinygrad_rnn.cli.tour.summary.anchor``; a repeated heading gets ``-1``, ``-2``, ... as on GitHub), so
+  (the tour's ``anchor``; a repeated heading gets ``-1``, ``-2``, ... as on GitHub), so
   ``07-lstm.html#<anchor>`` lands where ``07-lstm.md#<anchor>`` does on a code host.
 - A docstring that is not valid reStructuredText (most are written as plain text with ``code``) is shown
   as it is written, preformatted, rather than half-parsed with errors.
@@ -16,7 +16,10 @@ import docutils.core
 import docutils.utils
 from docutils import nodes
 
-from tinygrad_rnn.cli.tour.summary import anchor
+try:                                    # GitHub's anchor of a heading, as the tour links chapters: the section's id
+    from tinygrad_rnn.cli.tour.chapters import anchor   # noqa: E402
+except ImportError:                     # before the tour rendered chapters, it lived in summary.py
+    from tinygrad_rnn.cli.tour.summary import anchor    # noqa: E402
 
 _NAME = re.compile(r"[A-Za-z_][\w.]*")
 CHAPTER = re.compile(r"\d\d-")
