@@ -174,7 +174,29 @@ def test_an_embedded_explorer_plays(served, browser):
     assert problems_in_console(browser) == []
 
 
-@pytest.mark.parametrize("chapter", ["01-autograd", "02-rnn-bptt", "07-lstm"])
+def test_chapter_6s_explorer_stops_at_the_cut(served, browser):
+    """What the site's note in chapter 6 says: played to the end, the backward pass lights L and h_12 back
+    to h_8, and never the detached h_7."""
+    from selenium.webdriver.common.by import By
+    load(browser, served + "06-truncated-bptt.html")
+    explorer = browser.find_element(By.CSS_SELECTOR, "details.explorer")
+    summary = explorer.find_element(By.TAG_NAME, "summary")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", summary)
+    summary.click()
+    frame = explorer.find_element(By.TAG_NAME, "iframe")
+    browser.execute_script("window.scrollBy(0, arguments[0].getBoundingClientRect().top - 150)", frame)
+    browser.switch_to.frame(frame)
+    try:
+        data = json.loads(browser.find_element(By.ID, "tg-data").get_attribute("textContent"))
+        for _ in range(len(data["frames"]) + 2):                   # past the end: it stays there
+            browser.find_element(By.ID, "tg-next").click()
+        assert _lit_tensors(browser, data) == {"L", "h_12", "h_11", "h_10", "h_9", "h_8"}
+    finally:
+        browser.switch_to.default_content()
+    assert problems_in_console(browser) == []
+
+
+@pytest.mark.parametrize("chapter", ["01-autograd", "02-rnn-bptt", "06-truncated-bptt", "07-lstm"])
 def test_each_graph_figure_has_its_explorer(site, chapter):
     text = (site / f"{chapter}.html").read_text(encoding="utf-8")
     svgs = [p.stem for p in (site / "_images").glob(f"{chapter[:2]}-*.svg")]

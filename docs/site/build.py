@@ -1,7 +1,7 @@
 """Build the course site: the chapters executed, their figures and explorers, and the API reference.
 
-    python3 -m pip install -e ".[docs]"        # once: Sphinx, MyST-NB, the PyData theme, a local MathJax
-    python3 docs/site/build.py --out site      # then open site/index.html
+    python3 -m pip install -e ".[docs,torch]"  # once: Sphinx, MyST-NB, the PyData theme, a local MathJax
+    python3 docs/site/build.py --out site      # then open site/index.html (chapter 9 also runs PyTorch)
 
 What it does, in order:
 
@@ -10,7 +10,9 @@ What it does, in order:
    saves the figures the chapter leaves in ``fig_<name>`` variables exactly as
    ``tutorials/make_figures.py`` does, and writes the explorer page (``tinygrad_rnn.viz.to_html``) of
    every graph drawing. So every output, figure and explorer on the site is what the engine made in this
-   build (or in an earlier build of the very same sources: see the cache below).
+   build (or in an earlier build of the very same sources: see the cache below). Chapters run two at a
+   time (``--jobs``). Chapter 6 draws no graph of its own; the site adds one drawing there, marked as
+   the site's (``SUPPLEMENTS``), so that its cut can be played too.
 2. **Compares what each python block printed with the ```text block recorded under it**, by the rule of
    ``tests/test_tutorials.py`` (``make_figures.output_differences``, imported from there, not copied). A
    stale recorded output fails the build, saying which block and how it differs.
@@ -21,8 +23,9 @@ What it does, in order:
    loads anything from outside the site. It writes ``anchors.json``: ``{page: [ids]}``.
 
 The cache: a chapter's executed notebook, figures and explorers are kept under ``--cache`` (default
-``.site-cache/`` in the checkout), keyed by a hash of the chapter, every file of the package, this
-script, ``make_figures.py`` and the versions of Python, NumPy and matplotlib. MyST-NB's own cache
+``.site-cache/`` in the checkout), keyed by a hash of the chapter (and its supplement), every file of the package, ``make_figures.py``,
+``EXECUTION`` (how chapters are run) and the versions of Python, NumPy and matplotlib; the prose around
+the cached outputs is always rebuilt from the chapter. MyST-NB's own cache
 (jupyter-cache) keys on the notebook's code alone, so it would not notice a change to the engine; this
 one does. ``--no-cache`` runs every chapter.
 
@@ -94,6 +97,32 @@ for _name, _file in _mf.figure_files({chapter!r}, dict(globals())).items():
 """
 
 
+#: What the site adds to a chapter that draws no graph of its own, so that it too has a drawing whose
+#: backward pass plays: ``{chapter: (python block it follows, markdown, code)}``. The code runs in the
+#: chapter's kernel after that block; it uses names that start with ``_`` (and its ``fig_``), so the
+#: blocks after it run as they do without it, and it prints nothing.
+SUPPLEMENTS = {
+    "06-truncated-bptt.md": (1, """\
+*On this site only* — the truncated run drawn, one node per state, its backward pass ready to play
+under it: from $L$ back to $h_8$, and there it stops. The state entering step 8 is the
+`detach()`-ed copy of $h_7$ (grey): a leaf, with no edge for the gradient to follow.""", """\
+from tinygrad_rnn.viz import draw_graph
+
+_h = None
+for _t in range(T):
+    with tg.time_step(_t + 1):
+        if _t == T - k:
+            _h = _h.detach()                                    # the cut
+        _h = cell(tg.tensor(xs[_t]), _h)
+        _h.name = f"h_{_t + 1}"
+_loss = _h.sum()
+_loss.name = "L"
+fig_truncated = draw_graph(_loss, grads=analysis.all_gradients(_loss), detail="cells",
+                           title=f"The last {k} of {T} steps: the state entering step {T - k + 1} is detached")
+fig_truncated"""),
+}
+
+
 def link_chapters(markdown: str) -> str:
     """``[...](02-rnn-bptt.md#x)`` -> ``[...](02-rnn-bptt.ipynb#x)``: on the site a chapter is its executed
     notebook, which MyST resolves to the chapter's page."""
@@ -114,6 +143,19 @@ def chapter_notebook(path: pathlib.Path):
             text = _FRONT_MATTER.sub("", block.text) if i == 0 else block.text
             text = link_chapters(text)
             text = _SVG_FIGURE.sub(lambda m: m.group(0) + EXPLORER.format(name=m.group(1)), text)
+            after, prose, code = SUPPLEMENTS.get(path.name, (None, None, None))
+            if after is not None and after == sum(c.cell_type == "code" for c in cells):
+                # after the prose that reads the block's output, before the next heading
+                heading = re.search(r"^#", text, re.M)
+                split = heading.start() if heading else len(text)
+                name = f"{path.name[:2]}-{code.splitlines()[-1].removeprefix('fig_')}"
+                cells.append(nbformat.v4.new_markdown_cell(text[:split].strip("\n") + "\n\n" + prose))
+                cells.append(nbformat.v4.new_code_cell(code, metadata={"site_only": True, "recorded": None,
+                                                                       "tolerance": None}))
+                cells.append(nbformat.v4.new_markdown_cell(
+                    f"![The graph of the truncated run, drawn by the code above](figures/{name}.svg)"
+                    + EXPLORER.format(name=name)))
+                text = text[split:]
             if text.strip():
                 cells.append(nbformat.v4.new_markdown_cell(text.strip("\n")))
         elif block.kind == "python":
@@ -168,7 +210,7 @@ def stale_outputs(name: str, notebook) -> list:
     """One message per python block whose printed output does not say what its recorded ```text block
     says, by ``make_figures.output_differences`` (the rule ``tests/test_tutorials.py`` applies)."""
     problems = []
-    code = [c for c in notebook.cells if c.cell_type == "code"]
+    code = [c for c in notebook.cells if c.cell_type == "code" and not c.metadata.get("site_only")]
     for number, cell in enumerate(code, start=1):
         recorded, printed = cell.metadata.get("recorded"), printed_by(cell)
         if recorded is None:
@@ -210,6 +252,8 @@ def _cache_key(path: pathlib.Path) -> str:
     for extra in (platform.python_version(), numpy.__version__, matplotlib.__version__):
         digest.update(extra.encode())
     digest.update(EXECUTION.encode())
+    if path.name in SUPPLEMENTS:
+        digest.update(repr(SUPPLEMENTS[path.name]).encode())
     files = [path, TUTORIALS / "make_figures.py"]
     files += sorted(p for p in PACKAGE.rglob("*") if p.is_file() and p.suffix in (".py", ".js", ".css", ".txt"))
     for file in files:
