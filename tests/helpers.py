@@ -34,7 +34,7 @@ CHROMIUM_INSTALL = "apt-get install -y chromium chromium-driver, and pip install
 
 
 @contextlib.contextmanager
-def headless_chromium(width: int = 1600, height: int = 1000):
+def headless_chromium(width: int = 1600, height: int = 1000, javascript: bool = True):
     """A Selenium driver of Debian's Chromium, headless, with the browser console logged
     (``driver.get_log("browser")``); quit on exit. Without Chromium, its driver or Selenium the test is
     skipped, saying what to install, except in CI (the environment variable CI set), where it fails:
@@ -57,6 +57,8 @@ def headless_chromium(width: int = 1600, height: int = 1000):
                      f"--window-size={width},{height}"):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if not javascript:                                       # a reader with JavaScript switched off
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     driver.set_page_load_timeout(30)
     try:
