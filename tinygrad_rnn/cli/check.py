@@ -22,8 +22,8 @@ import argparse
 from pathlib import Path
 
 from ..exercises import EXERCISES, UnknownExercise, find, find_exercises_dir
-from ..exercises.grader import (CHECK_SECONDS, NOT_STARTED, PASSED, _is_exercises_dir, format_overview, format_report,
-                                grade_many, shown_path)
+from ..exercises.grader import (CHECK_SECONDS, NOT_STARTED, PASSED, format_overview, format_report, grade_many,
+                                shown_path)
 from ..exercises.matching import match_files
 from ..exercises.registry import from_filename
 from ..exercises.report import format_progress
@@ -96,7 +96,7 @@ def _folder(args):
     folder = Path(args.dir)
     if not folder.is_dir():
         return None, f"--dir {args.dir}: " + ("is a file, not a folder" if folder.exists() else "no such folder")
-    if not _is_exercises_dir(folder):
+    if not match_files(folder, EXERCISES)[0]:     # the rule `grade` uses (exercises.matching)
         return None, (f"--dir {args.dir}: no exercise files (ex01_central_difference.py ...) in it; give the "
                       "folder that holds them, like tutorials/exercises")
     return folder, ""
