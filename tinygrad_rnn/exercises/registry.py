@@ -1,8 +1,10 @@
 """The list of exercises: one ``Exercise`` per stub file in ``tutorials/exercises/``.
 
 Each exercise has a number and a name (the stub's file name, ``ex01_central_difference``),
-the tutorial chapter it belongs to, a title, what it teaches, and hints: the grader shows the
-first when a check fails, and ``check exNN --hint`` one more each time. Its checks live in
+the tutorial chapter it belongs to, a title, what it teaches, and hints, from what to look at to
+the fix (the last), each named by the checks it is about (``hint_for``): when a check fails the
+grader shows the hint about the first failing check, and ``check exNN --hint`` one more each time,
+on from there. Its checks live in
 ``checks/<name>.py`` (the list ``TESTS``). The reference solutions are not part of the package:
 they are in the repository's ``tests/solutions/``, for the tests.
 """
