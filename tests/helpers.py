@@ -39,7 +39,9 @@ def headless_chromium(width: int = 1600, height: int = 1000, javascript: bool = 
     (``driver.get_log("browser")``); quit on exit. Without Chromium, its driver or Selenium the test is
     skipped, saying what to install, except in CI (the environment variable CI set), where it fails:
     ``.ci/run`` installs all three."""
-    browser, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    mac_chrome = "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"     # README: macOS's Chrome
+    browser = shutil.which("chromium") or (mac_chrome if os.path.isfile(mac_chrome) else None)
+    driver_path = shutil.which("chromedriver")
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service

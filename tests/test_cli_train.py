@@ -221,3 +221,15 @@ def test_every_op_trains_the_same_model_as_the_one_node_step(capsys, cell):
     assert every_op["train_loss"] == pytest.approx(fused["train_loss"], rel=1e-4)
     assert not tg.train.build_model(TrainConfig(cell=cell, fused=False)).cell.fused
     assert tg.train.build_model(TrainConfig(cell=cell)).cell.fused
+
+
+def test_a_stream_without_tbptt_says_plainly_what_it_does():
+    """Not just "full BPTT" (issue 26): each --seq-len stretch is a sequence of its own, the state not carried."""
+    from tinygrad_rnn.cli.train import config_line
+    from tinygrad_rnn.train import TrainConfig
+    line = config_line(TrainConfig(task="text", stream=True, seq_len=40))
+    assert "full BPTT within each 40-step stretch" in line and "the state is not carried to the next" in line
+    assert "--tbptt K carries it" in line
+    carried = config_line(TrainConfig(task="text", stream=True, tbptt=40))
+    assert "TBPTT(40)" in carried and "not carried" not in carried
+    assert config_line(TrainConfig()).count("full BPTT,") == 1 and "stretch" not in config_line(TrainConfig())

@@ -69,15 +69,30 @@ def test_the_wheel_holds_the_package_and_no_solution(wheel):
     assert any(n.endswith(".dist-info/LICENSE") or "/licenses/LICENSE" in n for n in names)
 
 
+def outer_site_dirs() -> list[str]:
+    """The folders this interpreter imports installed packages from (its venv's, the system's, the
+    user's), and not the checkout: `--system-site-packages` would give a venv made from a venv's
+    python the *base* interpreter's packages instead (issue 26, item 1)."""
+    return [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
+
+
 def test_the_checker_works_from_an_installed_wheel(wheel, tmp_path):
-    """Installed into a fresh venv (NumPy from this environment) and run from a temporary folder: the
-    checkout is not on sys.path, so this is the wheel's code."""
+    """Installed into a fresh venv that sees this environment's packages (NumPy, threadpoolctl, ...),
+    whether or not this python is itself a venv's, and run from a temporary folder: the checkout is not
+    on sys.path, so this is the wheel's code."""
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}      # the checkout is not seen, nor installed
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True,
-                   capture_output=True)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+                               env=env, capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    # Then (not before: pip would find this environment's tinygrad-rnn and install nothing) a .pth file
+    # whose lines are appended to sys.path after the venv's own site-packages, so the wheel's code comes
+    # first; .pth files in those folders are not run, so an editable install of the checkout stays unseen.
+    (Path(purelib) / "outer_environment.pth").write_text("\n".join(outer_site_dirs()) + "\n")
     work = tmp_path / "elsewhere"
     work.mkdir()
 

@@ -49,6 +49,14 @@ def test_the_two_commands_come_first_and_ci_runs_the_test_command():
     assert "tour-output/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
 
 
+def test_what_to_install_first_comes_before_the_two_commands():
+    """Graphviz and Chromium (Chrome on macOS) with its driver, for Debian/Ubuntu and macOS, before the
+    commands that need them (issue 26, item 4)."""
+    before = README.split("## The two commands", 1)[1].split(TOUR_COMMAND, 1)[0]
+    assert "apt-get install -y graphviz chromium chromium-driver" in before
+    assert "brew install graphviz" in before and "brew install --cask google-chrome chromedriver" in before
+
+
 def test_images_and_paths_it_mentions_exist():
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
     assert images

@@ -7,7 +7,7 @@ exercises in tutorials/exercises/.
     tinygrad-rnn check 3 --file my_matmul.py    grade another file as exercise 3
     tinygrad-rnn check --dir ~/my_exercises     grade the exercise files in another folder
     tinygrad-rnn check --list       the exercises by chapter, with their status
-    tinygrad-rnn check --format json --out results.json    the results for programs (also: junit)
+    tinygrad-rnn check --format json --out results.json    the results for programs (also: junit, gradescope)
 
 Each file is loaded and checked in a child process (``exercises.grader``), with a time limit for
 loading it and for each check (``--time-limit``, 60 s): an endless loop, a crash or an ``os._exit``
@@ -22,15 +22,16 @@ import argparse
 from pathlib import Path
 
 from ..exercises import EXERCISES, UnknownExercise, find, find_exercises_dir
-from ..exercises.grader import (CHECK_SECONDS, NOT_STARTED, PASSED, _is_exercises_dir, format_overview, format_report,
-                                grade_many, shown_path)
+from ..exercises.grader import (CHECK_SECONDS, NOT_STARTED, PASSED, format_overview, format_report, grade_many,
+                                shown_path)
+from ..exercises.matching import match_files
 from ..exercises.registry import from_filename
 from ..exercises.report import format_progress
-from ..exercises.results import results_json, results_junit
+from ..exercises.results import results_gradescope, results_json, results_junit
 from ..serialization import atomic_write
 from .args import EXIT_USAGE, nonnegative_float, output_file, report
 
-FORMATS = ("text", "json", "junit")
+FORMATS = ("text", "json", "junit", "gradescope")
 
 
 class _HintAction(argparse.Action):
@@ -74,9 +75,10 @@ def add_parser(sub):
                         f"{CHECK_SECONDS:g}; 0: no limit)")
     p.add_argument("--format", choices=FORMATS, default="text",
                    help="text (default), or the results for programs: json (per exercise and per check: status, "
-                        "message, seconds) or junit (JUnit XML, for CI and autograders)")
+                        "message, seconds), junit (JUnit XML, for CI and autograders) or gradescope (Gradescope's "
+                        "results.json: a test per check, 1 point each)")
     p.add_argument("--out", type=output_file(), default=None, metavar="FILE",
-                   help="with --format json or junit: write the results to FILE instead of stdout")
+                   help="with --format json, junit or gradescope: write the results to FILE instead of stdout")
     return p
 
 
@@ -94,7 +96,7 @@ def _folder(args):
     folder = Path(args.dir)
     if not folder.is_dir():
         return None, f"--dir {args.dir}: " + ("is a file, not a folder" if folder.exists() else "no such folder")
-    if not _is_exercises_dir(folder):
+    if not match_files(folder, EXERCISES)[0]:     # the rule `grade` uses (exercises.matching)
         return None, (f"--dir {args.dir}: no exercise files (ex01_central_difference.py ...) in it; give the "
                       "folder that holds them, like tutorials/exercises")
     return folder, ""
@@ -106,7 +108,7 @@ def _argument_problem(args, chosen) -> str:
     if args.list and (args.format != "text" or args.hint):
         return "--list shows the table only; leave out --format and --hint (or --list)"
     if args.out and args.format == "text":
-        return "--out writes the results for programs; give --format json or --format junit with it"
+        return "--out writes the results for programs; give --format json, junit or gradescope with it"
     return ""
 
 
@@ -142,8 +144,10 @@ def run(args):
     # each file is graded in a child process (exercises.grader): the one asked about first, so that its
     # report is printed while the learner's other copies are graded for the progress line or the table
     items = [(chosen, target)] if target is not None else []
+    notes = []                                      # files matched by another name, or not graded
     if folder is not None:
-        mine = [(e, folder / e.filename) for e in EXERCISES]
+        files, notes = match_files(folder, EXERCISES)       # the rule `grade` uses too
+        mine = [(e, files.get(e.name, folder / e.filename)) for e in EXERCISES]
         mine.sort(key=lambda item: item[0] is not chosen)
         items += mine
     machine = args.format != "text"
@@ -157,6 +161,8 @@ def run(args):
                 continue                            # a --file result never stands for the learner's copy
         reports[exercise.name] = graded
 
+    if notes and not machine:
+        print("\n".join(f"Note: {note}" for note in notes) + "\n")
     if args.list:
         print(f"Exercises (stubs in {shown_path(folder)})\n" if folder else
               "Exercises (no tutorials/exercises/ folder found: give yours with --dir FOLDER to see the status)\n")
@@ -166,7 +172,10 @@ def run(args):
 
     graded = [asked] if chosen is not None else [reports[e.name] for e in EXERCISES]
     if machine:
-        text = results_json(graded) if args.format == "json" else results_junit(graded)
+        if args.format == "gradescope":
+            text = results_gradescope(graded, notes)
+        else:
+            text = results_json(graded, notes=notes) if args.format == "json" else results_junit(graded)
         if args.out:
             atomic_write(args.out, lambda f: f.write(text.encode("utf-8")), "check")
             print(f"wrote {args.out}")

@@ -169,6 +169,9 @@ def config_line(config, resume=None) -> str:
         bptt = f"TBPTT(k1 {config.k1}, k2 {config.k2 if config.k2 is not None else config.k1})"
     elif config.tbptt is not None:
         bptt = f"TBPTT({config.tbptt})"
+    elif config.stream:             # no window carries the state: say so, "full BPTT" alone would not
+        bptt = (f"full BPTT within each {config.seq_len}-step stretch (each a sequence of its own: the state "
+                f"is not carried to the next; --tbptt K carries it)")
     else:
         bptt = "full BPTT"
     bptt += ", random window lengths" if config.random_truncation else ""

@@ -10,10 +10,10 @@ loading it and for each check, so a student's endless loop, crash or ``os._exit`
 student's grade for that exercise (reported as an error that says why), never the others'. Not a
 sandbox: the files run as ordinary Python with the rights of the instructor who runs the grader.
 
-A student's file for an exercise is found by its name, as ``check --file`` does: ``ex03_*.py``
-directly in the student's folder is exercise 3. An exercise without a file is ``missing`` (0 of its
-checks); two files for one exercise: the one with the stub's exact name, else the first by name,
-with a note.
+A student's file for an exercise is found by its name, by the rule ``check --dir`` uses too
+(``matching.match_files``): ``ex03_matmul_backward.py``, or another ``ex03...py`` with a note, directly
+in the student's folder is exercise 3. An exercise without a file is ``missing`` (0 of its checks);
+every file matched by another name than the stub's, and every file not graded, gets a note.
 """
 import csv
 import dataclasses
@@ -23,8 +23,9 @@ from pathlib import Path
 
 from ..serialization import atomic_write
 from .grader import grade_many
-from .registry import EXERCISES, find, from_filename
-from .results import _version, report_record
+from .matching import match_files
+from .registry import EXERCISES, find
+from .results import _version, report_record, results_gradescope
 
 
 @dataclasses.dataclass
@@ -70,23 +71,11 @@ def student_folders(folder) -> list:
 
 
 def submitted_files(folder: Path, exercises: list) -> tuple:
-    """({exercise name: path} for the ``exercises`` a student handed in, notes about the other files)."""
-    files, notes = {}, []
-    for path in sorted(folder.glob("*.py")):
-        exercise = from_filename(path)
-        if exercise is None:
-            continue
-        if exercise not in exercises:
-            continue
-        if exercise.name in files:
-            keep = path if path.name == exercise.filename else files[exercise.name]
-            other = files[exercise.name] if keep is path else path
-            notes.append(f"two files for {exercise.short_name}: graded {keep.name}, not {other.name}")
-            files[exercise.name] = keep
-        else:
-            files[exercise.name] = path
+    """({exercise name: path} for the ``exercises`` a student handed in, notes about the other files):
+    ``matching.match_files``, the rule ``check --dir`` uses too."""
+    files, notes = match_files(folder, exercises)
     if not files:
-        notes.append(f"no exercise files (like {exercises[0].filename}) directly in {folder.name}/")
+        notes.insert(0, f"no exercise files (like {exercises[0].filename}) directly in {folder.name}/")
     return files, notes
 
 
@@ -155,6 +144,20 @@ def write_gradebook(students: list, csv_path, seconds: float | None = None) -> t
     return csv_path, json_path
 
 
+def write_gradescope(students: list, folder) -> list:
+    """Each student's grades as Gradescope's autograder ``results.json`` (``results.results_gradescope``,
+    what ``check --format gradescope`` writes for one learner), in ``folder/<student>/results.json``,
+    each written atomically. Returns the paths."""
+    paths = []
+    for student in students:
+        path = Path(folder) / student.name / "results.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = results_gradescope(student.reports, student.notes)
+        atomic_write(path, lambda f, text=text: f.write(text.encode("utf-8")), "grade")
+        paths.append(path)
+    return paths
+
+
 def format_class(students: list) -> str:
     """The terminal summary: one line per student, then its notes."""
     width = max(len(s.name) for s in students)
@@ -175,5 +178,6 @@ def format_class(students: list) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["StudentGrades", "grade_class", "write_gradebook", "gradebook_csv", "gradebook_json", "format_class",
+__all__ = ["StudentGrades", "grade_class", "write_gradebook", "write_gradescope", "gradebook_csv", "gradebook_json",
+           "format_class",
            "student_folders", "submitted_files", "json_path_for"]

@@ -29,12 +29,30 @@ def _printed(report: Report) -> list:
     return ["  your code printed (stdout and stderr):", _indent(report.output, "    | ")]
 
 
-def format_hints(exercise, shown: int) -> list:
-    """The lines of the first ``shown`` hints of ``exercise`` (at least one), and how to see the next."""
-    hints = exercise.hints
-    shown = max(1, min(shown, len(hints)))
-    lines = [f"     hint {i} of {len(hints)}: {hint}" for i, hint in enumerate(hints[:shown], 1)]
-    if shown < len(hints):
+def hint_order(exercise, first: int = 1) -> list:
+    """The hints' numbers in the order they are shown: from ``first`` (the hint about the first failing
+    check) to the last, which holds the fix, then the ones before ``first``."""
+    n = len(exercise.hints)
+    first = max(1, min(first, n))
+    return list(range(first, n + 1)) + list(range(1, first))
+
+
+def first_failing(report: Report):
+    """The name of the first check that fails or errors (else the first not started), or None."""
+    for outcomes in ((FAIL, ERROR), (NOT_STARTED,)):
+        for r in report.results:
+            if r.outcome in outcomes:
+                return r.check.__name__
+    return None
+
+
+def format_hints(exercise, shown: int, first: int = 1) -> list:
+    """The lines of the first ``shown`` hints of ``exercise`` (at least one), starting with hint number
+    ``first`` (see ``hint_order``), and how to see the next."""
+    order = hint_order(exercise, first)
+    shown = max(1, min(shown, len(order)))
+    lines = [f"     hint {i} of {len(order)}: {exercise.hints[i - 1]}" for i in order[:shown]]
+    if shown < len(order):
         lines.append(f"     (next hint: tinygrad-rnn check {exercise.short_name} --hint {shown + 1})")
     else:
         lines.append("     (that was the last hint; the checks' messages above say what is still wrong)")
@@ -45,8 +63,9 @@ def format_report(report: Report, verbose: bool = False, hints: int | None = Non
     """The report of one exercise: each check with PASS/FAIL/TODO/ERROR, the messages, and a hint;
     with ``verbose``, the full tracebacks and what the learner's code printed.
 
-    A failed exercise shows its first hint; ``hints=N`` shows the first N (``check exNN --hint N``),
-    whatever the status, since the learner asked for them."""
+    A failed exercise shows one hint: the one about its first failing check; ``hints=N`` shows N,
+    from that one on (``check exNN --hint N``), since the learner asked for them, unless every check
+    passes (then there is nothing to hint at)."""
     ex = report.exercise
     status = report.status
     head = f"{ex.name} — {ex.title} (chapter {ex.chapter}: {ex.chapter_title})"
@@ -88,8 +107,11 @@ def format_report(report: Report, verbose: bool = False, hints: int | None = Non
             lines.append(f"     (run with --verbose for full tracebacks{printed})")
     else:
         lines.append(f"  -> passed ({report.counts})")
+        if hints:
+            lines.append("     (every check passes: no hint needed)")
+        return "\n".join(lines)
     if hints or status == FAILED:
-        lines.extend(format_hints(ex, hints or 1))
+        lines.extend(format_hints(ex, hints or 1, ex.first_hint(first_failing(report))))
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
 """Grades as data, for programs: ``report_record`` (one graded file as a JSON-ready dict),
-``results_json`` and ``results_junit`` (several, as the text ``check --format json|junit`` writes).
+``results_json``, ``results_junit`` and ``results_gradescope`` (several, as the text ``check --format
+json|junit|gradescope`` writes).
 
 Every check of the exercise gets an entry, whatever happened to the file: its status is the
 check's outcome (``pass``, ``fail``, ``not started``, ``error``), or ``error`` with the load error
@@ -87,3 +88,28 @@ def results_junit(reports: list, prefix: str = "") -> str:
             element.text = _xml_text(detail)
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def results_gradescope(reports: list, notes=()) -> str:
+    """The reports as Gradescope's autograder ``results.json``: a test per check (``name``, ``number``,
+    ``score`` 1 or 0, ``max_score`` 1, ``status``, ``output``: the check's message and where), the
+    total ``score``, the ``execution_time`` and an ``output`` with the summary and ``notes`` (e.g. a file
+    graded under another name). A check of a missing file, or of a file that does not load, scores 0
+    with the reason as its output."""
+    tests, seconds = [], 0.0
+    for report in reports:
+        seconds += report.seconds or 0.0
+        for number, c in enumerate(check_records(report), 1):
+            passed = c["status"] == PASS
+            output = "" if passed else f"{c['status']}: {c['message']}" + (f"\nat {c['where']}" if c["where"] else "")
+            tests.append({"name": f"{report.exercise.short_name} {report.exercise.title}: {c['description']}",
+                          "number": f"{report.exercise.number}.{number}", "score": 1.0 if passed else 0.0,
+                          "max_score": 1.0, "status": "passed" if passed else "failed",
+                          "output": output, "visibility": "visible"})
+    score = sum(t["score"] for t in tests)
+    summary = (f"tinygrad-rnn check {_version()}: {sum(r.passed for r in reports)} of {len(reports)} exercises "
+               f"pass, {score:g} of {len(tests)} checks")
+    document = {"score": score, "execution_time": round(seconds, 2),
+                "output": "\n".join([summary, *(f"Note: {note}" for note in notes)]), "visibility": "visible",
+                "tests": tests}
+    return json.dumps(document, indent=2) + "\n"

@@ -10,28 +10,22 @@ Implement ``bptt_scalar(w, u, b, xs, h0)`` with plain Python/NumPy numbers — n
 return the dict ``{"dL_dw": ..., "dL_du": ..., "dL_db": ..., "dL_dh0": ...}`` (floats).
 ``xs`` is the list [x_1, ..., x_T]. The checker compares your numbers with the engine's.
 
-The recipe is the engine's, unrolled by hand:
+This is what ``h.backward()`` does for you, written out: a forward pass, then the chain rule
+applied step by step, from t = T back to t = 1. Before you write it, answer three questions:
 
-1. Forward: compute and keep h_0, h_1, ..., h_T.
-2. Backward: carry delta = dL/dh_t, starting from dL/dh_T = 1, and walk t = T, T-1, ..., 1:
+- Which values from the forward pass does step t of the backward pass need?
+- w, u and b appear in every step's a_t. What does that mean for dL/dw, dL/du and dL/db?
+- How does dL/dh_t become dL/dh_{t-1}?
 
-       dL/da_t     = delta * (1 - h_t^2)          (tanh' written with the output)
-       dL/dw      += dL/da_t * h_{t-1}            w is used at *every* step: the
-       dL/du      += dL/da_t * x_t                contributions of all steps add up
-       dL/db      += dL/da_t
-       delta       = dL/da_t * w                  dL/dh_{t-1}: one step further back
+For T = 1 the answers are dL/dw = (1 - h_1^2) h_0 and dL/dh_0 = (1 - h_1^2) w (the checker's
+one-step case). For T steps, dL/dh_0 is a product with one factor per step: chapter 2's
+dh_t/dh_1 = prod diag(sigma'(a_i)) W_hh, with 1 x 1 matrices, which is why it shrinks or grows
+geometrically with T.
 
-   After the loop, delta is dL/dh_0.
-
-For T = 3 this gives dL/dh_0 = w^3 (1 - h_3^2)(1 - h_2^2)(1 - h_1^2): one factor w and one
-tanh' per step. With more steps the product shrinks or grows geometrically — chapter 2's
-formula dh_t/dh_1 = prod diag(sigma'(a_i)) W_h, with 1 x 1 matrices.
-
-Hints:
-- Keep the list of all h's: step t of the backward pass needs both h_t and h_{t-1}.
-- The most common mistake is to take dL/dw from the last step only.
-- To see the engine's answer: make w, u, b, h0 Tensors with requires_grad=True (float64),
-  run the same loop with ``.tanh()``, and call ``h.backward()``.
+When a check fails, its message says which gradient is wrong for which inputs; the hints
+(``tinygrad-rnn check ex07 --hint``, once more for each next one) go from what to look at to
+the recipe. To see the engine's answer: make w, u, b, h0 Tensors with requires_grad=True
+(float64), run the same loop with ``.tanh()``, and call ``h.backward()``.
 
 Check your work:   tinygrad-rnn check ex07
 """

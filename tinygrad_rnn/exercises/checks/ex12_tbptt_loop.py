@@ -54,8 +54,9 @@ def _run(truncated_bptt, setup, k):
     try:
         losses = truncated_bptt(setup.step, setup.h0, setup.xs, setup.loss_fn, k)
     except GraphFreedError:
-        raise AssertionError("a backward() went back into an earlier window's graph (already freed): the carried "
-                             "state was not detached at the start of the window") from None
+        raise AssertionError("a backward() went on into an earlier window's graph, whose saved values were already "
+                             "freed: a window's loss is still connected to the windows before it. Look at the state "
+                             "each window starts from: what is it still connected to? (--hint)") from None
     T = len(setup.xs)
     n_windows = -(-T // k)
     if losses is None or len(list(losses)) != n_windows or not all(isinstance(l, Tensor) for l in losses):
@@ -107,16 +108,16 @@ def check_graph_cut(mod):
         before = [t for t in steps if t < start]
         if before:
             raise AssertionError(f"the loss of window {w} (steps {start}-{stop - 1}) reaches back to the output of "
-                                 f"step {before[0]}, before the window's cut: detach the state at the start of each "
-                                 f"window (h = h.detach())")
+                                 f"step {before[0]}, before the window's cut, so its backward() runs on into earlier "
+                                 f"windows. Look at the state window {w} starts from, at step {start} (--hint)")
         # from the window's last state, the graph must go back through every step of the window
         last = setup.outputs[stop - 1]
         chain = {step_of[id(t)] for t in reachable(last) if id(t) in step_of and t.grad_fn is not None}
         missing = [t for t in range(start, stop) if t not in chain]
         if missing:
             raise AssertionError(f"window {w} (steps {start}-{stop - 1}): the state after step {stop - 1} does not "
-                                 f"reach step {missing[0]}'s output through the graph, so the cut is inside the window. "
-                                 f"Detach only at the start of a window, not at every step")
+                                 f"reach step {missing[0]}'s output through the graph, so the graph is cut inside the "
+                                 f"window and its gradient stops short. Look at where your loop cuts the graph (--hint)")
 
 
 def check_backward_per_window(mod):
