@@ -332,16 +332,35 @@ def test_every_reference_solution_passes(model):
     assert not failing
 
 
-def test_a_failing_fork_server_falls_back_to_fresh_interpreters(monkeypatch, tmp_path):
+def test_a_fork_server_that_does_not_start_falls_back_to_fresh_interpreters(monkeypatch, tmp_path):
     if not sys.platform.startswith("linux"):
         pytest.skip("the fork server is used on Linux only")
     monkeypatch.setattr(grader, "FORK_SERVER", True)
 
-    def broken(self, job, seconds):
+    def broken(self):
         raise grader._ServerFailed("no answer in time")
-    monkeypatch.setattr(grader._ForkServer, "_run", broken)
+    monkeypatch.setattr(grader._ForkServer, "_start", broken)
     report, _ = graded("ex04", solution_path(find("ex04")))
     assert report.status == PASSED
+
+
+def test_a_fork_server_that_fails_during_a_job_costs_only_that_job(monkeypatch, tmp_path):
+    """The job is an error (never run again under the grader); the next job gets a new helper."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the fork server is used on Linux only")
+    monkeypatch.setattr(grader, "FORK_SERVER", True)
+    real, calls = grader._ForkServer._run, []
+
+    def once_broken(self, job, seconds):
+        calls.append(job["path"])
+        if len(calls) == 1:
+            raise grader._ServerFailed("no answer in time")
+        return real(self, job, seconds)
+    monkeypatch.setattr(grader._ForkServer, "_run", once_broken)
+    path = solution_path(find("ex04"))
+    first, second = grade_many([("ex04", path), ("ex04", path)], seconds=LIMIT)
+    assert first.status == BROKEN and "ended or stopped" in first.load_error
+    assert second.status == PASSED and len(calls) == 2
 
 
 # --- the command line: exit codes ------------------------------------------------------------------

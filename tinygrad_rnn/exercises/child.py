@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .checking import ERROR, CheckResult, _load_failure, _where_in, load_module, run_check
 from .registry import find
+from .sandbox import set_limits
 
 #: the child's program: read the first line of stdin (JSON), take the parent's sys.path (so that it
 #: imports the same tinygrad_rnn), then grade one job, or serve jobs (the fork server). The job stays
@@ -52,6 +53,7 @@ def _child_main(job: dict) -> None:
     arm, disarm, dump = (faulthandler.dump_traceback_later, faulthandler.cancel_dump_traceback_later,
                          faulthandler.dump_traceback)
     faulthandler.enable(file=trace)              # a crash (SIGSEGV, SIGABRT ...) writes where it happened
+    set_limits()                                 # memory, file size, processes (sandbox.set_limits)
     streams = (sys.stdout, sys.stderr)
     for stream in streams:                       # a pipe: line by line, so little is lost if the process dies
         with contextlib.suppress(Exception):

@@ -72,7 +72,8 @@ from .forkserver import _ForkServer, _ServerFailed  # noqa: F401 - _ServerFailed
 from .records import _run_child
 from .registry import Exercise, find
 from .report import format_overview, format_report, shown_path
-from .runners import GRACE_SECONDS, OUTPUT_BYTES, OUTPUT_CHARS, OUTPUT_LINES, START_SECONDS, _Spawner
+from .runners import GRACE_SECONDS, OUTPUT_BYTES, OUTPUT_CHARS, OUTPUT_LINES, START_SECONDS, _Sandboxed, _Spawner
+from . import sandbox
 
 __all__ = ["PASS", "FAIL", "NOT_STARTED", "ERROR", "PASSED", "IN_PROGRESS", "FAILED", "MISSING", "BROKEN",
            "CHECK_SECONDS", "GRACE_SECONDS", "START_SECONDS", "OUTPUT_BYTES", "OUTPUT_LINES", "OUTPUT_CHARS",
@@ -153,12 +154,20 @@ def _grade_file(exercise, path, seconds, runner) -> Report:
     return Report(exercise, path, results, output=_joined(outputs))
 
 
-def grade(exercise, path, seconds: float | None = None) -> Report:
+def _runner(sandboxed: bool):
+    """The runner for a call: the sandbox when asked for and available, else the fork server on Linux,
+    else a fresh interpreter per file."""
+    if sandboxed and sandbox.available():
+        return _Sandboxed()
+    return _ForkServer() if FORK_SERVER else _Spawner()
+
+
+def grade(exercise, path, seconds: float | None = None, sandboxed: bool = False) -> Report:
     """Load ``path`` and run every check of ``exercise`` (an ``Exercise``, or a name as ``find`` takes:
     ``3``, ``"ex03"``, ``"ex03_matmul_backward"``) on it — in a child process, never in this one (see
     the module docstring). Loading the file, and each check, may take ``seconds`` (default
-    ``CHECK_SECONDS``; 0: no limit)."""
-    runner = _ForkServer() if FORK_SERVER else _Spawner()
+    ``CHECK_SECONDS``; 0: no limit). ``sandboxed``: in a bubblewrap sandbox where there is one."""
+    runner = _runner(sandboxed)
     try:
         return _grade(exercise, path, seconds, runner)
     finally:
@@ -169,21 +178,22 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def grade_many(items, seconds: float | None = None, jobs: int | None = None):
+def grade_many(items, seconds: float | None = None, jobs: int | None = None, sandboxed: bool = False):
     """Grade several files; ``items`` are (exercise, path) pairs. Yields their Reports in that order,
     each as soon as it is ready (``list(grade_many(...))`` for all). With the fork server they are
-    graded one after the other; otherwise ``jobs`` fresh interpreters at a time (default: one per CPU
-    core, at most 8). Stopping early (Ctrl-C, or not reading on) stops the children."""
+    graded one after the other; otherwise (a sandbox per file, or a fresh interpreter per file) ``jobs``
+    at a time (default: one per CPU core, at most 8). Stopping early (Ctrl-C, or not reading on) stops
+    the children. ``sandboxed``: each file in a bubblewrap sandbox of its own where there is one
+    (``sandbox.available()``; ``grade_class`` asks for it)."""
     items = list(items)
-    if FORK_SERVER:
-        runner = _ForkServer()
+    runner = _runner(sandboxed)
+    if isinstance(runner, _ForkServer):
         try:
             for exercise, path in items:
                 yield _grade(exercise, path, seconds, runner)
         finally:
             runner.close()
         return
-    runner = _Spawner()
     pool = concurrent.futures.ThreadPoolExecutor(max(1, min(jobs or min(_cpus(), 8), len(items) or 1)))
     futures = [pool.submit(_grade, exercise, path, seconds, runner) for exercise, path in items]
     try:
@@ -196,4 +206,3 @@ def grade_many(items, seconds: float | None = None, jobs: int | None = None):
         raise
     finally:
         pool.shutdown(wait=True)
-

@@ -87,8 +87,14 @@ _SIGNALS = {
 }
 
 
-def _why_stopped(step: str, path: Path, code: int, killed: bool, dump: str, damage: str, seconds: float) -> str:
+def _why_stopped(step: str, path: Path, code: int, killed: bool, dump: str, damage: str, seconds: float,
+                 parent_ended: bool = False) -> str:
     """Why the child stopped during ``step`` ("start", "load" or "check"), and what to do, in words."""
+    if parent_ended and not damage:
+        what = f"while {path.name} was being loaded" if step in ("start", "load") else "during the check"
+        return (f"the grader's process that watched yours was ended or stopped {what}, so the rest could not be "
+                "graded; the other files are graded by a new one. Does your code send signals to other processes "
+                "(os.kill, os.killpg, signal.pthread_kill)? Your functions must only compute their results.")
     if damage:
         return (f"the grader's results could not be trusted ({damage}), so nothing here counts as graded. Does your "
                 "code write to or delete files it did not create? The grader's are in a temporary folder; leave "
@@ -154,7 +160,7 @@ def _run_child(runner, exercise: Exercise, path: Path, checks: list, start: int,
         else:
             damage = f"an unexpected {str(kind)[:40]!r} record"
             break
-    run.problem = _why_stopped(step, path, ended.code, ended.killed, dump, damage, seconds)
+    run.problem = _why_stopped(step, path, ended.code, ended.killed, dump, damage, seconds, ended.parent_ended)
     run.where, run.detail = _where_in_dump(path, dump), dump
     if step != "check":
         run.load_error = run.problem + (f"\n    at {run.where}" if run.where else "")
