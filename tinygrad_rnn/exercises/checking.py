@@ -163,6 +163,8 @@ class Report:
 
     @property
     def status(self) -> str:
+        if self.load_error.startswith("refused:"):       # a symbolic link (classroom): not graded, said why
+            return BROKEN
         if not self.path.is_file():
             return MISSING
         if self.load_error:

@@ -8,6 +8,7 @@ was on (a time limit, a crash, an early exit, or results that don't check out).
 import contextlib
 import dataclasses
 import json
+import os
 import re
 import secrets
 import signal
@@ -134,7 +135,8 @@ def _run_child(runner, exercise: Exercise, path: Path, checks: list, start: int,
     token = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="tinygrad-rnn-check-", ignore_cleanup_errors=True) as folder:
         results, trace = Path(folder, "results.jsonl"), Path(folder, "trace.txt")
-        job = {"token": token, "exercise": exercise.name, "path": str(path), "start": start, "seconds": seconds,
+        job = {"token": token, "exercise": exercise.name, "path": os.path.abspath(path), "start": start,
+               "seconds": seconds,
                "results": str(results), "trace": str(trace), "sys_path": [str(p) for p in sys.path]}
         ended = runner.run(job, seconds)
         records, damage = _read_records(results, token)
@@ -161,7 +163,7 @@ def _run_child(runner, exercise: Exercise, path: Path, checks: list, start: int,
             damage = f"an unexpected {str(kind)[:40]!r} record"
             break
     run.problem = _why_stopped(step, path, ended.code, ended.killed, dump, damage, seconds, ended.parent_ended)
-    run.where, run.detail = _where_in_dump(path, dump), dump
+    run.where, run.detail = _where_in_dump(Path(os.path.abspath(path)), dump), dump
     if step != "check":
         run.load_error = run.problem + (f"\n    at {run.where}" if run.where else "")
         run.load_traceback = dump

@@ -179,3 +179,9 @@ class _Sandboxed(_Spawner):
         folder = os.path.dirname(job["results"])
         return sandbox_command(["-c", _BOOT], readable=[os.path.dirname(job["path"])], writable=[folder],
                                sys_path=sys_path)
+
+    def run(self, job: dict, seconds: float) -> _Ended:
+        ended = super().run(job, seconds)
+        if 128 < ended.code < 128 + 65:        # bwrap passes a signal on as the exit code 128 + its number
+            ended.code = 128 - ended.code
+        return ended
