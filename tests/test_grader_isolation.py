@@ -428,3 +428,155 @@ def test_cli_dir_and_time_limit_mistakes(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["check", "--time-limit", "-1"])
     assert stop.value.code == 2 and "--time-limit" in capsys.readouterr().err
+
+
+# --- hostile files against other students' grading (issue 27, "Between students") ------------------
+# Each runs with the sandbox (bubblewrap) and without it (TINYGRAD_RNN_SANDBOX=off: the fork server's
+# process isolation). Each attack was reproduced on the code before issue 27, where these tests fail.
+
+@pytest.fixture(params=["sandbox", "no sandbox"])
+def isolation(request, monkeypatch):
+    """Both ways grade_class isolates the files: bubblewrap where it works, and the fallback."""
+    from tinygrad_rnn.exercises import sandbox
+    if request.param == "sandbox":
+        monkeypatch.delenv(sandbox.SWITCH, raising=False)
+        if not sandbox.available():
+            if os.environ.get("CI"):
+                pytest.fail("bubblewrap (bwrap) is missing or does not work: .ci/run installs it")
+            pytest.skip("no working bubblewrap here")
+    else:
+        monkeypatch.setenv(sandbox.SWITCH, "off")
+    return request.param
+
+
+def class_of(tmp_path: Path, files: dict) -> Path:
+    """A class folder: {student: {exercise: source}} ({solution} = the reference solution)."""
+    folder = tmp_path / "class"
+    for student, exercises in files.items():
+        (folder / student).mkdir(parents=True)
+        for name, source in exercises.items():
+            exercise = find(name)
+            text = textwrap.dedent(source).replace("{solution}", solution_path(exercise).read_text())
+            (folder / student / exercise.filename).write_text(text.replace("{tmp}", str(tmp_path)))
+    return folder
+
+
+def graded_class(folder: Path, exercises=("ex04",), seconds: float = LIMIT) -> dict:
+    """{student: [status of each exercise]} from grade_class, within WITHIN seconds."""
+    from tinygrad_rnn.exercises.classroom import grade_class
+    box = {}
+    thread = threading.Thread(target=lambda: box.update(students=grade_class(folder, list(exercises), seconds)),
+                              daemon=True)
+    thread.start()
+    thread.join(WITHIN)
+    assert not thread.is_alive(), "grading the class did not finish: the grader hung"
+    return {s.name: s for s in box["students"]}
+
+
+def processes_with(marker: str) -> list:
+    """The pids of the processes whose command line holds ``marker``."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if marker in Path(f"/proc/{name}/cmdline").read_bytes().decode("latin-1"):
+                    found.append(int(name))
+            except OSError:
+                pass
+    return found
+
+
+# item 1: the fork server's pipe. A fake job line into the stdin (and every other open file) of the
+# process's parent and grandparent shifted every later student's grade by one on the old code.
+FAKE_JOB = """\
+import json, os
+def _ancestors():
+    pid = os.getppid()
+    for _ in range(2):
+        yield pid
+        try:
+            pid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            return
+for pid in _ancestors():
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        continue
+    for fd in fds:
+        try:
+            with open(f"/proc/{pid}/fd/{fd}", "w") as f:
+                f.write(json.dumps({"token": "x", "exercise": "ex04_topological_sort", "path": "/nonexistent",
+                                    "start": 0, "seconds": 1, "results": "/dev/null", "trace": "/dev/null",
+                                    "sys_path": []}) + "\\n")
+        except OSError:
+            pass
+{solution}
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux: /proc")
+def test_a_fake_job_written_into_the_graders_pipes_changes_no_other_grade(isolation, tmp_path):
+    folder = class_of(tmp_path, {"a_hostile": {"ex04": FAKE_JOB}, "b": {"ex04": "{solution}"},
+                                 "c": {"ex04": "{solution}"}})
+    students = graded_class(folder)
+    assert [students[s].reports[0].status for s in ("b", "c")] == [PASSED, PASSED]
+
+
+# item 2: a process that outlives its grading (fork, setsid, fork) and waits to damage later grading
+SURVIVOR = """\
+import os
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv("/bin/sleep", ["sleep", "{marker}"])
+    os._exit(0)
+{solution}
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux: /proc")
+def test_no_process_a_file_started_outlives_its_grading(isolation, tmp_path):
+    marker = f"{time.time_ns() % 10**6 + 4000}.25"          # sleep's argument: how the test finds it
+    folder = class_of(tmp_path, {"a_hostile": {"ex04": SURVIVOR.replace("{marker}", marker)},
+                                 "b": {"ex04": "{solution}"}})
+    try:
+        students = graded_class(folder)
+        assert students["b"].reports[0].status == PASSED
+        assert processes_with(marker) == [], "a process the hostile file started is still running"
+    finally:
+        for pid in processes_with(marker):
+            os.kill(pid, 9)
+
+
+# item 3: killing or stopping the process's parent
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals")
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGSTOP"])
+def test_killing_or_stopping_the_parent_costs_only_that_file(isolation, tmp_path, signal_name):
+    hostile = f"import os, signal\nos.kill(os.getppid(), signal.{signal_name})\n{{solution}}\n"
+    folder = class_of(tmp_path, {"a_hostile": {"ex04": hostile}, "b": {"ex04": "{solution}"},
+                                 "c": {"ex04": "{solution}"}})
+    students = graded_class(folder)
+    assert [students[s].reports[0].status for s in ("b", "c")] == [PASSED, PASSED]
+
+
+# item 4: limits
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="resource limits")
+def test_memory_file_size_and_process_limits_hold(isolation, tmp_path):
+    from tinygrad_rnn.exercises import sandbox
+    probe = """\
+    import resource
+    print("limits", *(resource.getrlimit(getattr(resource, n))[0] for n in ("RLIMIT_AS", "RLIMIT_FSIZE", "RLIMIT_NPROC")))
+    import numpy as np
+    try:
+        np.ones(20 * 2**30)
+        print("allocated 160 GB")
+    except MemoryError:
+        print("MemoryError")
+    {solution}
+    """
+    folder = class_of(tmp_path, {"a": {"ex04": probe}})
+    report = graded_class(folder)["a"].reports[0]
+    assert report.status == PASSED
+    assert f"limits {sandbox.MEMORY_BYTES} {sandbox.FILE_BYTES} {sandbox.PROCESSES}" in report.output
+    assert "MemoryError" in report.output

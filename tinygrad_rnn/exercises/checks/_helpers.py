@@ -5,16 +5,61 @@ edited file, loaded by the grader) and raises ``AssertionError`` with a readable
 the work is wrong. The expected values in a check come from the maths (or from NumPy, or from
 the library's own ops used as an independent oracle) — never from the learner's code.
 """
+import contextlib
+import functools
+import sys
+
 import numpy as np
 
 from ...core import Function, Tensor, ops
 
 
 def get(mod, name: str):
-    """The learner's ``name`` (a function or class from their file), or a clear AssertionError."""
+    """The learner's ``name`` (a function or class from their file), or a clear AssertionError. If the
+    calling check's module lists ``LIBRARY_OFF``, a function comes wrapped: while it runs, the library's
+    own versions are switched off (``switched_off``)."""
     if not hasattr(mod, name):
         raise AssertionError(f"your file defines no `{name}`. Keep the name the stub gives it.")
-    return getattr(mod, name)
+    value = getattr(mod, name)
+    off = sys._getframe(1).f_globals.get("LIBRARY_OFF")
+    if off and callable(value) and not isinstance(value, type):
+        learner = value
+
+        @functools.wraps(learner)
+        def value(*args, **kwargs):
+            with switched_off(off):
+                return learner(*args, **kwargs)
+    return value
+
+
+#: what the library's versions say when the learner's code calls one while it is switched off
+_OFF_MESSAGE = ("`{name}` is the library's own version, and it is switched off while your code runs in this check "
+                "(so is anything that calls it): the exercise is to write it yourself, with NumPy and the Tensor "
+                "ops the stub names")
+
+
+def _refusing_code(name: str):
+    namespace = {}
+    exec(f"def {name.rsplit('.', 1)[-1]}(*args, **kwargs):\n"
+         f"    raise AssertionError({_OFF_MESSAGE.format(name=name)!r})\n", namespace)
+    return next(v for v in namespace.values() if callable(v)).__code__
+
+
+@contextlib.contextmanager
+def switched_off(functions):
+    """Make each of ``functions`` (the library's own versions of what an exercise asks for) raise an
+    AssertionError that says so, however the learner's code reaches it (imported by name, wrapped, or
+    through a class that calls it), until the block ends: their code objects are swapped."""
+    saved = []
+    try:
+        for fn in functions:
+            name = f"{fn.__module__.split('tinygrad_rnn.', 1)[-1]}.{fn.__qualname__}"
+            saved.append((fn, fn.__code__))
+            fn.__code__ = _refusing_code(name)
+        yield
+    finally:
+        for fn, code in saved:
+            fn.__code__ = code
 
 
 def as_array(value, what: str) -> np.ndarray:
@@ -59,7 +104,7 @@ def assert_close(actual, expected, what: str, rtol: float = 1e-6, atol: float = 
 
 def not_the_library(learner_obj, library_obj, name: str) -> None:
     """Fail if the learner's ``name`` *is* the library's own version (imported, not written)."""
-    if learner_obj is library_obj:
+    if getattr(learner_obj, "__wrapped__", learner_obj) is library_obj:
         raise AssertionError(f"`{name}` in your file is the library's own version (imported). The exercise is "
                              f"to write it yourself.")
 
@@ -83,7 +128,20 @@ def own_function(mod, class_name: str) -> type:
     if cls.backward in _library_backwards():
         raise AssertionError(f"`{class_name}.backward` is the library's own (inherited or imported). Write "
                              f"the backward method yourself in your class.")
-    return cls
+    off = sys._getframe(1).f_globals.get("LIBRARY_OFF")
+    if not off:
+        return cls
+
+    class Switched(cls):               # the learner's methods run with the library's versions switched off
+        def forward(self, *args, **kwargs):
+            with switched_off(off):
+                return super().forward(*args, **kwargs)
+
+        def backward(self, *args, **kwargs):
+            with switched_off(off):
+                return super().backward(*args, **kwargs)
+    Switched.__name__, Switched.__qualname__ = cls.__name__, cls.__qualname__
+    return Switched
 
 
 def spy_on_backward(cls: type):

@@ -5,6 +5,9 @@ from ...core import Tensor
 from ...nn import utils
 from ._helpers import assert_close, get
 
+#: switched off while the learner's code runs (``_helpers.switched_off``)
+LIBRARY_OFF = [utils.clip_grad_norm_, utils.clip_grad_value_]
+
 
 def _library_clip(grads, max_norm):
     """The library's clip_grad_norm_ (PyTorch's rule) on copies: (clipped arrays, total norm)."""
