@@ -486,8 +486,8 @@ def processes_with(marker: str) -> list:
     return found
 
 
-# item 1: the fork server's pipe. A fake job line into the stdin (and every other open file) of the
-# process's parent and grandparent shifted every later student's grade by one on the old code.
+# item 1: the fork server's pipe. A fake job line into the stdin of the process's parent (and its
+# grandparent) shifted every later student's grade by one on the old code.
 FAKE_JOB = """\
 import json, os
 def _ancestors():
@@ -499,11 +499,7 @@ def _ancestors():
         except OSError:
             return
 for pid in _ancestors():
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        continue
-    for fd in fds:
+    for fd in ("0",):
         try:
             with open(f"/proc/{pid}/fd/{fd}", "w") as f:
                 f.write(json.dumps({"token": "x", "exercise": "ex04_topological_sort", "path": "/nonexistent",
@@ -580,3 +576,49 @@ def test_memory_file_size_and_process_limits_hold(isolation, tmp_path):
     assert report.status == PASSED
     assert f"limits {sandbox.MEMORY_BYTES} {sandbox.FILE_BYTES} {sandbox.PROCESSES}" in report.output
     assert "MemoryError" in report.output
+
+
+# --- a student's own result (issue 27) ---------------------------------------------------------------
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "pep263-latin-1"])
+def test_a_file_loads_as_python_reads_it(tmp_path, encoding):
+    """A UTF-8 file with a byte-order mark, and a Latin-1 file with a PEP 263 coding line, load (on the
+    old code both were "does not load")."""
+    exercise = find("ex04")
+    text = "# résumé of my work\n" + solution_path(exercise).read_text()
+    path = tmp_path / exercise.filename
+    if encoding == "utf-8-sig":
+        path.write_bytes(text.encode("utf-8-sig"))
+    else:
+        path.write_bytes(("# -*- coding: latin-1 -*-\n" + text).encode("latin-1"))
+    report, _ = graded("ex04", path)
+    assert report.status == PASSED, report.load_error
+
+
+#: one-line wrappers around the library's own versions (they passed on the old code)
+WRAPPERS = {
+    "ex04": "from tinygrad_rnn.core.backward import topological_order as _theirs\n"
+            "def topological_order(root):\n    return _theirs(root)\n",
+    "ex05": "from tinygrad_rnn import Function\nfrom tinygrad_rnn.core.ops import elementwise as E\n"
+            "class Tanh(Function):\n    def forward(self, x):\n        return E.Tanh.forward(self, x)\n"
+            "    def backward(self, grad):\n        return E.Tanh.backward(self, grad)\n"
+            "class Sigmoid(Function):\n    def forward(self, x):\n        return E.Sigmoid.forward(self, x)\n"
+            "    def backward(self, grad):\n        return E.Sigmoid.backward(self, grad)\n",
+    "ex06": "from tinygrad_rnn.nn import cells\ndef rnn_step(*a):\n    return cells.rnn_cell(*a)\n",
+    "ex10": "from tinygrad_rnn.nn import init\ndef orthogonal(A, gain=1.0):\n    return init._orthogonal_from(A, gain)\n",
+    "ex11": "import numpy as np\nfrom tinygrad_rnn import Tensor\nfrom tinygrad_rnn.nn import utils\n"
+            "def _tensors(grads):\n    out = []\n    for g in grads:\n        t = Tensor(np.zeros_like(g), requires_grad=True)\n"
+            "        t.grad = g\n        out.append(t)\n    return out\n"
+            "def clip_grad_norm(grads, max_norm):\n    return float(utils.clip_grad_norm_(_tensors(grads), max_norm))\n"
+            "def clip_grad_value(grads, clip_value):\n    utils.clip_grad_value_(_tensors(grads), clip_value)\n",
+    "ex13": "from tinygrad_rnn.nn import cells\ndef lstm_step(*a):\n    return cells.lstm_cell(*a)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRAPPERS))
+def test_a_wrapper_around_the_librarys_own_version_does_not_pass(tmp_path, name):
+    path = tmp_path / find(name).filename
+    path.write_text(WRAPPERS[name])
+    report, _ = graded(name, path, seconds=10)
+    assert report.passed_count == 0, [(r.outcome, r.message[:100]) for r in report.results]
+    assert any("switched off" in r.message for r in report.results), format_report(report)
