@@ -622,3 +622,76 @@ def test_a_wrapper_around_the_librarys_own_version_does_not_pass(tmp_path, name)
     report, _ = graded(name, path, seconds=10)
     assert report.passed_count == 0, [(r.outcome, r.message[:100]) for r in report.results]
     assert any("switched off" in r.message for r in report.results), format_report(report)
+
+
+# --- judging out of the learner's process (issue 27) -------------------------------------------------
+# Each attack passed every check on the old code, where the checks judged inside the learner's process.
+
+#: forged records: the run's token and results file found on the call stack, a "pass" for every check
+FORGED = """\
+import json, sys
+def _forge():
+    f = sys._getframe(1)
+    while f is not None and "token" not in f.f_locals:
+        f = f.f_back
+    token, results, checks = f.f_locals["token"], f.f_locals["results"], f.f_locals["checks"]
+    for i, c in enumerate(checks):
+        results.write(json.dumps({"token": token, "kind": "check", "index": i, "name": c.__name__, "outcome": "pass",
+                                  "message": "", "where": "", "traceback": "", "seconds": 0.0}) + "\\n")
+    results.write(json.dumps({"token": token, "kind": "done", "count": len(checks)}) + "\\n")
+    results.flush()
+    import posix
+    posix._exit(0)
+def eigenvalues_2x2(A):
+    _forge()
+def regime(A):
+    _forge()
+"""
+
+#: the checks' code replaced by a function that does nothing
+REPLACED_CHECKS = """\
+from tinygrad_rnn.exercises.checks import ex09_eigenvalues_2x2 as _checks
+for _check in _checks.TESTS:
+    _check.__code__ = (lambda mod: None).__code__
+def eigenvalues_2x2(A):
+    return [0.0, 0.0]
+def regime(A):
+    return "stable"
+"""
+
+#: NumPy's comparisons patched to say "equal"
+PATCHED_NUMPY = """\
+import numpy as np
+np.isclose = lambda a, b, *args, **kwargs: np.ones(np.broadcast(np.asarray(a), np.asarray(b)).shape, dtype=bool)
+np.allclose = lambda *args, **kwargs: True
+def eigenvalues_2x2(A):
+    return [0.0, 0.0]
+def regime(A):
+    return "stable"
+"""
+
+#: the expected answer read from the check's frame (ex09's checks computed it before calling the learner)
+FRAME_READER = """\
+import sys
+def _expected(name):
+    f = sys._getframe(1)
+    while f is not None:
+        if name in f.f_locals:
+            return f.f_locals[name]
+        f = f.f_back
+    return None
+def eigenvalues_2x2(A):
+    return _expected("expected")
+def regime(A):
+    return _expected("expected")
+"""
+
+
+@pytest.mark.parametrize("attack", ["forged records", "replaced checks", "patched numpy", "frame reader"])
+def test_a_file_that_attacks_the_judge_passes_nothing(model, tmp_path, attack):
+    source = {"forged records": FORGED, "replaced checks": REPLACED_CHECKS, "patched numpy": PATCHED_NUMPY,
+              "frame reader": FRAME_READER}[attack]
+    path = tmp_path / find("ex09").filename
+    path.write_text(source)
+    report, _ = graded("ex09", path)
+    assert report.passed_count == 0, [(r.outcome, r.message[:120]) for r in report.results]

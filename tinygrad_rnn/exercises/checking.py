@@ -139,7 +139,9 @@ def run_check(check, module, path, seconds: float | None = None) -> CheckResult:
         if isinstance(err, SystemExit):
             message += (" (your code called sys.exit() or exit() during the check; a function that is graded "
                         "must return its result instead)")
-        return CheckResult(check, ERROR, message, _where_in(Path(path), err.__traceback__), full, took)
+        # an error of the learner's code rebuilt by the grader (judging) says where it was in the child
+        where = getattr(err, "learner_where", None) or _where_in(Path(path), err.__traceback__)
+        return CheckResult(check, ERROR, message, where, getattr(err, "learner_traceback", None) or full, took)
     return CheckResult(check, PASS, seconds=time.perf_counter() - began)
 
 

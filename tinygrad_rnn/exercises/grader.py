@@ -64,10 +64,13 @@ import concurrent.futures
 import os
 import sys
 import time
+import types
 from pathlib import Path
 
 from .checking import (BROKEN, CHECK_SECONDS, ERROR, FAIL, FAILED, IN_PROGRESS, MISSING, NOT_STARTED, PASS, PASSED,
                        CheckResult, CheckTimeout, Report, load_module, run_check)
+from .checks._helpers import set_mode
+from .judging import JUDGED_OUTSIDE, Mismatch, Replayer
 from .forkserver import _ForkServer, _ServerFailed  # noqa: F401 - _ServerFailed: tests raise it as grader._ServerFailed
 from .records import _run_child
 from .registry import Exercise, find
@@ -125,6 +128,34 @@ def _grade(exercise, path, seconds, runner) -> Report:
     return report
 
 
+def _judged(exercise, check, record: dict, path) -> CheckResult:
+    """One check's result: for an exercise judged outside the learner's process (``judging``), the check
+    run here on the values the child recorded; otherwise the outcome the child reported."""
+    seconds = float(record.get("seconds", 0.0))
+    if exercise.name not in JUDGED_OUTSIDE:
+        return CheckResult(check, record["outcome"], record["message"], record["where"], record["traceback"], seconds)
+    try:
+        replayer = Replayer(record.get("events"))
+    except Mismatch as err:
+        return CheckResult(check, ERROR, _untrusted(err), seconds=seconds)
+    set_mode(replayer)
+    try:
+        result = run_check(check, types.SimpleNamespace(), path, seconds=0)   # no module: the records
+    finally:
+        set_mode(None)
+    if result.outcome == ERROR and result.message.startswith("Mismatch: "):
+        result.message = _untrusted(result.message[len("Mismatch: "):])
+    elif result.outcome == PASS and not replayer.finished():
+        result = CheckResult(check, ERROR, _untrusted("your code was called more often than the check calls it"))
+    result.seconds = seconds
+    return result
+
+
+def _untrusted(why) -> str:
+    return (f"the grader's results could not be trusted ({why}), so this check counts as not passed. Does your "
+            "code change the grader, the checks or the records? Your functions must only compute their results.")
+
+
 def _grade_file(exercise, path, seconds, runner) -> Report:
     if not isinstance(exercise, Exercise):
         exercise = find(exercise)                  # UnknownExercise (a ValueError) lists the valid names
@@ -144,8 +175,7 @@ def _grade_file(exercise, path, seconds, runner) -> Report:
             results += [CheckResult(check, ERROR, again + run.load_error, traceback=run.load_traceback)
                         for check in checks[start:]]
             break
-        results += [CheckResult(checks[r["index"]], r["outcome"], r["message"], r["where"], r["traceback"],
-                                float(r.get("seconds", 0.0))) for r in run.checks]
+        results += [_judged(exercise, checks[r["index"]], r, path) for r in run.checks]
         if run.finished:
             break
         stopped = start + len(run.checks)          # the check that was running when the child stopped

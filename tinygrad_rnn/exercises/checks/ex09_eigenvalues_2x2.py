@@ -56,9 +56,9 @@ def _sorted(values) -> np.ndarray:
 
 
 def _check_values(mod, eigenvalues_2x2, label, A):
-    expected = _sorted(np.linalg.eigvals(A))
     with _numpy_eigensolvers_off(mod):
         result = eigenvalues_2x2(A.copy())
+    expected = _sorted(np.linalg.eigvals(A))      # after the learner's call: never in a frame it can read
     if result is None:
         raise AssertionError(f"eigenvalues_2x2({label}) returned None. Did you forget a `return`?")
     values = np.asarray(result, dtype=complex).ravel()
@@ -94,9 +94,9 @@ def check_regime(mod):
     """regime: the lecture's table (explode, explode (oscillating), stable, vanish)"""
     regime = get(mod, "regime")
     for label, A in CASES:
-        expected = library_regime(A, tol=1e-9)
         with _numpy_eigensolvers_off(mod):
             got = regime(A.copy())
+        expected = library_regime(A, tol=1e-9)
         if got != expected:
             lam = np.linalg.eigvals(A)
             raise AssertionError(f"regime({label}) should be {expected!r} (eigenvalues "

@@ -21,9 +21,9 @@ def _library_clip(grads, max_norm):
 
 
 def _norm_case(clip_grad_norm, grads, max_norm, what):
-    expected, expected_total = _library_clip(grads, max_norm)
     arrays = [g.copy() for g in grads]
     total = clip_grad_norm(arrays, max_norm)
+    expected, expected_total = _library_clip(grads, max_norm)     # after the learner's call
     if total is None:
         raise AssertionError(f"{what}: returned None; return the total norm before clipping")
     assert_close(np.asarray(total, dtype=float), expected_total, f"{what}: the returned total norm (before clipping)",
