@@ -217,3 +217,34 @@ def test_check_format_mistakes(tmp_path, capsys):
     assert "--list shows the table only" in capsys.readouterr().err
     assert main(["check", "ex01", "--out", str(tmp_path / "x.json")]) == 2
     assert "give --format json" in capsys.readouterr().err
+
+
+def test_a_killed_run_keeps_what_was_graded(tmp_path):
+    """The gradebook is written after each student: killing the grader while it grades the second keeps
+    the first (the old code wrote nothing until the end). The first line says how files are isolated."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    folder = tmp_path / "class"
+    (folder / "alice").mkdir(parents=True)
+    (folder / "alice" / "ex06_rnn_step.py").write_text(solution("ex06"))
+    (folder / "bob").mkdir()
+    (folder / "bob" / "ex06_rnn_step.py").write_text("while True:\n    pass\n")
+    out = tmp_path / "grades.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "tinygrad_rnn", "grade", str(folder), "--out", str(out),
+                             "--exercises", "ex06", "--time-limit", "60"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("Isolation: ") and "sandbox" in first
+        deadline = time.monotonic() + 60
+        while not out.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    rows = list(csv.reader(io.StringIO(out.read_text(), newline="")))
+    assert rows[1:] == [["alice", "ex06_rnn_step", "passed", "3", "3"]]
+    assert json.loads(out.with_suffix(".json").read_text())["complete"] is False

@@ -50,7 +50,7 @@ def _boot(fd, path):
 _boot(sys.argv[1], sys.argv[2])
 """
 
-_PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 4, 36
+_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 1, 4, 36
 
 
 def _prctl(option: int, value: int) -> bool:
@@ -172,6 +172,7 @@ def _supervise(job: dict, fd: int, read_end: int, write_end: int) -> None:
     try:
         os.close(fd)
         os.setpgid(0, 0)
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)        # the helper died: so do the supervisor and the worker
         pid = os.fork()
         if pid == 0:
             _worker(job, read_end, write_end)            # never returns
@@ -190,6 +191,7 @@ def _worker(job: dict, read_end: int, write_end: int) -> None:
     end = os._exit
     try:
         os.setpgid(0, 0)
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         _prctl(_PR_SET_DUMPABLE, 1)               # its own /proc entries, for faulthandler and the learner
         os.dup2(write_end, 1)
         os.dup2(write_end, 2)

@@ -16,8 +16,14 @@ reading the check's frames) changes the comparison: at most it changes its outpu
 judged like any others. Events that don't fit the grader's own run make the check an error
 (``Mismatch``), never a pass.
 
-``JUDGED_OUTSIDE``: the exercises judged this way. The others (whose learner code builds and walks
-Tensor graphs: ex04, ex06, ex12, ex13) are still judged in the child.
+A learner's function from Tensors to Tensors (ex06, ex13) also sends, for each output, its Jacobian
+with respect to each input Tensor, measured through the graph its code built; in the grader its
+outputs are rebuilt as one op whose backward multiplies by those Jacobians, so the checks' gradients
+flow as they did in the child.
+
+``JUDGED_OUTSIDE``: the exercises judged this way. The other two (ex04, whose learner code walks the
+check's graph, and ex12, whose learner code drives the check's model and optimizer) are still judged
+in the child.
 """
 import base64
 import builtins
@@ -30,8 +36,8 @@ import numpy as np
 
 #: the exercises whose checks are judged in the grader (see the module docstring)
 JUDGED_OUTSIDE = {"ex01_central_difference", "ex02_mul_backward", "ex03_matmul_backward", "ex05_tanh_sigmoid",
-                  "ex07_bptt_by_hand", "ex08_hidden_jacobian", "ex09_eigenvalues_2x2", "ex10_orthogonal_init",
-                  "ex11_clip_grad", "ex14_cell_state_path"}
+                  "ex06_rnn_step", "ex07_bptt_by_hand", "ex08_hidden_jacobian", "ex09_eigenvalues_2x2",
+                  "ex10_orthogonal_init", "ex11_clip_grad", "ex13_lstm_cell", "ex14_cell_state_path"}
 
 _DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32",
            "float64", "complex64", "complex128"}
@@ -207,8 +213,59 @@ class Recorder:
         changed = [[place, encode(_at(args, place))] for place, before in arrays
                    if before.shape != _at(args, place).shape
                    or not np.array_equal(before, _at(args, place), equal_nan=True)]
-        self.note("call", name, digest=digest, result=encode(result, args), changed=changed)
+        extra = {}
+        table = _jacobians(result, args)
+        if table is not None:
+            extra["jacobians"] = table
+        self.note("call", name, digest=digest, result=encode(result, args), changed=changed, **extra)
         return result
+
+
+def _outputs(result):
+    """The Tensors a learner's function returned (one, or a tuple of them), or None."""
+    from ..core import Tensor
+    if isinstance(result, Tensor):
+        return [result]
+    if type(result) in (tuple, list) and result and all(isinstance(o, Tensor) for o in result):
+        return list(result)
+    return None
+
+
+def _jacobians(result, args):
+    """For a learner's function from Tensors to Tensors: for each output, [[argument index, d output /
+    d argument as an (output size, argument size) array], ...] through the graph the learner's code
+    built (one backward pass per output entry), so that the grader can send any gradient back through
+    it. None when nothing of the kind was returned."""
+    from ..core import Tensor
+    outs = _outputs(result)
+    inputs = [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+    if outs is None or not inputs or sum(o.data.size for o in outs) > 4096:
+        return None
+    saved = [a.grad for _, a in inputs]
+    table = []
+    try:
+        for out in outs:
+            if not out.requires_grad:
+                table.append(None)
+                continue
+            rows, reached = {i: np.zeros((out.data.size, a.data.size)) for i, a in inputs}, set()
+            for entry in range(out.data.size):
+                for _, a in inputs:
+                    a.grad = None
+                seed = np.zeros(out.data.shape)
+                seed.flat[entry] = 1.0
+                out.backward(seed, retain_graph=True)
+                for i, a in inputs:
+                    if a.grad is not None:
+                        rows[i][entry] = np.asarray(a.grad, dtype=np.float64).ravel()
+                        reached.add(i)
+            table.append([[i, encode(rows[i])] for i in sorted(reached)])
+    except Exception:                           # noqa: BLE001 - the learner's graph can't go backward
+        table = None
+    finally:
+        for (_, a), grad in zip(inputs, saved):
+            a.grad = grad
+    return table
 
 
 # --- the grader: replaying ----------------------------------------------------------------------------
@@ -265,9 +322,57 @@ class Replayer:
                     raise ValueError("not an array")
                 if new.shape == target.shape:
                     target[...] = new
-            return decode(event.get("result"), args)
+            result = decode(event.get("result"), args)
+            if event.get("jacobians") is not None:
+                result = _through(name, result, args, event["jacobians"])
+            return result
         except (ValueError, TypeError, IndexError, KeyError, OverflowError) as err:
             raise Mismatch(f"the record for the call {name!r} does not hold values ({err})") from None
 
     def finished(self) -> bool:
         return self.at == len(self.events)
+
+
+def _through(name: str, result, args: tuple, table):
+    """The learner's output Tensors, rebuilt as the outputs of one op on the argument Tensors whose
+    backward sends a gradient through the Jacobians the child measured (``_jacobians``)."""
+    from ..core import Function, Tensor
+    outs = _outputs(result)
+    if outs is None or type(table) is not list or len(table) != len(outs):
+        raise ValueError("Jacobians that do not fit the outputs")
+    inputs = [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+    if not inputs:
+        raise ValueError("Jacobians without inputs")
+    blocks = []
+    for out, rows in zip(outs, table):
+        block = {}
+        for i, data in rows or []:
+            J = decode(data)
+            arg = args[i] if type(i) is int and 0 <= i < len(args) else None
+            if not isinstance(arg, Tensor) or type(J) is not np.ndarray or J.shape != (out.data.size, arg.data.size):
+                raise ValueError("a Jacobian of the wrong shape")
+            block[i] = J
+        blocks.append(block if rows is not None else None)
+    several = type(result) in (tuple, list)
+
+    class Replayed(Function):
+        def forward(self, *arrays):
+            return tuple(o.data for o in outs) if several else outs[0].data
+
+        def backward(self, grad):
+            grads = list(grad) if several else [grad]
+            found = []
+            for i, a in inputs:
+                total = None
+                for g, block in zip(grads, blocks):
+                    if g is None or not block or i not in block:
+                        continue
+                    part = (np.asarray(g, dtype=np.float64).ravel() @ block[i]).reshape(a.data.shape)
+                    total = part if total is None else total + part
+                found.append(total)
+            return tuple(found)
+    Replayed.name = name
+    if all(b is None for b in blocks):
+        return result
+    made = Replayed.apply(*[a for _, a in inputs])
+    return type(result)(made) if several else made
