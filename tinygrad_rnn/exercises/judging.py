@@ -21,9 +21,11 @@ with respect to each input Tensor, measured through the graph its code built; in
 outputs are rebuilt as one op whose backward multiplies by those Jacobians, so the checks' gradients
 flow as they did in the child.
 
-``JUDGED_OUTSIDE``: the exercises judged this way. The other two (ex04, whose learner code walks the
-check's graph, and ex12, whose learner code drives the check's model and optimizer) are still judged
-in the child.
+A Tensor of the graphs the check passed in (ex04's ``topological_order`` returns them) is sent as its
+number in ``graph_nodes``, the same in both processes.
+
+``JUDGED_OUTSIDE``: the exercises judged this way; ex12, whose learner code drives the check's model
+and optimizer, is still judged in the child.
 """
 import base64
 import builtins
@@ -35,7 +37,8 @@ from pathlib import Path
 import numpy as np
 
 #: the exercises whose checks are judged in the grader (see the module docstring)
-JUDGED_OUTSIDE = {"ex01_central_difference", "ex02_mul_backward", "ex03_matmul_backward", "ex05_tanh_sigmoid",
+JUDGED_OUTSIDE = {"ex01_central_difference", "ex02_mul_backward", "ex03_matmul_backward", "ex04_topological_sort",
+                  "ex05_tanh_sigmoid",
                   "ex06_rnn_step", "ex07_bptt_by_hand", "ex08_hidden_jacobian", "ex09_eigenvalues_2x2",
                   "ex10_orthogonal_init", "ex11_clip_grad", "ex13_lstm_cell", "ex14_cell_state_path"}
 
@@ -60,9 +63,12 @@ class _Opaque:
 
 # --- values -----------------------------------------------------------------------------------------
 
-def encode(value, args: tuple = (), depth: int = 0):
-    """``value`` as JSON-ready data; an argument returned as itself is sent as a reference to it."""
+def encode(value, args: tuple = (), depth: int = 0, nodes: dict | None = None):
+    """``value`` as JSON-ready data; an argument returned as itself is sent as a reference to it, and a
+    Tensor of the arguments' graphs (``nodes``: id -> its number in ``graph_nodes``) as its number."""
     from ..core import Tensor
+    if nodes and isinstance(value, Tensor) and id(value) in nodes:
+        return {"node": nodes[id(value)]}
     for i, arg in enumerate(args):
         if value is arg and isinstance(value, (np.ndarray, list, dict)) and args:
             return {"arg": i}
@@ -80,9 +86,9 @@ def encode(value, args: tuple = (), depth: int = 0):
         data = np.ascontiguousarray(value)
         return {"array": value.dtype.name, "shape": list(value.shape), "data": base64.b64encode(data.tobytes()).decode()}
     if type(value) in (list, tuple):
-        return {"list" if type(value) is list else "tuple": [encode(v, args, depth + 1) for v in value]}
+        return {"list" if type(value) is list else "tuple": [encode(v, args, depth + 1, nodes) for v in value]}
     if type(value) is dict and all(type(k) is str for k in value):
-        return {"dict": [[k, encode(v, args, depth + 1)] for k, v in value.items()]}
+        return {"dict": [[k, encode(v, args, depth + 1, nodes)] for k, v in value.items()]}
     if isinstance(value, Tensor):
         return {"tensor": encode(np.array(value.data), (), depth + 1), "requires_grad": bool(value.requires_grad)}
     try:
@@ -98,13 +104,18 @@ def _number(text) -> float:
     return float(text)
 
 
-def decode(data, args: tuple = ()):
+def decode(data, args: tuple = (), nodes: list | None = None):
     """The value ``encode`` sent, rebuilt and validated (a ValueError for anything else)."""
     from ..core import Tensor
     if data is None or type(data) in (bool, int, str):
         return data
     if type(data) is not dict or len(data) > 3:
         raise ValueError("not a value")
+    if "node" in data:
+        index = data["node"]
+        if type(index) is not int or not nodes or not 0 <= index < len(nodes):
+            raise ValueError("a bad reference to a tensor of the graph")
+        return nodes[index]
     if "arg" in data:
         index = data["arg"]
         if type(index) is not int or not 0 <= index < len(args):
@@ -132,13 +143,13 @@ def decode(data, args: tuple = ()):
         items = data.get("list", data.get("tuple"))
         if type(items) is not list:
             raise ValueError("a bad list")
-        values = [decode(v, args) for v in items]
+        values = [decode(v, args, nodes) for v in items]
         return values if "list" in data else tuple(values)
     if "dict" in data:
         items = data["dict"]
         if type(items) is not list or not all(type(i) is list and len(i) == 2 and type(i[0]) is str for i in items):
             raise ValueError("a bad dict")
-        return {k: decode(v, args) for k, v in items}
+        return {k: decode(v, args, nodes) for k, v in items}
     if "tensor" in data:
         array = decode(data["tensor"])
         if type(array) is not np.ndarray:
@@ -147,6 +158,26 @@ def decode(data, args: tuple = ()):
     if "opaque" in data:
         return _Opaque(str(data["opaque"])[:80], str(data.get("repr", ""))[:200])
     raise ValueError("not a value")
+
+
+def graph_nodes(args: tuple) -> list:
+    """Every Tensor of the graphs below the Tensor arguments, in a fixed order (depth first, inputs in
+    order): the same in the child and in the grader, whose checks build the same graphs."""
+    from ..core import Tensor
+    found, seen = [], set()
+    stack = [a for a in reversed(args) if isinstance(a, Tensor)]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        found.append(t)
+        ctx = getattr(t, "_ctx", None)
+        if ctx is not None:
+            stack += [p for p in reversed(ctx.parents) if isinstance(p, Tensor)]
+        if len(found) > 100000:
+            break
+    return found
 
 
 def _digest(args: tuple, kwargs: dict) -> str:
@@ -200,6 +231,7 @@ class Recorder:
     def call(self, name: str, fn, args: tuple, kwargs: dict):
         digest = _digest(args, kwargs)
         arrays = [(place, a.copy()) for place, a in _arrays_in(args)]
+        nodes = {id(t): k for k, t in enumerate(graph_nodes(args))}
         try:
             result = fn(*args, **kwargs)
         except BaseException as err:            # noqa: BLE001 - recorded, then raised on in the child
@@ -214,10 +246,11 @@ class Recorder:
                    if before.shape != _at(args, place).shape
                    or not np.array_equal(before, _at(args, place), equal_nan=True)]
         extra = {}
-        table = _jacobians(result, args)
+        outs = _outputs(result)
+        table = None if outs is None or any(id(o) in nodes for o in outs) else _jacobians(result, args)
         if table is not None:
             extra["jacobians"] = table
-        self.note("call", name, digest=digest, result=encode(result, args), changed=changed, **extra)
+        self.note("call", name, digest=digest, result=encode(result, args, nodes=nodes), changed=changed, **extra)
         return result
 
 
@@ -322,8 +355,8 @@ class Replayer:
                     raise ValueError("not an array")
                 if new.shape == target.shape:
                     target[...] = new
-            result = decode(event.get("result"), args)
-            if event.get("jacobians") is not None:
+            result = decode(event.get("result"), args, graph_nodes(args))
+            if event.get("jacobians") is not None and type(result) is not list:
                 result = _through(name, result, args, event["jacobians"])
             return result
         except (ValueError, TypeError, IndexError, KeyError, OverflowError) as err:
