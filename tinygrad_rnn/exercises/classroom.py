@@ -7,8 +7,10 @@ every message.
 
 Each file is graded by ``grader.grade_many``: in a child process of its own, with a time limit for
 loading it and for each check, so a student's endless loop, crash or ``os._exit`` costs only that
-student's grade for that exercise (reported as an error that says why), never the others'. Not a
-sandbox: the files run as ordinary Python with the rights of the instructor who runs the grader.
+student's grade for that exercise (reported as an error that says why), never the others'. Where
+bubblewrap works each file runs in a sandbox of its own (``sandbox``); without it, as ordinary Python
+with the rights of the instructor who runs the grader, isolated from the other files by the fork
+server (``forkserver``). Symbolic links are refused and reported.
 
 A student's file for an exercise is found by its name, as ``check --file`` does: ``ex03_*.py``
 directly in the student's folder is exercise 3. An exercise without a file is ``missing`` (0 of its

@@ -40,9 +40,16 @@ A child that stops early (a time limit, a crash such as a segfault, ``os._exit``
 don't check out) gets the step it was on reported as an error that says why, never as a pass; a new
 child then runs the remaining checks, so one endless loop doesn't hide the other checks' results.
 
-Not a sandbox: the learner's file runs as ordinary Python, with the rights of the user who runs the
-checker (it can read and write their files, like any script they run). The child process protects
-the grading from hangs, crashes and early exits, not the computer from the code.
+Judging happens here, not in the child (``judging``): for every exercise but ex12 the child only
+records the learner's outputs as values, and this process runs the check against them, so nothing the
+learner's code does in its own process (forging records, replacing the checks, patching NumPy, reading
+the check's frames) can make a check pass.
+
+A sandbox only with ``sandboxed=True`` (``grade_class`` asks for it) where bubblewrap works
+(``sandbox``): then each file runs in a sandbox of its own. Otherwise the learner's file runs as
+ordinary Python, with the rights of the user who runs the checker (it can read and write their files,
+like any script they run); the fork server (``forkserver``) still keeps one file from changing how
+another is graded, and ends every process a file started before the next one.
 
 ``load_module`` and ``run_check`` work in the current process (the child uses them; so do tests).
 
@@ -55,7 +62,9 @@ others, everything a caller needs (``Report``, ``load_module``, ``run_check``, t
                   this process)
 - ``child``:      what runs in the child process: ``_BOOT`` and ``_child_main`` (the watchdog, the records)
 - ``runners``:    starting and watching a child: the limits, the backstop, its output; ``_Spawner``
-- ``forkserver``: the fork server (Linux), both ends
+- ``forkserver``: the fork server (Linux), both ends: private channel, subreaper, supervisor
+- ``sandbox``:    bubblewrap (each file in a sandbox of its own) and the resource limits
+- ``judging``:    the learner's outputs as values (recorded in the child, replayed here)
 - ``records``:    one child run as the parent sees it: the job, reading and checking the records,
                   why a child stopped
 - ``report``:     printing: ``format_report``, ``format_overview``, ``shown_path``

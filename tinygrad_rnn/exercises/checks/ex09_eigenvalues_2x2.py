@@ -4,7 +4,8 @@ import contextlib
 import numpy as np
 
 from ...analysis.spectrum import regime as library_regime
-from ._helpers import assert_close, get
+from ..judging import Replayer
+from ._helpers import assert_close, get, mode
 
 S = 1 / np.sqrt(2)
 
@@ -31,6 +32,9 @@ CASES = [
 def _numpy_eigensolvers_off(mod):
     """Make np.linalg.eig, eigvals, eigh and eigvalsh raise while the learner's code runs (also
     where the learner's file imported them by name: ``from numpy.linalg import eigvals``)."""
+    if isinstance(mode(), Replayer):          # the grader, replaying: no learner code runs here
+        yield
+        return
     solvers = {name: getattr(np.linalg, name) for name in ("eig", "eigvals", "eigh", "eigvalsh")}
     places = [(np.linalg, name) for name in solvers]
     places += [(mod, name) for name, value in vars(mod).items()
