@@ -92,12 +92,22 @@ def _package_dir() -> Path:
     return Path(__file__).resolve().parent.parent       # .../tinygrad_rnn
 
 
+def _is_installation(path: str) -> bool:
+    """Whether ``path`` is part of the Python installation (the standard library, site-packages), not
+    a folder of the user's (the current directory, a checkout, a folder of submissions)."""
+    path = os.path.realpath(path)
+    homes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    return (any(path == home or path.startswith(home + os.sep) for home in homes)
+            or os.path.basename(path) in ("site-packages", "dist-packages"))
+
+
 def sandbox_sys_path(sys_path: list) -> list:
     """The child's sys.path inside the sandbox: the package at PACKAGE_ROOT first, then the parent's
-    entries that are folders (the standard library and site-packages), without the one that holds this
-    package (a repository checkout is not mounted, only the package)."""
-    parent = str(_package_dir().parent)
-    kept = [p for p in sys_path if p and os.path.isdir(p) and os.path.abspath(p) != parent]
+    entries that are folders of the Python installation (the standard library and site-packages). The
+    others (the current directory, a repository checkout with its tests and solutions, a folder that
+    holds the submissions) are not mounted."""
+    parent = os.path.realpath(_package_dir().parent)
+    kept = [p for p in sys_path if p and os.path.isdir(p) and _is_installation(p) and os.path.realpath(p) != parent]
     return [PACKAGE_ROOT] + kept
 
 
