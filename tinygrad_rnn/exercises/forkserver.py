@@ -212,7 +212,7 @@ def _watch_worker(pid: int, fd: int, results: Path, seconds: float) -> dict:
     """Drain the worker's output pipe (keeping OUTPUT_BYTES) until its supervisor ``pid`` ends; kill the
     job when the backstop says so. Then end every process the job started (``_end_every_child``)."""
     import select
-    kept, total, reading, killed = bytearray(), 0, True, False
+    kept, total, reading, killed, stopped = bytearray(), 0, True, False, False
     deadline = _Deadline(results, seconds)
 
     def read() -> bool:
@@ -227,15 +227,21 @@ def _watch_worker(pid: int, fd: int, results: Path, seconds: float) -> dict:
             reading = read()
         elif not reading:                               # its stdout is closed: it is ending (or closed it)
             time.sleep(0.002)
-        done, status = os.waitpid(pid, os.WNOHANG)
+        done, status = os.waitpid(pid, os.WNOHANG | os.WUNTRACED)
+        if done and os.WIFSTOPPED(status):             # the supervisor was stopped (SIGSTOP from the worker)
+            _end_every_child()
+            stopped = True
+            break
         if done:
             break
         if deadline.passed():
             _end_every_child()                          # the supervisor, the worker, what they started
             killed = True
             break
-    parent_ended = False
-    if killed:
+    parent_ended = stopped
+    if stopped:
+        code = -signal.SIGSTOP
+    elif killed:
         code = -signal.SIGKILL
     else:
         code = os.waitstatus_to_exitcode(status)
