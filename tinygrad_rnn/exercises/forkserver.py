@@ -7,9 +7,11 @@ The helper imports NumPy, tinygrad_rnn and the checks once and, per file, forks 
 forks the worker: a few milliseconds instead of a fresh interpreter's 0.3-0.5 s. It runs no learner
 code itself. The isolation without a sandbox (``sandbox``), against a hostile file:
 
-- a private channel: the parent and the helper talk over a socket pair (a socket can't be opened
-  through ``/proc/<pid>/fd``), the helper's stdin is /dev/null, and the helper and the supervisors are
-  not dumpable (for an ordinary user their /proc entries are then closed to the worker);
+- a private channel per job: the parent sends each job over a socket pair (a socket can't be opened
+  through ``/proc/<pid>/fd``) with a new socket of its own, on which the helper answers for that job
+  only; the helper's stdin is /dev/null; the supervisor closes both before the worker starts; the helper
+  and the supervisors are not dumpable (for an ordinary user their /proc entries are then closed to
+  the worker);
 - the helper is a child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``): whatever a worker leaves
   behind (``fork(); setsid(); fork()``) becomes the helper's child when its parent ends, and every child
   of the helper is killed and reaped before the next job starts;
@@ -19,9 +21,9 @@ code itself. The isolation without a sandbox (``sandbox``), against a hostile fi
   helper; a job is never run again under the grader;
 - limits (``sandbox.set_limits``) in the worker.
 
-The protocol, one JSON line each way: the helper says it is ready; the parent sends a job; the helper
-answers with the supervisor's pid, then with how the worker ended (its exit code, whether it was
-killed, and what it printed).
+The protocol, JSON: the helper says it is ready; the parent sends a job (one packet, with the job's
+socket); on that socket the helper answers with the supervisor's pid, then with how the worker ended
+(its exit code, whether it was killed, and what it printed), one line each.
 """
 import contextlib
 import json
@@ -143,34 +145,36 @@ def _serve(fd: int) -> None:
     import tinygrad_rnn  # noqa: F401  - what the learner's files import, imported once here
     for exercise in EXERCISES:
         exercise.checks                                  # noqa: B018 - the checks' modules, imported once
-    channel = socket.socket(fileno=fd)
-    reader = channel.makefile("rb")
-
-    def answer(**fields) -> None:
-        channel.sendall((json.dumps(fields) + "\n").encode())
-
-    answer(ready=True)
+    control = socket.socket(fileno=fd)                   # a socket pair of packets: one job per message
+    control.send(json.dumps({"ready": True}).encode())
     while True:
-        line = reader.readline()
-        if not line:                                     # the parent closed the channel: done
+        message, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
+        if not message:                                  # the parent closed the channel: done
             return
-        job = json.loads(line)
+        job = json.loads(message)
+        channel = socket.socket(fileno=fds[0])           # this job's own channel for the answers
+
+        def answer(**fields) -> None:
+            channel.sendall((json.dumps(fields) + "\n").encode())
+
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:
-            _supervise(job, fd, read_end, write_end)     # never returns
+            _supervise(job, (fd, fds[0]), read_end, write_end)     # never returns
         os.close(write_end)
         answer(pid=pid)
         ended = _watch_worker(pid, read_end, Path(job["results"]), job["seconds"])
         os.close(read_end)
         answer(**ended)
+        channel.close()
 
 
-def _supervise(job: dict, fd: int, read_end: int, write_end: int) -> None:
-    """The supervisor: the worker's parent. It holds nothing of the helper's (its channel is closed
+def _supervise(job: dict, fds: tuple, read_end: int, write_end: int) -> None:
+    """The supervisor: the worker's parent. It holds nothing of the helper's (its channels are closed
     here), forks the worker, waits for it, and ends with its exit code (a signal as 128 + its number)."""
     try:
-        os.close(fd)
+        for fd in fds:
+            os.close(fd)
         os.setpgid(0, 0)
         _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)        # the helper died: so do the supervisor and the worker
         pid = os.fork()
@@ -291,7 +295,7 @@ class _ForkServer:
     def _start(self) -> None:
         if self.proc is not None:
             return
-        ours, theirs = socket.socketpair()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.proc = subprocess.Popen([sys.executable, "-c", _SERVE_BOOT, str(theirs.fileno()),
                                           json.dumps([str(p) for p in sys.path])],
@@ -300,33 +304,39 @@ class _ForkServer:
         finally:
             theirs.close()
         self.channel = ours
-        if not self._receive(START_SECONDS).get("ready"):
+        if not self._receive(ours, START_SECONDS, packet=True).get("ready"):
             raise _ServerFailed("it did not say it was ready")
 
     def _run(self, job: dict, seconds: float) -> _Ended:
-        self._send(job)
-        self._receive(START_SECONDS)["pid"]                  # noqa: B018 - the supervisor started
-        steps = len(find(job["exercise"]).checks) - job["start"] + 2
-        ended = self._receive(START_SECONDS + steps * (seconds + GRACE_SECONDS) + GRACE_SECONDS
-                              if seconds else math.inf)
+        """Send the job with a socket of its own, on which the helper answers: what reaches the helper's
+        sockets during one job can't answer for another."""
+        ours, theirs = socket.socketpair()
+        try:
+            socket.send_fds(self.channel, [json.dumps(job).encode()], [theirs.fileno()])
+            theirs.close()
+            self.buffer = b""
+            self._receive(ours, START_SECONDS)["pid"]            # noqa: B018 - the supervisor started
+            steps = len(find(job["exercise"]).checks) - job["start"] + 2
+            ended = self._receive(ours, START_SECONDS + steps * (seconds + GRACE_SECONDS) + GRACE_SECONDS
+                                  if seconds else math.inf)
+        finally:
+            theirs.close()
+            ours.close()
         output = _shown_output(str(ended["output"]).encode("latin-1"), int(ended["total"]))
         return _Ended(int(ended["code"]), bool(ended["killed"]), output, parent_ended=bool(ended["parent_ended"]))
 
-    def _send(self, message: dict) -> None:
-        self.channel.sendall((json.dumps(message) + "\n").encode())
-
-    def _receive(self, timeout: float) -> dict:
+    def _receive(self, channel, timeout: float, packet: bool = False) -> dict:
         import select
         deadline = time.monotonic() + timeout
         while b"\n" not in self.buffer:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise _ServerFailed("no answer in time")
-            if select.select([self.channel], [], [], min(left, 1.0))[0]:
-                chunk = self.channel.recv(1 << 16)
+            if select.select([channel], [], [], min(left, 1.0))[0]:
+                chunk = channel.recv(1 << 16)
                 if not chunk:
                     raise _ServerFailed("it ended")
-                self.buffer += chunk
+                self.buffer += chunk + (b"\n" if packet else b"")
         line, _, self.buffer = self.buffer.partition(b"\n")
         answer = json.loads(line)
         if not isinstance(answer, dict):
