@@ -615,13 +615,15 @@ WRAPPERS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(WRAPPERS))
-def test_a_wrapper_around_the_librarys_own_version_does_not_pass(tmp_path, name):
-    path = tmp_path / find(name).filename
-    path.write_text(WRAPPERS[name])
-    report, _ = graded(name, path, seconds=10)
-    assert report.passed_count == 0, [(r.outcome, r.message[:100]) for r in report.results]
-    assert any("switched off" in r.message for r in report.results), format_report(report)
+def test_a_wrapper_around_the_librarys_own_version_does_not_pass(tmp_path):
+    items = []
+    for name in sorted(WRAPPERS):
+        path = tmp_path / find(name).filename
+        path.write_text(WRAPPERS[name])
+        items.append((name, path))
+    for report in grade_many(items, seconds=10):
+        assert report.passed_count == 0, [(r.outcome, r.message[:100]) for r in report.results]
+        assert any("switched off" in r.message for r in report.results), format_report(report)
 
 
 # --- judging out of the learner's process (issue 27) -------------------------------------------------
@@ -687,34 +689,14 @@ def regime(A):
 """
 
 
-@pytest.mark.parametrize("attack", ["forged records", "replaced checks", "patched numpy", "frame reader"])
-def test_a_file_that_attacks_the_judge_passes_nothing(model, tmp_path, attack):
-    source = {"forged records": FORGED, "replaced checks": REPLACED_CHECKS, "patched numpy": PATCHED_NUMPY,
-              "frame reader": FRAME_READER}[attack]
-    path = tmp_path / find("ex09").filename
-    path.write_text(source)
-    report, _ = graded("ex09", path)
-    assert report.passed_count == 0, [(r.outcome, r.message[:120]) for r in report.results]
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="bubblewrap")
-def test_in_the_sandbox_a_file_reads_no_other_students_work_nor_the_solutions(tmp_path, monkeypatch):
-    """Only the package, Python and the student's own folder are mounted: not the other students'
-    folders, not the current directory, not the repository's tests/solutions."""
-    from tinygrad_rnn.exercises import sandbox
-    monkeypatch.delenv(sandbox.SWITCH, raising=False)
-    if not sandbox.available():
-        if os.environ.get("CI"):
-            pytest.fail("bubblewrap (bwrap) is missing or does not work: .ci/run installs it")
-        pytest.skip("no working bubblewrap here")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))                 # e.g. the instructor's current directory
-    probe = ("import os\nfor p in {paths!r}:\n    print(p, os.path.exists(p))\n{{solution}}\n")
-    (tmp_path / "secret.txt").write_text("the instructor's")
-    paths = [str(tmp_path / "class" / "b" / "ex04_topological_sort.py"), str(solution_path(find("ex04"))),
-             str(tmp_path / "secret.txt")]
-    folder = class_of(tmp_path, {"a": {"ex04": probe.format(paths=paths)}, "b": {"ex04": "{solution}"}})
-    report = graded_class(folder)["a"].reports[0]
-    assert report.status == PASSED
-    for p in paths:
-        assert f"{p} False" in report.output, report.output
+def test_a_file_that_attacks_the_judge_passes_nothing(model, tmp_path):
+    attacks = {"forged records": FORGED, "replaced checks": REPLACED_CHECKS, "patched numpy": PATCHED_NUMPY,
+               "frame reader": FRAME_READER}
+    items = []
+    for k, (attack, source) in enumerate(attacks.items()):
+        path = tmp_path / str(k) / find("ex09").filename
+        path.parent.mkdir()
+        path.write_text(source)
+        items.append(("ex09", path))
+    for attack, report in zip(attacks, grade_many(items, seconds=10)):
+        assert report.passed_count == 0, (attack, [(r.outcome, r.message[:120]) for r in report.results])
