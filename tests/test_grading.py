@@ -234,7 +234,8 @@ def test_a_killed_run_keeps_what_was_graded(tmp_path):
     (folder / "bob" / "ex06_rnn_step.py").write_text("while True:\n    pass\n")
     out = tmp_path / "grades.csv"
     proc = subprocess.Popen([sys.executable, "-m", "tinygrad_rnn", "grade", str(folder), "--out", str(out),
-                             "--exercises", "ex06", "--time-limit", "60"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                             "--exercises", "ex06", "--time-limit", "60"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ, TMPDIR=str(tmp_path)))    # what the killed grader leaves stays here
     try:
         first = proc.stdout.readline()
         assert first.startswith("Isolation: ") and "sandbox" in first
