@@ -332,16 +332,35 @@ def test_every_reference_solution_passes(model):
     assert not failing
 
 
-def test_a_failing_fork_server_falls_back_to_fresh_interpreters(monkeypatch, tmp_path):
+def test_a_fork_server_that_does_not_start_falls_back_to_fresh_interpreters(monkeypatch, tmp_path):
     if not sys.platform.startswith("linux"):
         pytest.skip("the fork server is used on Linux only")
     monkeypatch.setattr(grader, "FORK_SERVER", True)
 
-    def broken(self, job, seconds):
+    def broken(self):
         raise grader._ServerFailed("no answer in time")
-    monkeypatch.setattr(grader._ForkServer, "_run", broken)
+    monkeypatch.setattr(grader._ForkServer, "_start", broken)
     report, _ = graded("ex04", solution_path(find("ex04")))
     assert report.status == PASSED
+
+
+def test_a_fork_server_that_fails_during_a_job_costs_only_that_job(monkeypatch, tmp_path):
+    """The job is an error (never run again under the grader); the next job gets a new helper."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the fork server is used on Linux only")
+    monkeypatch.setattr(grader, "FORK_SERVER", True)
+    real, calls = grader._ForkServer._run, []
+
+    def once_broken(self, job, seconds):
+        calls.append(job["path"])
+        if len(calls) == 1:
+            raise grader._ServerFailed("no answer in time")
+        return real(self, job, seconds)
+    monkeypatch.setattr(grader._ForkServer, "_run", once_broken)
+    path = solution_path(find("ex04"))
+    first, second = grade_many([("ex04", path), ("ex04", path)], seconds=LIMIT)
+    assert first.status == BROKEN and "ended or stopped" in first.load_error
+    assert second.status == PASSED and len(calls) == 2
 
 
 # --- the command line: exit codes ------------------------------------------------------------------
@@ -409,3 +428,275 @@ def test_cli_dir_and_time_limit_mistakes(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["check", "--time-limit", "-1"])
     assert stop.value.code == 2 and "--time-limit" in capsys.readouterr().err
+
+
+# --- hostile files against other students' grading (issue 27, "Between students") ------------------
+# Each runs with the sandbox (bubblewrap) and without it (TINYGRAD_RNN_SANDBOX=off: the fork server's
+# process isolation). Each attack was reproduced on the code before issue 27, where these tests fail.
+
+@pytest.fixture(params=["sandbox", "no sandbox"])
+def isolation(request, monkeypatch):
+    """Both ways grade_class isolates the files: bubblewrap where it works, and the fallback."""
+    from tinygrad_rnn.exercises import sandbox
+    if request.param == "sandbox":
+        monkeypatch.delenv(sandbox.SWITCH, raising=False)
+        if not sandbox.available():
+            if os.environ.get("CI"):
+                pytest.fail("bubblewrap (bwrap) is missing or does not work: .ci/run installs it")
+            pytest.skip("no working bubblewrap here")
+    else:
+        monkeypatch.setenv(sandbox.SWITCH, "off")
+    return request.param
+
+
+def class_of(tmp_path: Path, files: dict) -> Path:
+    """A class folder: {student: {exercise: source}} ({solution} = the reference solution)."""
+    folder = tmp_path / "class"
+    for student, exercises in files.items():
+        (folder / student).mkdir(parents=True)
+        for name, source in exercises.items():
+            exercise = find(name)
+            text = textwrap.dedent(source).replace("{solution}", solution_path(exercise).read_text())
+            (folder / student / exercise.filename).write_text(text.replace("{tmp}", str(tmp_path)))
+    return folder
+
+
+def graded_class(folder: Path, exercises=("ex04",), seconds: float = 10.0) -> dict:
+    """{student: [status of each exercise]} from grade_class, within WITHIN seconds."""
+    from tinygrad_rnn.exercises.classroom import grade_class
+    box = {}
+    thread = threading.Thread(target=lambda: box.update(students=grade_class(folder, list(exercises), seconds)),
+                              daemon=True)
+    thread.start()
+    thread.join(WITHIN)
+    assert not thread.is_alive(), "grading the class did not finish: the grader hung"
+    return {s.name: s for s in box["students"]}
+
+
+def processes_with(marker: str) -> list:
+    """The pids of the processes whose command line holds ``marker``."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if marker in Path(f"/proc/{name}/cmdline").read_bytes().decode("latin-1"):
+                    found.append(int(name))
+            except OSError:
+                pass
+    return found
+
+
+# item 1: the fork server's pipe. A fake job line into the stdin of the process's parent (and its
+# grandparent) shifted every later student's grade by one on the old code.
+FAKE_JOB = """\
+import json, os
+def _ancestors():
+    pid = os.getppid()
+    for _ in range(2):
+        yield pid
+        try:
+            pid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            return
+for pid in _ancestors():
+    for fd in ("0",):
+        try:
+            with open(f"/proc/{pid}/fd/{fd}", "w") as f:
+                f.write(json.dumps({"token": "x", "exercise": "ex04_topological_sort", "path": "/nonexistent",
+                                    "start": 0, "seconds": 1, "results": "/dev/null", "trace": "/dev/null",
+                                    "sys_path": []}) + "\\n")
+        except OSError:
+            pass
+{solution}
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux: /proc")
+def test_a_fake_job_written_into_the_graders_pipes_changes_no_other_grade(isolation, tmp_path):
+    folder = class_of(tmp_path, {"a_hostile": {"ex04": FAKE_JOB}, "b": {"ex04": "{solution}"},
+                                 "c": {"ex04": "{solution}"}})
+    students = graded_class(folder)
+    assert [students[s].reports[0].status for s in ("b", "c")] == [PASSED, PASSED]
+
+
+# item 2: a process that outlives its grading (fork, setsid, fork) and waits to damage later grading
+SURVIVOR = """\
+import os
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv("/bin/sleep", ["sleep", "{marker}"])
+    os._exit(0)
+{solution}
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux: /proc")
+def test_no_process_a_file_started_outlives_its_grading(isolation, tmp_path):
+    marker = f"{time.time_ns() % 10**6 + 4000}.25"          # sleep's argument: how the test finds it
+    folder = class_of(tmp_path, {"a_hostile": {"ex04": SURVIVOR.replace("{marker}", marker)},
+                                 "b": {"ex04": "{solution}"}})
+    try:
+        students = graded_class(folder)
+        assert students["b"].reports[0].status == PASSED
+        assert processes_with(marker) == [], "a process the hostile file started is still running"
+    finally:
+        for pid in processes_with(marker):
+            os.kill(pid, 9)
+
+
+# item 3: killing or stopping the process's parent
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals")
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGSTOP"])
+def test_killing_or_stopping_the_parent_costs_only_that_file(isolation, tmp_path, signal_name):
+    hostile = f"import os, signal\nos.kill(os.getppid(), signal.{signal_name})\n{{solution}}\n"
+    folder = class_of(tmp_path, {"a_hostile": {"ex04": hostile}, "b": {"ex04": "{solution}"},
+                                 "c": {"ex04": "{solution}"}})
+    students = graded_class(folder)
+    assert [students[s].reports[0].status for s in ("b", "c")] == [PASSED, PASSED]
+
+
+# item 4: limits
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="resource limits")
+def test_memory_file_size_and_process_limits_hold(isolation, tmp_path):
+    from tinygrad_rnn.exercises import sandbox
+    probe = """\
+    import resource
+    print("limits", *(resource.getrlimit(getattr(resource, n))[0] for n in ("RLIMIT_AS", "RLIMIT_FSIZE", "RLIMIT_NPROC")))
+    import numpy as np
+    try:
+        np.ones(20 * 2**30)
+        print("allocated 160 GB")
+    except MemoryError:
+        print("MemoryError")
+    {solution}
+    """
+    folder = class_of(tmp_path, {"a": {"ex04": probe}})
+    report = graded_class(folder)["a"].reports[0]
+    assert report.status == PASSED
+    assert f"limits {sandbox.MEMORY_BYTES} {sandbox.FILE_BYTES} {sandbox.PROCESSES}" in report.output
+    assert "MemoryError" in report.output
+
+
+# --- a student's own result (issue 27) ---------------------------------------------------------------
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "pep263-latin-1"])
+def test_a_file_loads_as_python_reads_it(tmp_path, encoding):
+    """A UTF-8 file with a byte-order mark, and a Latin-1 file with a PEP 263 coding line, load (on the
+    old code both were "does not load")."""
+    exercise = find("ex04")
+    text = "# résumé of my work\n" + solution_path(exercise).read_text()
+    path = tmp_path / exercise.filename
+    if encoding == "utf-8-sig":
+        path.write_bytes(text.encode("utf-8-sig"))
+    else:
+        path.write_bytes(("# -*- coding: latin-1 -*-\n" + text).encode("latin-1"))
+    report, _ = graded("ex04", path)
+    assert report.status == PASSED, report.load_error
+
+
+#: one-line wrappers around the library's own versions (they passed on the old code)
+WRAPPERS = {
+    "ex04": "from tinygrad_rnn.core.backward import topological_order as _theirs\n"
+            "def topological_order(root):\n    return _theirs(root)\n",
+    "ex05": "from tinygrad_rnn import Function\nfrom tinygrad_rnn.core.ops import elementwise as E\n"
+            "class Tanh(Function):\n    def forward(self, x):\n        return E.Tanh.forward(self, x)\n"
+            "    def backward(self, grad):\n        return E.Tanh.backward(self, grad)\n"
+            "class Sigmoid(Function):\n    def forward(self, x):\n        return E.Sigmoid.forward(self, x)\n"
+            "    def backward(self, grad):\n        return E.Sigmoid.backward(self, grad)\n",
+    "ex06": "from tinygrad_rnn.nn import cells\ndef rnn_step(*a):\n    return cells.rnn_cell(*a)\n",
+    "ex10": "from tinygrad_rnn.nn import init\ndef orthogonal(A, gain=1.0):\n    return init._orthogonal_from(A, gain)\n",
+    "ex11": "import numpy as np\nfrom tinygrad_rnn import Tensor\nfrom tinygrad_rnn.nn import utils\n"
+            "def _tensors(grads):\n    out = []\n    for g in grads:\n        t = Tensor(np.zeros_like(g), requires_grad=True)\n"
+            "        t.grad = g\n        out.append(t)\n    return out\n"
+            "def clip_grad_norm(grads, max_norm):\n    return float(utils.clip_grad_norm_(_tensors(grads), max_norm))\n"
+            "def clip_grad_value(grads, clip_value):\n    utils.clip_grad_value_(_tensors(grads), clip_value)\n",
+    "ex13": "from tinygrad_rnn.nn import cells\ndef lstm_step(*a):\n    return cells.lstm_cell(*a)\n",
+}
+
+
+def test_a_wrapper_around_the_librarys_own_version_does_not_pass(tmp_path):
+    items = []
+    for name in sorted(WRAPPERS):
+        path = tmp_path / find(name).filename
+        path.write_text(WRAPPERS[name])
+        items.append((name, path))
+    for report in grade_many(items, seconds=10):
+        assert report.passed_count == 0, [(r.outcome, r.message[:100]) for r in report.results]
+        assert any("switched off" in r.message for r in report.results), format_report(report)
+
+
+# --- judging out of the learner's process (issue 27) -------------------------------------------------
+# Each attack passed every check on the old code, where the checks judged inside the learner's process.
+
+#: forged records: the run's token and results file found on the call stack, a "pass" for every check
+FORGED = """\
+import json, sys
+def _forge():
+    f = sys._getframe(1)
+    while f is not None and "token" not in f.f_locals:
+        f = f.f_back
+    token, results, checks = f.f_locals["token"], f.f_locals["results"], f.f_locals["checks"]
+    for i, c in enumerate(checks):
+        results.write(json.dumps({"token": token, "kind": "check", "index": i, "name": c.__name__, "outcome": "pass",
+                                  "message": "", "where": "", "traceback": "", "seconds": 0.0}) + "\\n")
+    results.write(json.dumps({"token": token, "kind": "done", "count": len(checks)}) + "\\n")
+    results.flush()
+    import posix
+    posix._exit(0)
+def eigenvalues_2x2(A):
+    _forge()
+def regime(A):
+    _forge()
+"""
+
+#: the checks' code replaced by a function that does nothing
+REPLACED_CHECKS = """\
+from tinygrad_rnn.exercises.checks import ex09_eigenvalues_2x2 as _checks
+for _check in _checks.TESTS:
+    _check.__code__ = (lambda mod: None).__code__
+def eigenvalues_2x2(A):
+    return [0.0, 0.0]
+def regime(A):
+    return "stable"
+"""
+
+#: NumPy's comparisons patched to say "equal"
+PATCHED_NUMPY = """\
+import numpy as np
+np.isclose = lambda a, b, *args, **kwargs: np.ones(np.broadcast(np.asarray(a), np.asarray(b)).shape, dtype=bool)
+np.allclose = lambda *args, **kwargs: True
+def eigenvalues_2x2(A):
+    return [0.0, 0.0]
+def regime(A):
+    return "stable"
+"""
+
+#: the expected answer read from the check's frame (ex09's checks computed it before calling the learner)
+FRAME_READER = """\
+import sys
+def _expected(name):
+    f = sys._getframe(1)
+    while f is not None:
+        if name in f.f_locals:
+            return f.f_locals[name]
+        f = f.f_back
+    return None
+def eigenvalues_2x2(A):
+    return _expected("expected")
+def regime(A):
+    return _expected("expected")
+"""
+
+
+def test_a_file_that_attacks_the_judge_passes_nothing(model, tmp_path):
+    attacks = {"forged records": FORGED, "replaced checks": REPLACED_CHECKS, "patched numpy": PATCHED_NUMPY,
+               "frame reader": FRAME_READER}
+    items = []
+    for k, (attack, source) in enumerate(attacks.items()):
+        path = tmp_path / str(k) / find("ex09").filename
+        path.parent.mkdir()
+        path.write_text(source)
+        items.append(("ex09", path))
+    for attack, report in zip(attacks, grade_many(items, seconds=10)):
+        assert report.passed_count == 0, (attack, [(r.outcome, r.message[:120]) for r in report.results])

@@ -2,6 +2,7 @@
 ``tinygrad-rnn grade SUBMISSIONS --out grades.csv``, on the README's three-student example (a
 student whose file hangs, one whose file crashes)."""
 import csv
+import io
 import json
 import re
 import shlex
@@ -100,6 +101,56 @@ def test_a_student_name_that_looks_like_a_formula_is_quoted(tmp_path):
     assert gradebook_csv(students).splitlines()[1].startswith("'=cmd,")
 
 
+# --- issue 27: links, names, encodings, the library's own versions ---------------------------------
+
+def test_symbolic_links_are_refused_and_reported_not_graded_as_their_target(tmp_path):
+    """A student folder that links to another's, and a file that links to another student's file,
+    are never graded as the target's work (on the old code both were graded "passed")."""
+    folder = tmp_path / "class"
+    (folder / "alice").mkdir(parents=True)
+    (folder / "alice" / "ex06_rnn_step.py").write_text(solution("ex06"))
+    (folder / "mallory").symlink_to(folder / "alice", target_is_directory=True)
+    (folder / "trudy").mkdir()
+    (folder / "trudy" / "ex06_rnn_step.py").symlink_to(folder / "alice" / "ex06_rnn_step.py")
+    students = {s.name: s for s in grade_class(folder, exercises=["ex06"], seconds=10)}
+    assert students["alice"].reports[0].passed
+    for name in ("mallory", "trudy"):
+        report = students[name].reports[0]
+        assert report.status == "does not load" and report.passed_count == 0
+        assert report.load_error.startswith("refused:") and "symbolic link" in report.load_error
+        assert any("symbolic link" in note for note in students[name].notes)
+    rows = {r[0]: r for r in csv.reader(gradebook_csv(list(students.values())).splitlines())}
+    assert rows["mallory"][2:4] == ["does not load", "0"] and rows["trudy"][2:4] == ["does not load", "0"]
+
+
+@pytest.mark.parametrize("name", ["=1+2", "+1", "-1", "@SUM(A1)", "\t=1+2", "\r=1+2"])
+def test_formula_prefixes_are_neutralised(name):
+    """A spreadsheet runs a cell starting with = + - @ as a formula, also after a tab or a CR (the old
+    code let the last two through)."""
+    from tinygrad_rnn.exercises.classroom import StudentGrades
+    students = [StudentGrades(name, Path("x"), [_report(Path("x") / "ex06_rnn_step.py")])]
+    rows = list(csv.reader(io.StringIO(gradebook_csv(students), newline="")))
+    assert len(rows) == 2 and rows[1][0] == "'" + name
+
+
+def _report(path):
+    from tinygrad_rnn.exercises.checking import Report
+    return Report(find("ex06"), path, [], "refused: test")
+
+
+def test_a_carriage_return_in_a_name_stays_in_its_row_and_escapes_reach_no_terminal(tmp_path):
+    """On the old code the CR split the row in two; the escape codes went raw to the terminal."""
+    from tinygrad_rnn.exercises.classroom import StudentGrades, format_class
+    students = [StudentGrades("eve\rcarol,ex06_rnn_step,passed,3,3", Path("x"), [_report(Path("x") / "a.py")]),
+                StudentGrades("\x1b[2J\x1b]0;pwned\x07bob", Path("y"), [_report(Path("y") / "a.py")])]
+    rows = list(csv.reader(io.StringIO(gradebook_csv(students), newline="")))
+    assert [r[0] for r in rows[1:]] == ["eve\rcarol,ex06_rnn_step,passed,3,3", "\x1b[2J\x1b]0;pwned\x07bob"]
+    assert len(rows) == 3
+    shown = format_class(students)
+    assert "\x1b" not in shown and "\r" not in shown and "\x07" not in shown
+    assert "\\x1b[2J" in shown
+
+
 @pytest.mark.parametrize("argv, expect", [
     (["grade", "{tmp}/nowhere"], "does not exist"),
     (["grade", "{tmp}/empty"], "no student folders"),
@@ -166,3 +217,35 @@ def test_check_format_mistakes(tmp_path, capsys):
     assert "--list shows the table only" in capsys.readouterr().err
     assert main(["check", "ex01", "--out", str(tmp_path / "x.json")]) == 2
     assert "give --format json" in capsys.readouterr().err
+
+
+def test_a_killed_run_keeps_what_was_graded(tmp_path):
+    """The gradebook is written after each student: killing the grader while it grades the second keeps
+    the first (the old code wrote nothing until the end). The first line says how files are isolated."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    folder = tmp_path / "class"
+    (folder / "alice").mkdir(parents=True)
+    (folder / "alice" / "ex06_rnn_step.py").write_text(solution("ex06"))
+    (folder / "bob").mkdir()
+    (folder / "bob" / "ex06_rnn_step.py").write_text("while True:\n    pass\n")
+    out = tmp_path / "grades.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "tinygrad_rnn", "grade", str(folder), "--out", str(out),
+                             "--exercises", "ex06", "--time-limit", "60"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ, TMPDIR=str(tmp_path)))    # what the killed grader leaves stays here
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("Isolation: ") and "sandbox" in first
+        deadline = time.monotonic() + 60
+        while not out.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    rows = list(csv.reader(io.StringIO(out.read_text(), newline="")))
+    assert rows[1:] == [["alice", "ex06_rnn_step", "passed", "3", "3"]]
+    assert json.loads(out.with_suffix(".json").read_text())["complete"] is False

@@ -12,6 +12,7 @@ when the gradebook is written, whatever the grades; 2 for a mistake in the argum
 """
 from ..exercises.checking import CHECK_SECONDS
 from ..exercises.classroom import format_class, grade_class, write_gradebook, write_gradescope
+from ..exercises.sandbox import isolation_note
 from .args import nonnegative_float, output_file
 
 
@@ -40,7 +41,11 @@ def add_parser(sub):
 
 def run(args):
     # find() raises UnknownExercise (a ValueError) listing the valid names; cli.main reports it
-    students = grade_class(args.submissions, exercises=args.exercises, seconds=args.time_limit)
+    print(f"Isolation: {isolation_note()}.", flush=True)
+
+    def so_far(students):           # the gradebook after each student: a run killed later keeps these
+        write_gradebook(students, args.out, seconds=args.time_limit, complete=False)
+    students = grade_class(args.submissions, exercises=args.exercises, seconds=args.time_limit, on_student=so_far)
     csv_path, json_path = write_gradebook(students, args.out, seconds=args.time_limit)
     print(f"Graded {len(students)} students in {args.submissions}:")
     print(format_class(students))

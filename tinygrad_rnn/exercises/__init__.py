@@ -2,9 +2,10 @@
 
 - ``registry``: ``EXERCISES`` (name, chapter, title, hints), ``find("ex01")``
 - ``checks``: each exercise's checks, plain functions taking the learner's module
-- ``grader``: ``grade(exercise, path)`` loads a learner's file and runs the checks, in a child
-  process (a time limit, crashes and early exits reported as errors; not a sandbox: the file runs
-  as ordinary Python with the user's rights); ``grade_many`` grades several
+- ``grader``: ``grade(exercise, path)`` loads a learner's file in a child process that computes its
+  outputs, and judges them here (a time limit, crashes and early exits reported as errors; a
+  bubblewrap sandbox with ``sandboxed=True`` where there is one, else ordinary Python with the
+  user's rights); ``grade_many`` grades several
 - ``results``: grades as data (``check --format json|junit``)
 - ``classroom``: grading a class, one sub-folder per student, into a CSV gradebook and JSON
   (``tinygrad-rnn grade``)

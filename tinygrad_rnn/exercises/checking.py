@@ -27,14 +27,15 @@ def load_module(path, module_name: str | None = None) -> types.ModuleType:
     calls it in its child process, never in the caller's).
 
     The source is read and executed every time (no ``__pycache__`` is written next to the
-    learner's file, and an edit is never hidden by a stale cache).
+    learner's file, and an edit is never hidden by a stale cache). Its bytes are compiled, so that a
+    UTF-8 byte-order mark or a ``# -*- coding: ... -*-`` line is read as Python reads it.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load_module: no file at '{path}'" + (" (it is a folder)" if path.is_dir() else "")
                                 + ". Fix: pass the path of your exercise file, e.g. tutorials/exercises/ex01_...py")
     name = module_name or f"_exercise_{path.stem}"
-    source = path.read_text(encoding="utf-8")
+    source = path.read_bytes()                 # compiled as bytes: a BOM or a PEP 263 coding line works as in Python
     code = compile(source, str(path), "exec")
     module = types.ModuleType(name)
     module.__file__ = str(path)
@@ -138,7 +139,9 @@ def run_check(check, module, path, seconds: float | None = None) -> CheckResult:
         if isinstance(err, SystemExit):
             message += (" (your code called sys.exit() or exit() during the check; a function that is graded "
                         "must return its result instead)")
-        return CheckResult(check, ERROR, message, _where_in(Path(path), err.__traceback__), full, took)
+        # an error of the learner's code rebuilt by the grader (judging) says where it was in the child
+        where = getattr(err, "learner_where", None) or _where_in(Path(path), err.__traceback__)
+        return CheckResult(check, ERROR, message, where, getattr(err, "learner_traceback", None) or full, took)
     return CheckResult(check, PASS, seconds=time.perf_counter() - began)
 
 
@@ -163,6 +166,8 @@ class Report:
 
     @property
     def status(self) -> str:
+        if self.load_error.startswith("refused:"):       # a symbolic link (classroom): not graded, said why
+            return BROKEN
         if not self.path.is_file():
             return MISSING
         if self.load_error:

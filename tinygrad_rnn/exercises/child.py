@@ -18,7 +18,10 @@ import traceback
 from pathlib import Path
 
 from .checking import ERROR, CheckResult, _load_failure, _where_in, load_module, run_check
+from .checks._helpers import set_mode
+from .judging import JUDGED_OUTSIDE, Recorder
 from .registry import find
+from .sandbox import set_limits
 
 #: the child's program: read the first line of stdin (JSON), take the parent's sys.path (so that it
 #: imports the same tinygrad_rnn), then grade one job, or serve jobs (the fork server). The job stays
@@ -48,10 +51,12 @@ def _child_main(job: dict) -> None:
     checks = find(job["exercise"]).checks
     results = open(job["results"], "a", encoding="utf-8")     # appends: what others write there is not hidden
     trace = open(job["trace"], "w", encoding="utf-8")
-    dumps, load, check_one, end, clock = json.dumps, load_module, run_check, os._exit, time.perf_counter
+    dumps, load, check_one, end, clock = (lambda value: json.dumps(value, default=str)), load_module, run_check, \
+        os._exit, time.perf_counter
     arm, disarm, dump = (faulthandler.dump_traceback_later, faulthandler.cancel_dump_traceback_later,
                          faulthandler.dump_traceback)
     faulthandler.enable(file=trace)              # a crash (SIGSEGV, SIGABRT ...) writes where it happened
+    set_limits()                                 # memory, file size, processes (sandbox.set_limits)
     streams = (sys.stdout, sys.stderr)
     for stream in streams:                       # a pipe: line by line, so little is lost if the process dies
         with contextlib.suppress(Exception):
@@ -88,16 +93,21 @@ def _child_main(job: dict) -> None:
         send("load_error", message=message, traceback=full)
         end(0)
     send("loaded")
+    outside = job["exercise"] in JUDGED_OUTSIDE
     for index in range(start, len(checks)):
         began = clock()
+        recorder = Recorder(path) if outside else None
+        set_mode(recorder)                       # judged outside: the learner's calls are recorded (judging)
         try:
             r = limited(lambda: check_one(checks[index], module, path, seconds=0))
         except BaseException as err:             # noqa: BLE001 - e.g. the learner's own KeyboardInterrupt
             r = CheckResult(checks[index], ERROR, f"{type(err).__name__}: {err}",
                             _where_in(Path(path), err.__traceback__),
                             "".join(traceback.format_exception(type(err), err, err.__traceback__)))
+        set_mode(None)
+        extra = {"events": recorder.events} if outside else {}
         send("check", index=index, name=checks[index].__name__, outcome=r.outcome, message=str(r.message),
-             where=str(r.where), traceback=str(r.traceback), seconds=clock() - began)
+             where=str(r.where), traceback=str(r.traceback), seconds=clock() - began, **extra)
     send("done", count=len(checks))
     flush()
     end(0)

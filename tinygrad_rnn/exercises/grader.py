@@ -40,9 +40,16 @@ A child that stops early (a time limit, a crash such as a segfault, ``os._exit``
 don't check out) gets the step it was on reported as an error that says why, never as a pass; a new
 child then runs the remaining checks, so one endless loop doesn't hide the other checks' results.
 
-Not a sandbox: the learner's file runs as ordinary Python, with the rights of the user who runs the
-checker (it can read and write their files, like any script they run). The child process protects
-the grading from hangs, crashes and early exits, not the computer from the code.
+Judging happens here, not in the child (``judging``): for every exercise but ex12 the child only
+records the learner's outputs as values, and this process runs the check against them, so nothing the
+learner's code does in its own process (forging records, replacing the checks, patching NumPy, reading
+the check's frames) can make a check pass.
+
+A sandbox only with ``sandboxed=True`` (``grade_class`` asks for it) where bubblewrap works
+(``sandbox``): then each file runs in a sandbox of its own. Otherwise the learner's file runs as
+ordinary Python, with the rights of the user who runs the checker (it can read and write their files,
+like any script they run); the fork server (``forkserver``) still keeps one file from changing how
+another is graded, and ends every process a file started before the next one.
 
 ``load_module`` and ``run_check`` work in the current process (the child uses them; so do tests).
 
@@ -55,7 +62,9 @@ others, everything a caller needs (``Report``, ``load_module``, ``run_check``, t
                   this process)
 - ``child``:      what runs in the child process: ``_BOOT`` and ``_child_main`` (the watchdog, the records)
 - ``runners``:    starting and watching a child: the limits, the backstop, its output; ``_Spawner``
-- ``forkserver``: the fork server (Linux), both ends
+- ``forkserver``: the fork server (Linux), both ends: private channel, subreaper, supervisor
+- ``sandbox``:    bubblewrap (each file in a sandbox of its own) and the resource limits
+- ``judging``:    the learner's outputs as values (recorded in the child, replayed here)
 - ``records``:    one child run as the parent sees it: the job, reading and checking the records,
                   why a child stopped
 - ``report``:     printing: ``format_report``, ``format_overview``, ``shown_path``
@@ -64,15 +73,19 @@ import concurrent.futures
 import os
 import sys
 import time
+import types
 from pathlib import Path
 
 from .checking import (BROKEN, CHECK_SECONDS, ERROR, FAIL, FAILED, IN_PROGRESS, MISSING, NOT_STARTED, PASS, PASSED,
                        CheckResult, CheckTimeout, Report, load_module, run_check)
+from .checks._helpers import set_mode
+from .judging import JUDGED_OUTSIDE, Mismatch, Replayer
 from .forkserver import _ForkServer, _ServerFailed  # noqa: F401 - _ServerFailed: tests raise it as grader._ServerFailed
 from .records import _run_child
 from .registry import Exercise, find
 from .report import format_overview, format_report, shown_path
-from .runners import GRACE_SECONDS, OUTPUT_BYTES, OUTPUT_CHARS, OUTPUT_LINES, START_SECONDS, _Spawner
+from .runners import GRACE_SECONDS, OUTPUT_BYTES, OUTPUT_CHARS, OUTPUT_LINES, START_SECONDS, _Sandboxed, _Spawner
+from . import sandbox
 
 __all__ = ["PASS", "FAIL", "NOT_STARTED", "ERROR", "PASSED", "IN_PROGRESS", "FAILED", "MISSING", "BROKEN",
            "CHECK_SECONDS", "GRACE_SECONDS", "START_SECONDS", "OUTPUT_BYTES", "OUTPUT_LINES", "OUTPUT_CHARS",
@@ -124,6 +137,34 @@ def _grade(exercise, path, seconds, runner) -> Report:
     return report
 
 
+def _judged(exercise, check, record: dict, path) -> CheckResult:
+    """One check's result: for an exercise judged outside the learner's process (``judging``), the check
+    run here on the values the child recorded; otherwise the outcome the child reported."""
+    seconds = float(record.get("seconds", 0.0))
+    if exercise.name not in JUDGED_OUTSIDE:
+        return CheckResult(check, record["outcome"], record["message"], record["where"], record["traceback"], seconds)
+    try:
+        replayer = Replayer(record.get("events"))
+    except Mismatch as err:
+        return CheckResult(check, ERROR, _untrusted(err), seconds=seconds)
+    set_mode(replayer)
+    try:
+        result = run_check(check, types.SimpleNamespace(), path, seconds=0)   # no module: the records
+    finally:
+        set_mode(None)
+    if result.outcome == ERROR and result.message.startswith("Mismatch: "):
+        result.message = _untrusted(result.message[len("Mismatch: "):])
+    elif result.outcome == PASS and not replayer.finished():
+        result = CheckResult(check, ERROR, _untrusted("your code was called more often than the check calls it"))
+    result.seconds = seconds
+    return result
+
+
+def _untrusted(why) -> str:
+    return (f"the grader's results could not be trusted ({why}), so this check counts as not passed. Does your "
+            "code change the grader, the checks or the records? Your functions must only compute their results.")
+
+
 def _grade_file(exercise, path, seconds, runner) -> Report:
     if not isinstance(exercise, Exercise):
         exercise = find(exercise)                  # UnknownExercise (a ValueError) lists the valid names
@@ -143,8 +184,7 @@ def _grade_file(exercise, path, seconds, runner) -> Report:
             results += [CheckResult(check, ERROR, again + run.load_error, traceback=run.load_traceback)
                         for check in checks[start:]]
             break
-        results += [CheckResult(checks[r["index"]], r["outcome"], r["message"], r["where"], r["traceback"],
-                                float(r.get("seconds", 0.0))) for r in run.checks]
+        results += [_judged(exercise, checks[r["index"]], r, path) for r in run.checks]
         if run.finished:
             break
         stopped = start + len(run.checks)          # the check that was running when the child stopped
@@ -153,12 +193,20 @@ def _grade_file(exercise, path, seconds, runner) -> Report:
     return Report(exercise, path, results, output=_joined(outputs))
 
 
-def grade(exercise, path, seconds: float | None = None) -> Report:
+def _runner(sandboxed: bool):
+    """The runner for a call: the sandbox when asked for and available, else the fork server on Linux,
+    else a fresh interpreter per file."""
+    if sandboxed and sandbox.available():
+        return _Sandboxed()
+    return _ForkServer() if FORK_SERVER else _Spawner()
+
+
+def grade(exercise, path, seconds: float | None = None, sandboxed: bool = False) -> Report:
     """Load ``path`` and run every check of ``exercise`` (an ``Exercise``, or a name as ``find`` takes:
     ``3``, ``"ex03"``, ``"ex03_matmul_backward"``) on it — in a child process, never in this one (see
     the module docstring). Loading the file, and each check, may take ``seconds`` (default
-    ``CHECK_SECONDS``; 0: no limit)."""
-    runner = _ForkServer() if FORK_SERVER else _Spawner()
+    ``CHECK_SECONDS``; 0: no limit). ``sandboxed``: in a bubblewrap sandbox where there is one."""
+    runner = _runner(sandboxed)
     try:
         return _grade(exercise, path, seconds, runner)
     finally:
@@ -169,21 +217,22 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def grade_many(items, seconds: float | None = None, jobs: int | None = None):
+def grade_many(items, seconds: float | None = None, jobs: int | None = None, sandboxed: bool = False):
     """Grade several files; ``items`` are (exercise, path) pairs. Yields their Reports in that order,
     each as soon as it is ready (``list(grade_many(...))`` for all). With the fork server they are
-    graded one after the other; otherwise ``jobs`` fresh interpreters at a time (default: one per CPU
-    core, at most 8). Stopping early (Ctrl-C, or not reading on) stops the children."""
+    graded one after the other; otherwise (a sandbox per file, or a fresh interpreter per file) ``jobs``
+    at a time (default: one per CPU core, at most 8). Stopping early (Ctrl-C, or not reading on) stops
+    the children. ``sandboxed``: each file in a bubblewrap sandbox of its own where there is one
+    (``sandbox.available()``; ``grade_class`` asks for it)."""
     items = list(items)
-    if FORK_SERVER:
-        runner = _ForkServer()
+    runner = _runner(sandboxed)
+    if isinstance(runner, _ForkServer):
         try:
             for exercise, path in items:
                 yield _grade(exercise, path, seconds, runner)
         finally:
             runner.close()
         return
-    runner = _Spawner()
     pool = concurrent.futures.ThreadPoolExecutor(max(1, min(jobs or min(_cpus(), 8), len(items) or 1)))
     futures = [pool.submit(_grade, exercise, path, seconds, runner) for exercise, path in items]
     try:
@@ -196,4 +245,3 @@ def grade_many(items, seconds: float | None = None, jobs: int | None = None):
         raise
     finally:
         pool.shutdown(wait=True)
-

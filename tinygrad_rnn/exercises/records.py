@@ -8,6 +8,7 @@ was on (a time limit, a crash, an early exit, or results that don't check out).
 import contextlib
 import dataclasses
 import json
+import os
 import re
 import secrets
 import signal
@@ -87,8 +88,14 @@ _SIGNALS = {
 }
 
 
-def _why_stopped(step: str, path: Path, code: int, killed: bool, dump: str, damage: str, seconds: float) -> str:
+def _why_stopped(step: str, path: Path, code: int, killed: bool, dump: str, damage: str, seconds: float,
+                 parent_ended: bool = False) -> str:
     """Why the child stopped during ``step`` ("start", "load" or "check"), and what to do, in words."""
+    if parent_ended and not damage:
+        what = f"while {path.name} was being loaded" if step in ("start", "load") else "during the check"
+        return (f"the grader's process that watched yours was ended or stopped {what}, so the rest could not be "
+                "graded; the other files are graded by a new one. Does your code send signals to other processes "
+                "(os.kill, os.killpg, signal.pthread_kill)? Your functions must only compute their results.")
     if damage:
         return (f"the grader's results could not be trusted ({damage}), so nothing here counts as graded. Does your "
                 "code write to or delete files it did not create? The grader's are in a temporary folder; leave "
@@ -128,7 +135,8 @@ def _run_child(runner, exercise: Exercise, path: Path, checks: list, start: int,
     token = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="tinygrad-rnn-check-", ignore_cleanup_errors=True) as folder:
         results, trace = Path(folder, "results.jsonl"), Path(folder, "trace.txt")
-        job = {"token": token, "exercise": exercise.name, "path": str(path), "start": start, "seconds": seconds,
+        job = {"token": token, "exercise": exercise.name, "path": os.path.abspath(path), "start": start,
+               "seconds": seconds,
                "results": str(results), "trace": str(trace), "sys_path": [str(p) for p in sys.path]}
         ended = runner.run(job, seconds)
         records, damage = _read_records(results, token)
@@ -154,8 +162,8 @@ def _run_child(runner, exercise: Exercise, path: Path, checks: list, start: int,
         else:
             damage = f"an unexpected {str(kind)[:40]!r} record"
             break
-    run.problem = _why_stopped(step, path, ended.code, ended.killed, dump, damage, seconds)
-    run.where, run.detail = _where_in_dump(path, dump), dump
+    run.problem = _why_stopped(step, path, ended.code, ended.killed, dump, damage, seconds, ended.parent_ended)
+    run.where, run.detail = _where_in_dump(Path(os.path.abspath(path)), dump), dump
     if step != "check":
         run.load_error = run.problem + (f"\n    at {run.where}" if run.where else "")
         run.load_traceback = dump

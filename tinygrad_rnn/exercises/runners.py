@@ -60,6 +60,7 @@ class _Ended:
     code: int
     killed: bool
     output: str
+    parent_ended: bool = False    # the process that watched it (supervisor, fork server) ended or stopped
 
 
 def _shown_output(data: bytes, total: int) -> str:
@@ -126,8 +127,12 @@ class _Spawner:
     def __init__(self):
         self.live = set()
 
+    def _command(self, job: dict) -> list:
+        return [sys.executable, "-c", _BOOT]
+
     def run(self, job: dict, seconds: float) -> _Ended:
-        proc = subprocess.Popen([sys.executable, "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        command = self._command(job)
+        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, env=_child_env(), start_new_session=_POSIX)
         self.live.add(proc)
         killed = False
@@ -160,3 +165,23 @@ class _Spawner:
 
     def close(self) -> None:
         pass
+
+
+class _Sandboxed(_Spawner):
+    """Each job in a fresh interpreter inside a bubblewrap sandbox of its own (``sandbox``): it sees only
+    the Python installation, the package, the learner's folder (read-only) and its job's private folder;
+    when its first process ends, the kernel ends every process it started. Several at a time."""
+
+    def _command(self, job: dict) -> list:
+        from .sandbox import sandbox_command, sandbox_sys_path
+        sys_path = sandbox_sys_path(job["sys_path"])
+        job["sys_path"] = sys_path
+        folder = os.path.dirname(job["results"])
+        return sandbox_command(["-c", _BOOT], readable=[os.path.dirname(job["path"])], writable=[folder],
+                               sys_path=sys_path)
+
+    def run(self, job: dict, seconds: float) -> _Ended:
+        ended = super().run(job, seconds)
+        if 128 < ended.code < 128 + 65:        # bwrap passes a signal on as the exit code 128 + its number
+            ended.code = 128 - ended.code
+        return ended

@@ -16,8 +16,8 @@ def check_matrix_input(mod):
     """works on a matrix: the gradient of sum(tanh(X X^T)) is 2 (1 - tanh^2(X X^T)) X"""
     central_difference = get(mod, "central_difference")
     X = np.array([[0.3, -0.2, 0.1], [0.5, 0.4, -0.6]])
-    S = 1 - np.tanh(X @ X.T) ** 2                    # symmetric, so d/dX sum(tanh(X X^T)) = 2 S X
     g = central_difference(lambda M: float(np.sum(np.tanh(M @ M.T))), X)
+    S = 1 - np.tanh(X @ X.T) ** 2                    # symmetric, so d/dX sum(tanh(X X^T)) = 2 S X
     assert_close(g, 2 * S @ X, "central_difference(sum(tanh(X X^T)), X) for X of shape (2, 3)",
                  rtol=1e-5, atol=1e-7)
 

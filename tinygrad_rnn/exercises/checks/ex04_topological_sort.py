@@ -5,6 +5,9 @@ from ...core import backward as library_backward
 from ...core.backward import reachable
 from ._helpers import assert_close, get, not_the_library, tensor64
 
+#: switched off while the learner's code runs (``_helpers.switched_off``)
+LIBRARY_OFF = [library_backward.topological_order, library_backward.reachable]
+
 
 def _label(t) -> str:
     return repr(t.name) if t.name else f"a tensor of shape {t.shape} made by {t.grad_fn or 'no op (a leaf)'}"

@@ -4,7 +4,8 @@ import contextlib
 import numpy as np
 
 from ...analysis.spectrum import regime as library_regime
-from ._helpers import assert_close, get
+from ..judging import Replayer
+from ._helpers import assert_close, get, mode
 
 S = 1 / np.sqrt(2)
 
@@ -31,6 +32,9 @@ CASES = [
 def _numpy_eigensolvers_off(mod):
     """Make np.linalg.eig, eigvals, eigh and eigvalsh raise while the learner's code runs (also
     where the learner's file imported them by name: ``from numpy.linalg import eigvals``)."""
+    if isinstance(mode(), Replayer):          # the grader, replaying: no learner code runs here
+        yield
+        return
     solvers = {name: getattr(np.linalg, name) for name in ("eig", "eigvals", "eigh", "eigvalsh")}
     places = [(np.linalg, name) for name in solvers]
     places += [(mod, name) for name, value in vars(mod).items()
@@ -56,9 +60,9 @@ def _sorted(values) -> np.ndarray:
 
 
 def _check_values(mod, eigenvalues_2x2, label, A):
-    expected = _sorted(np.linalg.eigvals(A))
     with _numpy_eigensolvers_off(mod):
         result = eigenvalues_2x2(A.copy())
+    expected = _sorted(np.linalg.eigvals(A))      # after the learner's call: never in a frame it can read
     if result is None:
         raise AssertionError(f"eigenvalues_2x2({label}) returned None. Did you forget a `return`?")
     values = np.asarray(result, dtype=complex).ravel()
@@ -94,9 +98,9 @@ def check_regime(mod):
     """regime: the lecture's table (explode, explode (oscillating), stable, vanish)"""
     regime = get(mod, "regime")
     for label, A in CASES:
-        expected = library_regime(A, tol=1e-9)
         with _numpy_eigensolvers_off(mod):
             got = regime(A.copy())
+        expected = library_regime(A, tol=1e-9)
         if got != expected:
             lam = np.linalg.eigvals(A)
             raise AssertionError(f"regime({label}) should be {expected!r} (eigenvalues "

@@ -4,6 +4,9 @@ import numpy as np
 from ...nn import init
 from ._helpers import as_array, assert_close, get, not_the_library
 
+#: switched off while the learner's code runs (``_helpers.switched_off``)
+LIBRARY_OFF = [init._orthogonal_from, init.orthogonal_, init.orthogonal_per_gate_]
+
 
 def _call(orthogonal, A, what, **kwargs):
     before = A.copy()
