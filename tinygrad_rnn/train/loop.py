@@ -634,9 +634,11 @@ def _one_iteration(i, config, model, optimizer, tbptt, batch, task, pending: _Pe
 
 
 def _own_step_loss(task) -> bool:
-    """Whether ``task`` defines ``step_loss`` but inherits ``Task.window_loss`` (which would not call it)."""
+    """Whether ``task``'s class defines its own ``step_loss`` but no ``window_loss`` of its own (``Task``'s
+    would not call that ``step_loss``): then TBPTT runs it one step at a time."""
     kind = type(task)
-    return getattr(kind, "step_loss", None) is not Task.step_loss and getattr(kind, "window_loss", None) is Task.window_loss
+    return (getattr(kind, "step_loss", None) is not Task.step_loss
+            and getattr(kind, "window_loss", None) in (None, Task.window_loss))
 
 
 def _update(i, config, params, optimizer, window_loss, pending: _Pending) -> tuple:
