@@ -150,7 +150,7 @@ class TBPTT:
                   else _by_window(model, inputs, window_loss, dtype))
         carried = {0: state}          # detached state entering step t, kept while a later cut may need it
         for window in self._iter_windows(T):
-            has_loss = loss_steps is None or any(window.loss_start <= t < window.stop for t in loss_steps)
+            has_loss = loss_steps is None or any(t in loss_steps for t in range(window.loss_start, window.stop))
             with contextlib.nullcontext() if has_loss else no_grad():
                 loss, states = unroll(window, carried[window.cut], self._carry(window, T), has_loss)
             carried.update((t, detach_state(s)) for t, s in states.items())   # the gradient stops at a cut
