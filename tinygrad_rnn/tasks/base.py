@@ -92,8 +92,8 @@ class Task:
         loss:        "mse" | "cross_entropy" — what to train with
 
     Methods to implement: ``from_seq_len``, ``batch``, ``baseline`` and ``trivial_outputs``.
-    ``evaluate``, ``trivial_metric``, ``compute_loss`` and ``step_loss`` work for every task,
-    through ``Batch.mask``.
+    ``evaluate``, ``trivial_metric``, ``compute_loss``, ``step_loss`` and ``window_loss`` work for every
+    task, through ``Batch.mask``.
     """
     name: str = ""
     seq_len: int
