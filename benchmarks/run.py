@@ -5,7 +5,8 @@
     python3 benchmarks/run.py --only lstm          # LSTM training configs (and the memory section)
     python3 benchmarks/run.py --only overhead,scaling
     python3 benchmarks/run.py --only truncation    # TBPTT time per sequence and per update against full BPTT
-    python3 benchmarks/run.py --only targets       # the four headline ratios against their targets (about 10 s)
+    python3 benchmarks/run.py --only targets       # the headline ratios against their targets (about 20 s)
+    python3 benchmarks/run.py --only train         # whole tinygrad-rnn train processes against NumPy scripts
     python3 benchmarks/run.py --threads both       # 1 BLAS thread, then the libraries' defaults
 
 Sections: ``training`` (a training step of RNN/LSTM/GRU in five variants over a grid of H, T, B),
@@ -16,7 +17,10 @@ per sequence and per update of TBPTT(k) for several k, as ratios to full BPTT), 
 step against hand-written NumPy BPTT under the adding problem's last-step MSE and under
 cross-entropy at every step, with ``fused=True`` and ``fused=False`` when the model takes that
 keyword; the ``LSTMCell`` loop and ``nn.LSTM`` against NumPy; the per-op overhead against a
-minimal autograd). Timing is interleaved and reported as medians and ratios of one run; the
+minimal autograd), and beside the SequenceModel step the routes ``train`` takes: ``TBPTT.run`` with the
+task's ``window_loss`` (and with ``step_loss``, one step at a time), ``train`` (whole processes:
+``tinygrad-rnn train --task adding --iters 2000`` and ``--task text --stream --tbptt 50 --iters 200``
+against ``benchmarks/numpy_train.py`` doing the same by hand, interleaved). Timing is interleaved and reported as medians and ratios of one run; the
 headline targets are printed at the end (the targets section's table last, with each ratio's
 spread over the rounds and met / not met) and everything is written to ``--json`` (default
 benchmarks/results.json). PyTorch's columns appear when torch can be imported.
@@ -36,10 +40,10 @@ import numpy as np
 import tinygrad_rnn
 from tinygrad_rnn.serialization import atomic_write
 
-from suite import measure, memory, overhead, report, targets, training, truncation
+from suite import measure, memory, overhead, report, targets, train_cli, training, truncation
 
 HERE = pathlib.Path(__file__).resolve().parent
-SECTIONS = ("training", "overhead", "scaling", "memory", "truncation", "targets")
+SECTIONS = ("training", "overhead", "scaling", "memory", "truncation", "targets", "train")
 CELLS = ("rnn", "lstm", "gru")
 
 
@@ -68,17 +72,20 @@ class Plan:
     truncation_repeats: int = 5
     targets_sequence: tuple = (32, 50, 32)  # H, T, B of SequenceModel against NumPy
     targets_layer: tuple = (128, 100, 32)   # H, T, B of the LSTMCell loop and nn.LSTM against NumPy
+    train_iters: tuple = (("adding", 2000), ("stream", 200))   # whole tinygrad-rnn train runs
+    train_repeats: int = 3
 
 
 PLANS = {
     "full": Plan(),
     "quick": Plan(Hs=(32, 128), Ts=(100,), min_sample_seconds=0.03, overhead_repeats=9, scaling_repeats=2,
-                  memory_lengths=(200, 1000), memory_repeats=1, truncation_repeats=3),
+                  memory_lengths=(200, 1000), memory_repeats=1, truncation_repeats=3, train_repeats=1),
     # tiny sizes through the same code path, for the test that the suite runs end to end
     "smoke": Plan(Hs=(4,), Ts=(3,), Bs=(2,), repeats=1, min_sample_seconds=0.0, chain_ops=20, overhead_repeats=1,
                   scaling_sizes=(10, 100), scaling_repeats=1, memory_lengths=(20, 40), memory_k=10, memory_H=4,
                   memory_B=2, memory_repeats=1, truncation_T=12, truncation_windows=(1, 3, 12), truncation_H=4,
-                  truncation_B=2, truncation_repeats=1, targets_sequence=(4, 3, 2), targets_layer=(4, 3, 2)),
+                  truncation_B=2, truncation_repeats=1, targets_sequence=(4, 3, 2), targets_layer=(4, 3, 2),
+                  train_iters=(("adding", 2), ("stream", 2)), train_repeats=1),
 }
 
 
@@ -161,12 +168,16 @@ def run_sections(plan: Plan, sections: tuple, torch) -> dict:
                                         plan.min_sample_seconds, plan.chain_ops, plan.overhead_repeats)
         result["targets"]["headline"] = report.targets_headline(result["targets"])
         say(report.targets_tables(result["targets"]) + "\n")
+    if "train" in sections:
+        result["train"] = train_cli.run(dict(plan.train_iters), plan.train_repeats)
+        say(report.train_table(result["train"]) + "\n")
     result["headline"] = report.headline(result["training"] or [], result["overhead"])
     measured = any(t["met"] is not None for t in result["headline"])     # nothing with --only targets, say
     if measured:
         say(report.headline_table(result["headline"]))
-    if result["targets"] is not None:
-        say(("\n" if measured else "") + report.targets_table(result["targets"]["headline"]))
+    if result["targets"] is not None or result["train"] is not None:
+        rows = (result["targets"] or {}).get("headline", []) + report.train_headline(result["train"] or [])
+        say(("\n" if measured else "") + report.targets_table(rows))
     return result
 
 
@@ -190,7 +201,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a subset (H 32 and 128, T 100, B 1 and 32), "
                         "about 1-2 minutes")
     parser.add_argument("--only", metavar="FILTERS", help="comma-separated sections (training, overhead, "
-                        "scaling, memory, truncation, targets: the four headline ratios at their own sizes), "
+                        "scaling, memory, truncation, targets: the headline ratios at their own sizes, train: "
+                        "whole tinygrad-rnn train processes against NumPy scripts), "
                         "cells (rnn, lstm, gru) and sizes (H=128, T=100, B=32; they filter the training grid)")
     parser.add_argument("--json", metavar="PATH", type=pathlib.Path, default=HERE / "results.json",
                         help="where to write the results (default: benchmarks/results.json)")

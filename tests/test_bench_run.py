@@ -20,13 +20,15 @@ HEADLINES = ["cell loop / NumPy", "cell loop / torch cell loop", "cell loop / to
              "nn.LSTM / NumPy", "nn.LSTM / torch fused", "per-op overhead / minimal-autograd floor"]
 TARGETS = ["SequenceModel LSTM step / NumPy (H=4 T=3 B=2), adding problem, MSE at the last step",
            "SequenceModel LSTM step / NumPy (H=4 T=3 B=2), cross-entropy at every step",
+           "TBPTT.run as train calls it / NumPy (H=4 T=3 B=2), adding problem, MSE at the last step",
+           "TBPTT.run as train calls it / NumPy (H=4 T=3 B=2), cross-entropy at every step",
            "LSTMCell loop, every op a node / NumPy (H=4 T=3 B=2)", "nn.LSTM / NumPy (H=4 T=3 B=2)",
            "per-op overhead / minimal-autograd floor (20 ops)"]
 
 
 def run(*args):
     return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=300)
 
 
 def test_smoke_run_writes_the_promised_json(tmp_path):
@@ -76,7 +78,7 @@ def test_smoke_run_writes_the_promised_json(tmp_path):
     sequence = only_run["targets"]["sequence_model"]
     assert [r["loss"] for r in sequence] == ["last_mse", "cross_entropy"]
     for row in sequence:
-        assert sorted(row["median_ms"]) == sorted([*targets.sequence_model_variants(), "numpy"])
+        assert sorted(row["median_ms"]) == sorted([*targets.sequence_model_variants(), "tbptt", "tbptt_steps", "numpy"])
         assert row["losses_agree"], row["first_loss"]
         for key, (lowest, highest) in row["spreads"].items():    # a ratio of medians lies within the rounds'
             assert lowest - 1e-12 <= row["ratios"][key] <= highest + 1e-12
@@ -85,16 +87,25 @@ def test_smoke_run_writes_the_promised_json(tmp_path):
     for t in only_run["targets"]["headline"]:
         assert t["met"] == (t["value"] <= t["target"])
         assert t["spread"][0] - 1e-12 <= t["value"] <= t["spread"][1] + 1e-12
+    # whole tinygrad-rnn train processes against the NumPy script, each command run once
+    assert [(r["run"], r["iters"]) for r in only_run["train"]] == [("adding", 2), ("stream", 2)]
+    for row in only_run["train"]:
+        assert row["commands"]["engine"].startswith("python3 -m tinygrad_rnn train --task ")
+        assert row["commands"]["numpy"].split(" ", 2)[2] == row["commands"]["engine"].split(" train ", 1)[1]
+        assert row["ratio"] == pytest.approx(row["median_s"]["engine"] / row["median_s"]["numpy"])
+    rows = only_run["targets"]["headline"] + [{"met": r["ratio"] <= r["target"]} for r in only_run["train"]]
     table = done.stdout.split("Targets (ratios")[1]                  # printed last, one line per target
-    assert [line.split(" <= ")[1].split()[1:] for line in table.splitlines()[2:2 + len(TARGETS)]] == \
-        [["met"] if t["met"] else ["NOT", "met"] for t in only_run["targets"]["headline"]]
+    assert [line.split(" <= ")[1].split()[1:] for line in table.splitlines()[2:2 + len(rows)]] == \
+        [["met"] if t["met"] else ["NOT", "met"] for t in rows]
+    assert "tinygrad-rnn train --task text --stream --tbptt 50 --iters 2 / NumPy script" in table
 
 
 def test_help_names_every_section():
     done = run("--help")
     assert done.returncode == 0
     text = " ".join(done.stdout.split())
-    assert all(name in text for name in ("training", "overhead", "scaling", "memory", "truncation", "targets"))
+    assert all(name in text for name in ("training", "overhead", "scaling", "memory", "truncation", "targets",
+                                         "train"))
     assert "--only targets" in text
 
 

@@ -34,6 +34,22 @@ def step_loss(targets):
     return lambda y, t: ((y - targets[t]) ** 2).sum()
 
 
+def window_loss(targets, loss_steps=None):
+    """The same loss for a window's steps [start, stop) in one call (steps outside ``loss_steps`` weigh 0)."""
+    def loss(outputs, start, stop):
+        weights = np.array([loss_steps is None or t in loss_steps for t in range(start, stop)], float)
+        return (((outputs - targets[start:stop]) ** 2) * weights[:, None, None]).sum()
+    return loss
+
+
+ROUTES = ["step_loss", "window_loss"]
+
+
+def losses(route, targets, loss_steps=None) -> dict:
+    """TBPTT.run's loss keyword for ``route``: a loss per step, or a window's loss in one call."""
+    return {route: step_loss(targets) if route == "step_loss" else window_loss(targets, loss_steps)}
+
+
 def reference_window_grads(model, inputs, targets, window, loss_steps):
     """Sum over steps j in [cut, stop) of dL_window/dtheta_j, from one untruncated graph."""
     state_dict = model.state_dict()
@@ -63,35 +79,38 @@ def reference_window_grads(model, inputs, targets, window, loss_steps):
             for k in state_dict}
 
 
-def tbptt_grads(model, inputs, targets, tbptt, loss_steps):
+def tbptt_grads(model, inputs, targets, tbptt, loss_steps, route="step_loss"):
     """Gradients per window from TBPTT.run (no optimizer step in between)."""
     per_window = []
-    for window, loss in tbptt.run(model, inputs, step_loss(targets), loss_steps=loss_steps):
+    for window, loss in tbptt.run(model, inputs, loss_steps=loss_steps, **losses(route, targets, loss_steps)):
         per_window.append((window, {k: (p.grad.copy() if p.grad is not None else np.zeros_like(p.data))
                                     for k, p in model.named_parameters()}))
         model.zero_grad()
     return per_window
 
 
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-@pytest.mark.parametrize("k1,k2,T", [(3, 3, 10), (4, 4, 8), (2, 5, 9), (3, 4, 7), (1, 3, 5), (5, 5, 5), (7, 7, 5)])
-def test_tbptt_gradients_equal_the_per_step_reference(cell, k1, k2, T):
+@pytest.mark.parametrize("k1,k2,T", [(3, 3, 10), (4, 4, 8), (2, 5, 9), (3, 4, 7), (1, 3, 5), (5, 5, 5), (7, 7, 5),
+                                     (2, 7, 11)])
+def test_tbptt_gradients_equal_the_per_step_reference(cell, k1, k2, T, route):
     model, inputs, targets = make_problem(cell, T, seed=T * 10 + k1 + k2)
     loss_steps = set(range(T))
-    for window, grads in tbptt_grads(model, inputs, targets, TBPTT(k1, k2), loss_steps):
+    for window, grads in tbptt_grads(model, inputs, targets, TBPTT(k1, k2), loss_steps, route):
         expected = reference_window_grads(model, inputs, targets, window, loss_steps)
         for name in CELL_PARAMS:
             np.testing.assert_allclose(grads[name], expected[name], rtol=1e-10, atol=1e-12,
                                        err_msg=f"{cell} {window} {name}")
 
 
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_sparse_loss_steps_and_windows_without_loss(cell):
+def test_sparse_loss_steps_and_windows_without_loss(cell, route):
     """Only some steps carry loss (like the adding task): windows with none call no backward."""
     T = 11
     model, inputs, targets = make_problem(cell, T, seed=3)
     loss_steps = {4, 10}
-    results = tbptt_grads(model, inputs, targets, TBPTT(3), loss_steps)
+    results = tbptt_grads(model, inputs, targets, TBPTT(3), loss_steps, route)
     assert [w for w, _ in results] == TBPTT(3).windows(T)
     for window, grads in results:
         expected = reference_window_grads(model, inputs, targets, window, loss_steps)
@@ -101,11 +120,12 @@ def test_sparse_loss_steps_and_windows_without_loss(cell):
     assert no_loss and all(not np.any(g[name]) for g in no_loss for name in CELL_PARAMS)
 
 
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_k_equal_T_is_full_bptt(cell):
+def test_k_equal_T_is_full_bptt(cell, route):
     T = 9
     model, inputs, targets = make_problem(cell, T, seed=7)
-    ((window, grads),) = tbptt_grads(model, inputs, targets, TBPTT.full(T), set(range(T)))
+    ((window, grads),) = tbptt_grads(model, inputs, targets, TBPTT.full(T), set(range(T)), route)
     assert window == Window(0, 0, T)
     outputs, _ = model(inputs)
     ((outputs - targets) ** 2).sum().backward()
@@ -129,13 +149,14 @@ def test_truncation_changes_the_gradient():
     np.testing.assert_allclose(total["readout.weight"], model.readout.weight.grad, rtol=1e-10)
 
 
-def test_carried_state_keeps_its_values():
+@pytest.mark.parametrize("route", ROUTES)
+def test_carried_state_keeps_its_values(route):
     """Only gradients are cut: the final state equals an uncut forward pass's."""
     T = 10
-    for k1, k2 in [(3, 3), (2, 5)]:
+    for k1, k2 in [(3, 3), (2, 5), (2, 7)]:
         model, inputs, targets = make_problem("lstm", T, seed=2)
         tbptt = TBPTT(k1, k2)
-        for _ in tbptt.run(model, inputs, step_loss(targets)):
+        for _ in tbptt.run(model, inputs, **losses(route, targets)):
             pass
         with tg.no_grad():
             _, (h, c) = model(inputs)
@@ -176,36 +197,119 @@ def test_detach_state_handles_tuples():
     assert detach_state(None) is None
 
 
-def _peak_bytes(T, k, cell="rnn"):
+def _peak_bytes(T, k, cell="rnn", route="step_loss"):
+    """Peak traced bytes of one pass; B = 16, H = 32, so that arrays, not the interpreter's free lists of
+    small objects (a fixed ~200 KB over the first thousands of steps), make the peak."""
     rng = np.random.default_rng(0)
-    model = SequenceModel(cell, 2, 16, 1, generator=rng)
-    inputs = rng.random((T, 4, 2), dtype=np.float32)
-    targets = rng.random((T, 4, 1), dtype=np.float32)
-    loss = lambda y, t: ((y - targets[t]) ** 2).mean()
+    model = SequenceModel(cell, 2, 32, 1, generator=rng)
+    inputs = rng.random((T, 16, 2), dtype=np.float32)
+    targets = rng.random((T, 16, 1), dtype=np.float32)
     gc.collect()
     tracemalloc.start()
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
-    for _ in TBPTT(k).run(model, inputs, loss):
+    for _ in TBPTT(k).run(model, inputs, **losses(route, targets)):
         model.zero_grad()
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
     return peak
 
 
-def test_peak_memory_grows_with_the_window_not_the_sequence():
-    """T = 2,000 and T = 20,000 at k = 50: the peak stays within a small factor (nothing from
+@pytest.mark.parametrize("route", ROUTES)
+def test_peak_memory_grows_with_the_window_not_the_sequence(route):
+    """T = 1,000 and T = 10,000 at k = 50: the peak stays within a small factor (nothing from
     earlier windows stays reachable); a 4x longer window needs clearly more."""
-    short, long_ = _peak_bytes(2_000, 50), _peak_bytes(20_000, 50)
+    short, long_ = _peak_bytes(1_000, 50, route=route), _peak_bytes(10_000, 50, route=route)
     assert long_ < 1.5 * short, (short, long_)
-    wide = _peak_bytes(2_000, 200)
+    wide = _peak_bytes(1_000, 200, route=route)
     assert wide > 2 * short, (short, wide)
 
 
-def test_lstm_state_tuple_is_cut_too():
+@pytest.mark.parametrize("route", ROUTES)
+def test_lstm_state_tuple_is_cut_too(route):
     """The LSTM carries (h, c): both must be cut, or the graph (and memory) would grow with T."""
-    short, long_ = _peak_bytes(500, 25, "lstm"), _peak_bytes(5_000, 25, "lstm")
+    short, long_ = _peak_bytes(500, 25, "lstm", route), _peak_bytes(5_000, 25, "lstm", route)
     assert long_ < 1.5 * short, (short, long_)
+
+
+def test_a_window_graph_is_dropped_before_the_next_is_built():
+    """The window route holds one window's graph at a time: the peak of T = 200 in windows of 50 is well
+    under that of full BPTT over 100 steps (two windows' graphs alive at once would be as much)."""
+    assert _peak_bytes(400, 50, "lstm", "window_loss") < 0.75 * _peak_bytes(100, 100, "lstm", "window_loss")
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_random_windows_give_the_reference_gradients(cell, route):
+    """Randomized truncation: each window's gradient is still the never-detach reference's."""
+    T = 23
+    model, inputs, targets = make_problem(cell, T, seed=5)
+    tbptt = TBPTT(4, random=True, rng=np.random.default_rng(1))
+    results = tbptt_grads(model, inputs, targets, tbptt, set(range(T)), route)
+    assert [w for w, _ in results] == TBPTT(4, random=True, rng=np.random.default_rng(1)).windows(T)
+    assert len({w.stop - w.loss_start for w, _ in results}) > 2               # the lengths really vary
+    for window, grads in results:
+        expected = reference_window_grads(model, inputs, targets, window, set(range(T)))
+        for name in CELL_PARAMS:
+            np.testing.assert_allclose(grads[name], expected[name], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("k1,k2", [(5, 5), (3, 8), (4, 6)])
+def test_the_two_routes_train_alike(k1, k2):
+    """With an optimizer step after every window, both routes give the same losses and weights
+    (float64; they differ only in the order of rounding)."""
+    weights = {}
+    for route in ROUTES:
+        model, inputs, targets = make_problem("lstm", 17, seed=11)
+        optimizer = tg.optim.Adam(model.parameters(), lr=0.05)
+        values = []
+        for _, loss in TBPTT(k1, k2).run(model, inputs, **losses(route, targets)):
+            values.append(loss.item())
+            optimizer.step()
+            optimizer.zero_grad()
+        weights[route] = (values, {k: v.copy() for k, v in model.state_dict().items()})
+    (first, a), (second, b) = weights.values()
+    np.testing.assert_allclose(first, second, rtol=1e-10)
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("given", [{}, "both"])
+def test_run_takes_exactly_one_loss(given):
+    model, inputs, targets = make_problem("rnn", 4, seed=0)
+    kwargs = {} if given == {} else {"step_loss": step_loss(targets), "window_loss": window_loss(targets)}
+    with pytest.raises(TypeError, match="give one loss.*" + ("neither" if given == {} else "both")):
+        next(TBPTT(2).run(model, inputs, **kwargs))
+
+
+def test_a_window_loss_that_is_not_a_tensor_is_explained():
+    model, inputs, targets = make_problem("rnn", 4, seed=0)
+    with pytest.raises(TypeError, match=r"window_loss\(outputs, start, stop\) must return a one-element Tensor.*"
+                                        r"a float for steps \[0, 2\)"):
+        next(TBPTT(2).run(model, inputs, window_loss=lambda outputs, start, stop: 1.0))
+
+
+@pytest.mark.parametrize("name", ["adding", "copy", "agreement", "text"])
+def test_task_window_losses_add_up_to_the_whole_loss(name):
+    """Task.window_loss over windows covering a batch adds up to compute_loss over it, and each equals
+    the sum of step_loss over its steps: three independent ways to the same number."""
+    from tinygrad_rnn.tasks import make_task
+    task = make_task(name, seq_len=24)
+    batch = task.batch(5, rng=3)
+    outputs = tg.tensor(np.random.default_rng(4).standard_normal((24, 5, task.output_size)))
+    whole = task.compute_loss(outputs, batch).item()
+    parts = []
+    for start in range(0, 24, 7):
+        stop = min(start + 7, 24)
+        steps = [t for t in batch.loss_steps if start <= t < stop]
+        if not steps:
+            with pytest.raises(ValueError, match="carry no loss"):
+                task.window_loss(outputs[start:stop], batch, start, stop)
+            continue
+        part = task.window_loss(outputs[start:stop], batch, start, stop).item()
+        assert part == pytest.approx(sum(task.step_loss(outputs[t], batch, t).item() for t in steps), rel=1e-12)
+        parts.append(part)
+    assert sum(parts) == pytest.approx(whole, rel=1e-12)
 
 
 def test_sequence_model_refuses_a_nonlinearity_its_cell_ignores():

@@ -128,6 +128,7 @@ def headline_table(targets: list) -> str:
 
 #: the targets section's rows: key -> (what is measured, target ratio)
 TARGETS = {"sequence_model": ("SequenceModel LSTM step / NumPy", 1.15),
+           "tbptt": ("TBPTT.run as train calls it / NumPy", {"cross_entropy": 1.2, "last_mse": 1.3}),
            "cells": ("LSTMCell loop, every op a node / NumPy", 1.5),
            "layer": ("nn.LSTM / NumPy", 1.0),
            "overhead": ("per-op overhead / minimal-autograd floor", 1.25)}
@@ -146,6 +147,11 @@ def targets_headline(result: dict) -> list:
         default = next(iter(row["ratios"]))
         rows.append(_target(f"{name} ({_sizes(row)}), {LOSSES[row['loss']]}", row["ratios"][default], target,
                             spread=row["spreads"][default], variant=default.split("/")[0]))
+    for row in result["sequence_model"]:
+        if "tbptt/numpy" in row["ratios"]:
+            name, target = TARGETS["tbptt"]
+            rows.append(_target(f"{name} ({_sizes(row)}), {LOSSES[row['loss']]}", row["ratios"]["tbptt/numpy"],
+                                target[row["loss"]], spread=row["spreads"]["tbptt/numpy"], variant="tbptt"))
     lstm = result["lstm"]
     for key, variant in (("cells", "engine_cells"), ("layer", "engine_layer")):
         name, target = TARGETS[key]
@@ -160,6 +166,8 @@ def targets_headline(result: dict) -> list:
 
 #: the SequenceModel variants' meaning, for the table's title
 SEQUENCE_VARIANTS = {"fused": "fused = SequenceModel(fused=True), the default", "every_op": "every_op = fused=False",
+                     "tbptt": "tbptt = TBPTT(T).run(..., window_loss=task.window_loss), what train runs",
+                     "tbptt_steps": "tbptt_steps = TBPTT(T).run(..., step_loss=task.step_loss), one step at a time",
                      "default": "default = SequenceModel as it is (it takes no fused= yet)"}
 
 
@@ -168,11 +176,11 @@ def sequence_model_table(rows: list) -> str:
     meaning = "; ".join(SEQUENCE_VARIANTS[v] for v in variants if v in SEQUENCE_VARIANTS)
     lines = [f"SequenceModel LSTM training step (forward + loss + backward + SGD) against hand-written NumPy BPTT, "
              f"{_sizes(rows[0])}, median ms of {len(rows[0]['samples_ms']['numpy'])} interleaved repeats ({meaning})",
-             f"  {'loss':<38}" + "".join(f" {v:>9}" for v in variants)
-             + " |" + "".join(f" {key:>15}" for key in rows[0]["ratios"])]
+             f"  {'loss':<38}" + "".join(f" {v:>11}" for v in variants)
+             + " |" + "".join(f" {key:>17}" for key in rows[0]["ratios"])]
     for row in rows:
-        lines.append(f"  {LOSSES[row['loss']]:<38}" + "".join(f" {row['median_ms'][v]:>9.2f}" for v in variants)
-                     + " |" + "".join(f" {r:>15.2f}" for r in row["ratios"].values())
+        lines.append(f"  {LOSSES[row['loss']]:<38}" + "".join(f" {row['median_ms'][v]:>11.2f}" for v in variants)
+                     + " |" + "".join(f" {r:>17.2f}" for r in row["ratios"].values())
                      + ("" if row["losses_agree"] else f"   (first-step losses DISAGREE: {row['first_loss']!r})"))
     return "\n".join(lines)
 
@@ -196,3 +204,22 @@ def targets_table(rows: list) -> str:
         spread = f"{t['spread'][0]:.2f}-{t['spread'][1]:.2f}"
         lines.append(f"  {t['name']:<{width}} {_cell(t['value'], 6)}  {spread:<11}  <= {t['target']:<5} {verdict}")
     return "\n".join(lines)
+
+
+# --- whole train processes ------------------------------------------------------------------------
+
+def train_table(rows: list) -> str:
+    lines = [f"Whole processes, tinygrad-rnn train against benchmarks/numpy_train.py (the same training by hand), "
+             f"median s of {len(rows[0]['samples_s']['numpy'])} interleaved runs",
+             f"  {'command':<60} {'engine s':>9} {'numpy s':>8} {'ratio':>6}  spread"]
+    for row in rows:
+        command = "tinygrad-rnn train " + row["commands"]["engine"].split(" train ", 1)[1]
+        lines.append(f"  {command:<60} {row['median_s']['engine']:>9.2f} {row['median_s']['numpy']:>8.2f} "
+                     f"{row['ratio']:>6.2f}  {row['spread'][0]:.2f}-{row['spread'][1]:.2f}")
+    return "\n".join(lines)
+
+
+def train_headline(rows: list) -> list:
+    """The whole-process rows as targets ``{name, value, spread, target, met}``."""
+    return [_target(f"tinygrad-rnn train {row['commands']['engine'].split(' train ', 1)[1]} / NumPy script",
+                    row["ratio"], row["target"], spread=row["spread"]) for row in rows]

@@ -12,7 +12,14 @@ yardsticks, each from its own interleaved timing.
 
    When ``SequenceModel`` takes the keyword ``fused``, both ``fused=True`` (one node per step, the
    default, the one the target is on) and ``fused=False`` (every op a node) are timed; otherwise
-   the model is timed as it is (``default``).
+   the model is timed as it is (``default``). Beside them, the routes ``train`` and a learner's
+   loop take, from the same weights with the same SGD step:
+
+   - ``tbptt``: ``TBPTT(T).run(model, inputs, window_loss=..., loss_steps=...)`` with the task's
+     ``window_loss``, exactly as ``train`` calls it for a batch task (full BPTT, its default): the
+     window run the layer's way and its loss in one call;
+   - ``tbptt_steps``: the same with ``step_loss=`` (the task's ``step_loss``): ``model.step`` once
+     per step and a loss node per step, as a learner's own loop (chapter 6, exercise 12) does.
 2. and 3. The ``LSTMCell`` loop (every op a node) and ``nn.LSTM``, each against NumPy:
    ``training.run_config`` on one LSTM configuration, without torch.
 4. The per-op overhead against the minimal autograd: ``overhead.per_op``.
@@ -26,8 +33,8 @@ import numpy as np
 
 import numpy_reference
 import tinygrad_rnn as tg
-from tinygrad_rnn.tasks import make_task
-from tinygrad_rnn.train import SequenceModel
+from tinygrad_rnn.tasks import Batch, Task, make_task
+from tinygrad_rnn.train import TBPTT, SequenceModel
 
 from . import measure, overhead, training
 
@@ -40,6 +47,51 @@ def sequence_model_variants() -> dict:
     if "fused" in inspect.signature(SequenceModel).parameters:
         return {"fused": {"fused": True}, "every_op": {"fused": False}}
     return {"default": {}}
+
+
+class Characters(Task):
+    """The cross-entropy problem as a task: V classes, a loss at every step (for ``Task.window_loss`` and
+    ``Task.step_loss``, which ``train`` calls)."""
+    name, metric, loss = "characters", "loss", "cross_entropy"
+
+    def __init__(self, T: int, V: int = training.VOCAB):
+        self.seq_len, self.input_size, self.output_size = T, V, V
+
+
+def task_and_batch(loss: str, xs: np.ndarray, targets: np.ndarray) -> tuple:
+    """(task, Batch) of ``make_problem``'s data, as ``train`` hands them to ``TBPTT.run``."""
+    T, B, _ = xs.shape
+    if loss == "last_mse":
+        full = np.zeros((T, B, 1), xs.dtype)
+        full[-1] = targets
+        mask = np.zeros((T, B), bool)
+        mask[-1] = True
+        return make_task("adding", seq_len=T), Batch(xs, full, mask)
+    return Characters(T, xs.shape[-1]), Batch(xs, targets, np.ones((T, B), bool))
+
+
+def tbptt_step(route: str, loss: str, weights: dict, xs: np.ndarray, targets: np.ndarray):
+    """``TBPTT(T).run`` over the batch, as ``train`` calls it (``route`` "window_loss") or one step at a time
+    (``route`` "step_loss"), an SGD step after the window's backward."""
+    (_, I), (O, H) = weights["cell.weight_ih"].shape, weights["readout.weight"].shape
+    T = xs.shape[0]
+    model = SequenceModel("lstm", I, H, O, dtype=xs.dtype)
+    model.load_state_dict(weights)
+    optimizer = tg.optim.SGD(model.parameters(), lr=training.LR)
+    task, batch = task_and_batch(loss, xs, targets)
+    if route == "window_loss":
+        losses = {"window_loss": lambda outputs, start, stop: task.window_loss(outputs, batch, start, stop)}
+    else:
+        losses = {"step_loss": lambda y, t: task.step_loss(y, batch, t)}
+
+    def step():
+        total = 0.0
+        for _, value in TBPTT(T).run(model, batch.inputs, loss_steps=batch.loss_steps, **losses):
+            total += value.item()
+            optimizer.step()
+            optimizer.zero_grad()
+        return total
+    return step
 
 
 def make_problem(loss: str, H: int, T: int, B: int, dtype=np.float32, seed: int = 0) -> tuple:
@@ -84,6 +136,8 @@ def run_sequence_model(loss: str, H: int, T: int, B: int, repeats: int, min_samp
     xs, targets, weights = make_problem(loss, H, T, B, dtype)
     steps = {name: sequence_model_step(options, loss, weights, xs, targets)
              for name, options in sequence_model_variants().items()}
+    steps["tbptt"] = tbptt_step("window_loss", loss, weights, xs, targets)
+    steps["tbptt_steps"] = tbptt_step("step_loss", loss, weights, xs, targets)
     params = {name: value.copy() for name, value in weights.items()}
     steps["numpy"] = functools.partial(numpy_reference.train_step, "lstm", params, xs, targets, training.LR, loss)
     first_loss, numbers, samples = measure.time_steps(steps, repeats, min_sample_seconds)

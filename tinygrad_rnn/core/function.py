@@ -95,7 +95,7 @@ class Function:
         """
         parents = inputs
         for x in inputs:                   # numbers and arrays become (constant) Tensors
-            if type(x) is not Tensor:
+            if type(x) is not Tensor and not isinstance(x, Tensor):     # (a Parameter is one already)
                 parents = tuple(map(as_tensor, inputs))
                 break
         fn = cls()

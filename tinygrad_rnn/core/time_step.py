@@ -4,8 +4,6 @@ Drawings group an unrolled graph by time step with it; the sequence layers open 
 scope per step, and hand-written loops can too. Outside any scope ``.step`` is None.
 The core only stores the number; it does not know what a time step means.
 """
-import contextlib
-
 _current = None
 
 
@@ -22,11 +20,21 @@ def step_of(inputs, step=None):
     return step
 
 
-@contextlib.contextmanager
-def time_step(t: int):
-    global _current
-    previous, _current = _current, t
-    try:
-        yield t
-    finally:
-        _current = previous
+class time_step:
+    """``with time_step(t):`` sets the current time step to ``t`` for the block (and puts back the one
+    before on the way out). A small class rather than a generator: the layers enter one per step."""
+
+    __slots__ = ("t", "previous")
+
+    def __init__(self, t: int):
+        self.t = t
+
+    def __enter__(self):
+        global _current
+        self.previous, _current = _current, self.t
+        return self.t
+
+    def __exit__(self, *exc):
+        global _current
+        _current = self.previous
+        return False

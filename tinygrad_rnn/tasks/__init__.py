@@ -46,6 +46,12 @@ to ``compute_loss`` over the whole batch — together they fit ``TBPTT.run`` in
     tbptt.run(model, batch.inputs, lambda y_t, t: task.step_loss(y_t, batch, t),
               loss_steps=batch.loss_steps)
 
+or, a window's steps at once (what ``train`` does: the model over the window, one loss call),
+``task.window_loss(outputs, batch, start, stop)``, the sum of those steps' ``step_loss``::
+
+    tbptt.run(model, batch.inputs, window_loss=lambda outputs, start, stop: task.window_loss(outputs, batch,
+              start, stop), loss_steps=batch.loss_steps)
+
 Every task has
 --------------
 ``name``, ``seq_len`` (T), ``input_size`` (I), ``output_size`` (O), ``metric``

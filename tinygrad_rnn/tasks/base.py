@@ -92,8 +92,8 @@ class Task:
         loss:        "mse" | "cross_entropy" — what to train with
 
     Methods to implement: ``from_seq_len``, ``batch``, ``baseline`` and ``trivial_outputs``.
-    ``evaluate``, ``trivial_metric``, ``compute_loss`` and ``step_loss`` work for every task,
-    through ``Batch.mask``.
+    ``evaluate``, ``trivial_metric``, ``compute_loss``, ``step_loss`` and ``window_loss`` work for every
+    task, through ``Batch.mask``.
     """
     name: str = ""
     seq_len: int
@@ -186,6 +186,36 @@ class Task:
             total = F.cross_entropy(per_sample, batch.targets[t][mask_t], reduction="sum")
         else:
             total = F.mse_loss(per_sample, batch.targets[t][mask_t], reduction="sum")
+        count = int(batch.mask.sum()) * (1 if self.loss == "cross_entropy" else self.output_size)
+        return total / float(count)
+
+    def window_loss(self, outputs: Tensor, batch: Batch, start: int, stop: int) -> Tensor:
+        """The loss of steps ``[start, stop)`` in one call: ``outputs`` (stop - start, B, O) are those
+        steps' outputs. The sum of ``step_loss`` over them (up to rounding), so that windows covering
+        the batch add up to ``compute_loss(outputs, batch)``: what ``TBPTT.run(..., window_loss=...)``
+        backpropagates for a window. At least one of the steps must carry a loss."""
+        mask = batch.mask[start:stop]
+        expected = (stop - start, batch.batch_size, self.output_size)
+        if tuple(outputs.shape) != expected:
+            raise ValueError(f"window_loss: outputs must have shape (stop - start, B, O) = {expected} for steps "
+                             f"[{start}, {stop}), got {tuple(outputs.shape)}. Fix: pass the outputs of those steps "
+                             f"only, outputs[start:stop] of the whole sequence's")
+        if not mask.any():
+            raise ValueError(f"window_loss: steps [{start}, {stop}) carry no loss; the loss steps are "
+                             f"batch.loss_steps")
+        targets = batch.targets[start:stop]
+        steps = np.flatnonzero(mask.any(axis=1))
+        first, last = int(steps[0]), int(steps[-1]) + 1
+        if (first, last) != (0, len(mask)):                               # only the steps with a loss
+            outputs, mask, targets = outputs[first:last], mask[first:last], targets[first:last]
+        if mask.all():                                                     # every entry: a reshape, no gather
+            rows, targets = outputs.reshape(-1, self.output_size), targets.reshape((-1,) + targets.shape[2:])
+        else:
+            rows, targets = outputs[mask], targets[mask]                   # (n, O) and (n,) or (n, O)
+        if self.loss == "cross_entropy":
+            total = F.cross_entropy(rows, targets, reduction="sum")
+        else:
+            total = F.mse_loss(rows, targets, reduction="sum")
         count = int(batch.mask.sum()) * (1 if self.loss == "cross_entropy" else self.output_size)
         return total / float(count)
 

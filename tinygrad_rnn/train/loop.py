@@ -4,7 +4,8 @@
     result.value, result.baseline            # held-out MSE vs. predicting 1 on the same held-out batch
     result.baseline_expected                 # ... and that predictor's expected MSE, 1/6
 
-One iteration: draw a batch, run ``TBPTT`` over it (full BPTT by default); after each
+One iteration: draw a batch, run ``TBPTT`` over it (full BPTT by default), each window the
+layer's way (the model over the window, then ``task.window_loss``: one call); after each
 window's ``backward()``: measure the gradient norm, clip it if asked, take an optimizer
 step, zero the gradients. Every ``log_every`` iterations: evaluate on a fixed held-out
 batch, add what ``observe(model)`` returns (if given), call ``on_log``, append a line to
@@ -620,7 +621,11 @@ def _one_iteration(i, config, model, optimizer, tbptt, batch, task, pending: _Pe
     non-finite loss or gradient norm, before that window's step."""
     params = list(model.parameters())
     loss = 0.0
-    windows = tbptt.run(model, batch.inputs, lambda y, t: task.step_loss(y, batch, t), loss_steps=batch.loss_steps)
+    if _own_step_loss(task):        # a task that scores its steps its own way: one step at a time
+        losses = {"step_loss": lambda y, t: task.step_loss(y, batch, t)}
+    else:                           # the layer's way: one model call and one loss call per window
+        losses = {"window_loss": lambda outputs, start, stop: task.window_loss(outputs, batch, start, stop)}
+    windows = tbptt.run(model, batch.inputs, loss_steps=batch.loss_steps, **losses)
     for _, window_loss in windows:
         if window_loss is None:
             continue
@@ -629,6 +634,14 @@ def _one_iteration(i, config, model, optimizer, tbptt, batch, task, pending: _Pe
         if stopped is not None:
             return loss, stopped
     return loss, None
+
+
+def _own_step_loss(task) -> bool:
+    """Whether ``task``'s class defines its own ``step_loss`` but no ``window_loss`` of its own (``Task``'s
+    would not call that ``step_loss``): then TBPTT runs it one step at a time."""
+    kind = type(task)
+    return (getattr(kind, "step_loss", None) is not Task.step_loss
+            and getattr(kind, "window_loss", None) in (None, Task.window_loss))
 
 
 def _update(i, config, params, optimizer, window_loss, pending: _Pending) -> tuple:

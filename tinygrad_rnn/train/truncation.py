@@ -25,6 +25,12 @@ Usage, with any model that has ``step(x_t, state) -> (y_t, state)``::
     for window, loss in tbptt.run(model, inputs, step_loss):
         clip_grad_norm_(model.parameters(), 1.0)            # the window's gradient is in .grad
         optimizer.step(); optimizer.zero_grad()
+
+or, with a model run as the layers run (``model(inputs, state) -> (outputs, state)``, such as
+``SequenceModel``), a window's loss in one call, the same numbers with far fewer nodes::
+
+    tbptt.run(model, batch.inputs, window_loss=lambda outputs, start, stop: task.window_loss(outputs, batch, start,
+              stop), loss_steps=batch.loss_steps)
 """
 import contextlib
 import dataclasses
@@ -112,12 +118,22 @@ class TBPTT:
         low = max(1, self.k1 // 2)
         return int(self.rng.integers(low, 2 * self.k1 - low + 1))
 
-    def run(self, model, inputs, step_loss, loss_steps=None, state=None):
+    def run(self, model, inputs, step_loss=None, loss_steps=None, state=None, *, window_loss=None):
         """Unroll ``model`` over ``inputs`` window by window, calling ``backward()`` once per window.
 
-        ``model.step(x_t, state) -> (y_t, state)`` advances one step (``state=None`` means zeros).
-        ``inputs``: an array or Tensor (T, B, I), indexed per step.
-        ``step_loss(y_t, t)``: the loss Tensor of step t.
+        ``inputs``: an array or Tensor (T, B, I). ``state``: the state entering step 0 (None: zeros).
+        A window is computed one of two ways, the same numbers up to rounding; give one of
+        ``step_loss`` and ``window_loss``:
+
+        - ``step_loss(y_t, t)``, the loss Tensor of step t: ``model.step(x_t, state) -> (y_t, state)``
+          once per step, and a loss node per step (any model with ``step``; ``inputs`` need only
+          ``len`` and ``[t]``).
+        - ``window_loss(outputs, start, stop)``, the loss of steps [start, stop) in one call, from
+          their outputs (stop - start, B, O): the layer's way, ``model(inputs[a:b], state) ->
+          (outputs, state)`` over the window (one matmul projects its inputs, one reads out all its
+          h_t, one node per step between), split only where a later window starts from a state.
+          Fewer nodes: what ``train`` and the tour use (``task.window_loss``).
+
         ``loss_steps``: the steps that carry a loss (default: all). A window without any
         runs without recording a graph and calls no backward.
         Yields ``(window, loss)`` after each window, with that window's gradients in
@@ -130,6 +146,11 @@ class TBPTT:
         if not hasattr(inputs, "__len__") or not hasattr(inputs, "__getitem__"):
             raise TypeError(f"TBPTT.run: inputs must be an array or Tensor of shape (T, B, I), indexed by step, got "
                             f"{type(inputs).__name__}. Fix: pass batch.inputs")
+        if (step_loss is None) == (window_loss is None):
+            raise TypeError("TBPTT.run: give one loss, step_loss(y_t, t) (a loss per step) or window_loss(outputs, "
+                            "start, stop) (a window's loss in one call), not " + ("both" if step_loss else "neither")
+                            + ". Fix: e.g. window_loss=lambda outputs, start, stop: task.window_loss(outputs, batch, "
+                            "start, stop)")
         if not callable(getattr(model, "step", None)):
             from ..nn.cells import RNNCellBase
             from ..nn.recurrent import RNNBase
@@ -139,40 +160,89 @@ class TBPTT:
             raise TypeError(f"TBPTT.run: model must have step(x_t, state) -> (y_t, state), one time step, but a "
                             f"{type(model).__name__} has none{what}. Fix: pass a model with a step method, e.g. "
                             f"tinygrad_rnn.train.SequenceModel('lstm', input_size, hidden_size, output_size)")
-        if not callable(step_loss):
+        if step_loss is not None and not callable(step_loss):
             raise TypeError(f"TBPTT.run: step_loss must be a function step_loss(y_t, t) returning the loss Tensor of "
                             f"step t, got {_describe(step_loss)}. Fix: e.g. lambda y_t, t: F.mse_loss(y_t, "
                             f"targets[t])")
-        T = len(inputs)
-        dtype = model_dtype(model)
+        if window_loss is not None and not callable(window_loss):
+            raise TypeError(f"TBPTT.run: window_loss must be a function window_loss(outputs, start, stop) returning "
+                            f"the loss Tensor of steps [start, stop), got {_describe(window_loss)}. Fix: e.g. "
+                            f"lambda outputs, start, stop: task.window_loss(outputs, batch, start, stop)")
+        T, dtype = len(inputs), model_dtype(model)
         loss_steps = None if loss_steps is None else _checked_loss_steps(loss_steps, T)
-        overlap = self.k2 - self.k1   # a window starts this many steps before its loss steps
+        unroll = (_by_steps(model, inputs, step_loss, loss_steps, dtype) if window_loss is None
+                  else _by_window(model, inputs, window_loss, dtype))
         carried = {0: state}          # detached state entering step t, kept while a later cut may need it
         for window in self._iter_windows(T):
-            state = carried[window.cut]
-            wanted = {t for t in range(window.loss_start, window.stop) if loss_steps is None or t in loss_steps}
-            # later windows start at or after this window's stop - overlap: only those states are carried
-            first_carried = max(window.loss_start + 1, window.stop - overlap)
-            total = None
-            with contextlib.nullcontext() if wanted else no_grad():
-                for t in range(window.cut, window.stop):
-                    y, state = model.step(model_input(inputs[t], dtype), state)
-                    if t in wanted:
-                        loss_t = step_loss(y, t)
-                        if not isinstance(loss_t, Tensor) or loss_t.numel() != 1:
-                            raise TypeError(f"TBPTT.run: step_loss(y_t, t) must return a one-element Tensor (the "
-                                            f"loss of step t), got {_describe(loss_t)} at t={t}. Fix: return "
-                                            f"e.g. F.mse_loss(y_t, target_t), not .item() of it")
-                        total = loss_t if total is None else total + loss_t
-                    if t + 1 >= first_carried:     # a new step a later window may start from (steps before
-                        carried[t + 1] = detach_state(state)  # loss_start were recomputed for the overlap only)
-            if total is not None:
-                total.backward()
-            next_cut = window.stop - overlap
-            for t in [t for t in carried if t < next_cut]:
-                del carried[t]
-            yield window, total
+            has_loss = loss_steps is None or any(t in loss_steps for t in range(window.loss_start, window.stop))
+            with contextlib.nullcontext() if has_loss else no_grad():
+                loss, states = unroll(window, carried[window.cut], self._carry(window, T), has_loss)
+            carried.update((t, detach_state(s)) for t, s in states.items())   # the gradient stops at a cut
+            del states                                # (held past the yield, they would keep the graph alive)
+            if loss is not None:
+                loss.backward()
+            for t in [t for t in carried if t < window.stop - (self.k2 - self.k1)]:
+                del carried[t]                        # no later window starts before the next one's cut
+            yield window, loss
+            del loss
         self.final_state = carried[T]
+
+    def _carry(self, window: Window, T: int) -> list:
+        """The steps (in ``(loss_start, stop]``) whose entering state a later window starts its graph from
+        (its cut), and T, for ``final_state``. Random windows do not overlap (the next cut is ``stop``);
+        fixed ones start every k1 steps, k2 - k1 steps before their loss steps."""
+        if window.stop == T:
+            return [T]
+        overlap = self.k2 - self.k1
+        cuts = range(window.stop - overlap, min(T, window.stop + overlap + 1) - overlap, self.k1)
+        return [t for t in cuts if t > window.loss_start]
+
+
+def _by_steps(model, inputs, step_loss, loss_steps, dtype):
+    """A window one step at a time: ``model.step`` per step, ``step_loss`` per step with a loss; returns
+    ``unroll(window, state, carry, has_loss) -> (the summed loss or None, {t: the state entering t, for t in
+    carry})``."""
+    def unroll(window, state, carry, has_loss):
+        total, kept = None, {}
+        for t in range(window.cut, window.stop):
+            y, state = model.step(model_input(inputs[t], dtype), state)
+            if has_loss and t >= window.loss_start and (loss_steps is None or t in loss_steps):
+                loss_t = step_loss(y, t)
+                _check_loss(loss_t, "step_loss(y_t, t)", "the loss of step t", f"at t={t}", "F.mse_loss(y_t, target_t)")
+                total = loss_t if total is None else total + loss_t
+            if t + 1 in carry:
+                kept[t + 1] = state
+        return total, kept
+    return unroll
+
+
+def _by_window(model, inputs, window_loss, dtype):
+    """A window the layer's way: ``model(inputs[a:b], state)`` over each stretch between the window's cut,
+    its first loss step, the states to carry and its stop (usually one stretch: the whole window), then
+    ``window_loss`` once over the outputs of its loss steps. Returns ``unroll`` as ``_by_steps`` does."""
+    def unroll(window, state, carry, has_loss):
+        bounds = sorted({window.cut, window.loss_start, window.stop, *carry})
+        outputs, kept = [], {}
+        for a, b in zip(bounds, bounds[1:]):
+            y, state = model(model_input(inputs[a:b], dtype), state)
+            if a >= window.loss_start:
+                outputs.append(y)
+            if b in carry:
+                kept[b] = state
+        if not has_loss:
+            return None, kept
+        loss = window_loss(outputs[0] if len(outputs) == 1 else cat(outputs), window.loss_start, window.stop)
+        _check_loss(loss, "window_loss(outputs, start, stop)", "the loss of steps [start, stop)",
+                    f"for steps [{window.loss_start}, {window.stop})", "task.window_loss(outputs, batch, start, stop)")
+        return loss, kept
+    return unroll
+
+
+def _check_loss(loss, call: str, what: str, where: str, example: str) -> None:
+    """A TypeError naming ``call`` unless ``loss`` is a one-element Tensor."""
+    if not isinstance(loss, Tensor) or loss.numel() != 1:
+        raise TypeError(f"TBPTT.run: {call} must return a one-element Tensor ({what}), got {_describe(loss)} {where}. "
+                        f"Fix: return e.g. {example}, not .item() of it")
 
 
 @dataclasses.dataclass
