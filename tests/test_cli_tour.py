@@ -520,3 +520,30 @@ def test_a_ctrl_c_dropped_inside_a_weakref_callback_still_ends_the_tour():
     assert ref() is None and ctrl_c.came
     with pytest.raises(KeyboardInterrupt):
         ctrl_c.check()
+
+
+def test_with_a_built_course_site_the_claims_link_to_its_sections(tour, tmp_path):
+    """`tour --site DIR` (or a site in <out>/site): summary.md and index.html link each claim to the site's page
+    at the claim's section. With the site .ci/run builds (TINYGRAD_RNN_SITE), every such anchor exists there;
+    without it, a stand-in site of the same layout (<chapter>.html at its root, anchors.json)."""
+    from tinygrad_rnn.cli.tour import course_site, summary as tour_summary
+    from tinygrad_rnn.cli.args import CommandError
+    built = os.environ.get("TINYGRAD_RNN_SITE")
+    site = pathlib.Path(built) if built else tmp_path / "site"
+    if not built:
+        site.mkdir()
+        (site / "anchors.json").write_text("{}", encoding="utf-8")
+    assert course_site(tmp_path / "no-site-here", None) is None
+    assert course_site(site.parent, None) == (site if site.name == "site" else None)
+    with pytest.raises(CommandError, match="docs/site/build.py"):
+        course_site(tmp_path, tmp_path / "missing")
+    base = pathlib.Path(os.path.relpath(site, tour["out"])).as_posix()
+    linked = dict(tour["summary"], chapters_base=base)
+    md_links = re.findall(r"Explained in \[[^\]]+\]\(([^)]+)\)", tour_summary.render_markdown(linked, tour["out"]))
+    assert len(md_links) == tour["summary"]["claims_total"]
+    anchors = json.loads((site / "anchors.json").read_text(encoding="utf-8"))
+    for link in md_links:
+        page, _, fragment = link.partition("#")
+        assert page.startswith(base + "/") and page.endswith(".html") and fragment, link
+        if built:                                     # the real site: the section is there
+            assert fragment in anchors[page[len(base) + 1:]], link

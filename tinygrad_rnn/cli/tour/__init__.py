@@ -20,7 +20,7 @@ import os
 import pathlib
 
 from ... import lecture
-from ..args import output_dir, positive_int, seed_int
+from ..args import CommandError, output_dir, positive_int, seed_int
 from . import chapters, summary
 from .figures import FIGURES
 from .output import Output, Progress
@@ -47,6 +47,10 @@ def add_parser(sub):
     p.add_argument("--window-table", action="store_true",
                    help="add a part that tests the lecture's window table on real text (an LSTM trained on a "
                         "stream of Python's docs with several truncation windows; about two minutes)")
+    p.add_argument("--site", type=pathlib.Path, default=None, metavar="DIR",
+                   help="a course site built with `python3 docs/site/build.py --out DIR` (README, \"The course "
+                        "site\"): each claim links to its section there (default: DIR/site inside --out, when it "
+                        "holds one; otherwise to the chapters the tour renders itself)")
     p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                    help="experiments run side by side in N worker processes (default: 2, or 1 on a one-core "
                         "machine); the numbers are the same for any N")
@@ -69,12 +73,27 @@ def run(args):
         files = FIGURES[result.name](out, result)
         sections.append(summary.section(result, number, seconds, files))
         _print_headlines(sections[-1])
-    if summary.TUTORIALS is not None:             # a checkout: the claims' links open the chapters, rendered
+    site = course_site(out.folder, getattr(args, "site", None))
+    if site is None and summary.TUTORIALS is not None:   # a checkout: the claims' links open the chapters, rendered
         chapters.write_chapters(out, summary.TUTORIALS)
-    result = summary.build(sections, quick=args.quick, seed=args.seed, seconds=progress.elapsed(), output=out)
+    result = summary.build(sections, quick=args.quick, seed=args.seed, seconds=progress.elapsed(), output=out,
+                           chapters_base=None if site is None else pathlib.Path(os.path.relpath(site, out.folder))
+                           .as_posix())
     summary.write(result, out)
     _print_files(out.folder, result)
     return 0
+
+
+def course_site(folder: pathlib.Path, site) -> pathlib.Path | None:
+    """The built course site the claims link into: ``site`` (which must be one), else ``folder/site`` when it
+    is one, else None. A built site is a folder with the ``anchors.json`` its build writes."""
+    if site is None:
+        default = folder / "site"
+        return default if (default / "anchors.json").is_file() else None
+    if not (site / "anchors.json").is_file():
+        raise CommandError(f"tour --site {site}: no course site there (a built site holds anchors.json). Fix: build "
+                           f"it first with `python3 docs/site/build.py --out {site}`, or leave out --site")
+    return site
 
 
 def _print_headlines(section: dict) -> None:

@@ -72,9 +72,10 @@ def _verdict(verdict: dict, name: str) -> dict:
                        "values": {f"{name}.{k}": v for k, v in verdict["values"].items()}})
 
 
-def build(sections, *, quick: bool, seed: int, seconds: float, output) -> dict:
+def build(sections, *, quick: bool, seed: int, seconds: float, output, chapters_base: str | None = None) -> dict:
     """The summary dict: everything summary.json holds and summary.md shows. ``claims`` lists every
-    section's claims with their verdicts, in order."""
+    section's claims with their verdicts, in order. ``chapters_base``: a built course site's folder, relative
+    to the tour's (the claims link into it), or None (they link to the tour's own rendered chapters)."""
     files = [*output.files,
              {"name": FIRST_TO_OPEN, "section": "summary", "what": "open in a browser: every claim with its verdict "
                                                                    "beside the pictures, and every number measured"},
@@ -86,7 +87,7 @@ def build(sections, *, quick: bool, seed: int, seconds: float, output) -> dict:
             "seed": seed, "seconds": round(seconds, 1), "first_to_open": FIRST_TO_OPEN,
             "graph_format": output.graph_format, "plots": output.plots, "notes": list(output.notes),
             "claims_hold": sum(c["holds"] for c in claims), "claims_total": len(claims),
-            "claims": claims, "files": files, "sections": sections}
+            "claims": claims, "files": files, "sections": sections, "chapters_base": chapters_base}
 
 
 def chapter_target(chapter: dict, folder: pathlib.Path, tutorials=None, base: str = CHAPTERS_DIR):
@@ -103,10 +104,16 @@ def chapter_target(chapter: dict, folder: pathlib.Path, tutorials=None, base: st
     return f"{name} § {chapter['heading']}", chapter_href(name, chapter["heading"], base)
 
 
-def chapter_link(chapter: dict, folder: pathlib.Path, tutorials=None) -> str:
+def _base(summary: dict) -> str:
+    """Where the claims' chapter links point: a built course site (``summary["chapters_base"]``, relative to
+    the tour's folder) when the tour found one, else the tour's own rendered chapters."""
+    return summary.get("chapters_base") or CHAPTERS_DIR
+
+
+def chapter_link(chapter: dict, folder: pathlib.Path, tutorials=None, base: str = CHAPTERS_DIR) -> str:
     """``[07-lstm.md § heading](relative/path#anchor)`` when the tutorials are beside the package (a
     checkout), else the chapter and heading by name (``chapter_target``)."""
-    text, href = chapter_target(chapter, folder, tutorials)
+    text, href = chapter_target(chapter, folder, tutorials, base)
     if href is None:
         return f"the tutorials' chapter `{text}`, section “{chapter['heading']}” (tutorials/{text} in the repository)"
     return f"[{text}]({href})"
@@ -179,7 +186,7 @@ def render_markdown(summary: dict, folder: pathlib.Path) -> str:
         for claim in section["claims"]:
             verdict = "holds" if claim["holds"] else "**does not hold**"
             lines += [f"- **Claim** ({verdict}{_margin(claim['margin'])}): {claim['claim']}. "
-                      f"Explained in {chapter_link(claim['chapter'], folder)}."]
+                      f"Explained in {chapter_link(claim['chapter'], folder, base=_base(summary))}."]
             lines += [f"  - {_condition(t)}" for t in claim["conditions"]]
         lines.append("")
         if section["settings"]:
@@ -207,7 +214,7 @@ def render_page(summary: dict, folder: pathlib.Path) -> Page:
     for s in summary["sections"]:
         claims = []
         for claim in s["claims"]:
-            text, href = chapter_target(claim["chapter"], folder)
+            text, href = chapter_target(claim["chapter"], folder, base=_base(summary))
             claims.append(Claim(claim["claim"] + ".", claim["holds"], note=_margin(claim["margin"]),
                                 conditions=[[Code(c["test"]), _measured(c)] for c in claim["conditions"]],
                                 see=Link(text, href) if href else f"the tutorials' chapter {text}, section "
