@@ -248,3 +248,17 @@ def test_nonfinite_norm_without_error_scales_like_torch(torch, case, foreach):
     np.testing.assert_array_equal(our_total.item(), their_total.item())          # nan == nan here
     for o, t in zip(ours, theirs):
         np.testing.assert_array_equal(o.grad, t.grad.numpy())          # nan: all nan; inf: 0 and nan
+
+
+@pytest.mark.parametrize("clip", [lambda ps: clip_grad_norm_(ps, 1.0), lambda ps: clip_grad_value_(ps, 1.0)])
+def test_an_exhausted_generator_warns_as_in_pytorch(clip):
+    """model.parameters() used up by an earlier pass clips nothing: PyTorch 2.13 warns, and so does this."""
+    params = (p for p in [tg.tensor([3.0, 4.0], requires_grad=True)])
+    list(params)                                           # used up, e.g. by list(...) or an optimizer
+    with pytest.warns(UserWarning, match="empty generator, no gradient clipping will occur") as record:
+        clip(params)
+    assert "model.parameters() again" in str(record[0].message) and record[0].filename == __file__
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                     # an empty list is no mistake: no warning
+        clip([])

@@ -14,6 +14,7 @@ the version of the ``.grad`` tensor itself; here ``.grad`` is a plain NumPy arra
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -64,11 +65,17 @@ def _grads(fn: str, parameters) -> list:
     if isinstance(parameters, dict):
         raise TypeError(f"{fn}: parameters must be a Tensor or an iterable of Tensors, got a dict (its keys are "
                         f"names). Fix: pass model.parameters(), or the dict's .values()")
+    one_pass = hasattr(parameters, "__next__")      # a generator or iterator: used up after one pass
     try:
         parameters = list(parameters)
     except TypeError:
         raise TypeError(f"{fn}: parameters must be a Tensor or an iterable of Tensors (e.g. model.parameters()), "
                         f"got {type(parameters).__name__}") from None
+    if one_pass and not parameters:                # as PyTorch warns: most often a generator used twice
+        warnings.warn(f"{fn}: `parameters` is an empty generator, no gradient clipping will occur. A generator "
+                      f"such as model.parameters() is used up after one pass (by an optimizer, or an earlier "
+                      f"call). Fix: call model.parameters() again here, or keep a list: "
+                      f"params = list(model.parameters())", UserWarning, stacklevel=3)
     for p in parameters:
         if not isinstance(p, Tensor):
             raise TypeError(f"{fn}: every parameter must be a Tensor, got a {type(p).__name__}. Fix: pass "
