@@ -201,10 +201,11 @@ def test_reproduce_runs_a_card_and_writes_it(tmp_path, capsys, monkeypatch):
 
 
 # --- each card's stated verdict, over seeds 0-4 (slow: .ci/run's seed step) ---------------------------------
-#: what chapter 10 states for each card's reduced configuration: the verdict and the claims that hold
+#: what chapter 10 states for each card's default configuration, as measured for it: the verdict, and which
+#: claims hold (None: not recorded)
 STATED = {
-    "pascanu2013": None,
-    "adding": None,
+    "pascanu2013": {"verdict": "partially", "holds": None},
+    "adding": {"verdict": "partially", "holds": None},
 }
 
 
@@ -218,5 +219,30 @@ def test_each_card_states_its_verdict_over_seeds_0_to_4(name):
           ", ".join(f"{c['margin']:.3g}" for c in verdict["claims"] if c["margin"] is not None))
     expected = STATED[name]
     assert expected is not None, verdict
-    assert verdict["verdict"] == expected["verdict"]
-    assert [c["holds"] for c in verdict["claims"]] == expected["holds"]
+    assert verdict["verdict"] == expected["verdict"], verdict["why"]
+    if expected["holds"] is not None:
+        assert [c["holds"] for c in verdict["claims"]] == expected["holds"], verdict["claims"]
+
+
+def test_tour_papers_adds_each_card_as_a_part_of_the_page(tmp_path, monkeypatch):
+    from tinygrad_rnn.cli.tour import papers as tour_papers, summary
+    from tinygrad_rnn.cli.tour.output import Output, Progress
+
+    @dataclasses.dataclass
+    class Tiny(adding_variants.Config):
+        jobs: int = 1
+
+        def runs(self):
+            return [adding_variants.RunConfig(v, c, 0, seq_len=10, iters=3, hidden=4)
+                    for v in adding_variants.VARIANTS for c in ("rnn", "lstm")]
+
+    monkeypatch.setattr(adding_variants, "Config", Tiny)
+    monkeypatch.setattr(papers, "CARDS", {"adding": adding_variants})
+    out = Output(tmp_path)
+    parts = tour_papers.sections(out, 6, Progress(1, stream=open(tmp_path / "progress.txt", "w")))
+    assert [p["number"] for p in parts] == [6] and parts[0]["verdict"] in ("reproduces", "partially", "does not")
+    assert parts[0]["claims"] and {f["name"] for f in out.files} >= {"adding.md", "adding.json"}
+    assert any(note.startswith("paper card adding: ") for note in out.notes)
+    page = summary.build(parts, quick=True, seed=0, seconds=1.0, output=out)
+    summary.write(page, out)
+    assert "The adding problem, by variant" in (tmp_path / "index.html").read_text(encoding="utf-8")

@@ -287,7 +287,7 @@ def figures(card: Card, folder, plt) -> list:
     axes[0].set_ylabel("held-out MSE / trivial predictor's")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    path = folder / "adding.png"
+    path = folder / "adding_variants.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return [(path, "held-out MSE over training, relative to each variant's trivial predictor, every seed")]

@@ -222,7 +222,7 @@ def figures(card: Card, folder, plt) -> list:
     axes[0].legend(fontsize=8)
     fig.suptitle("Temporal order: runs solved within the update budget (0 validation errors)")
     fig.tight_layout()
-    success = folder / "success.png"
+    success = folder / "pascanu2013_success.png"
     fig.savefig(success, dpi=110)
     plt.close(fig)
 
@@ -241,7 +241,7 @@ def figures(card: Card, folder, plt) -> list:
     axes[0].legend(fontsize=8)
     fig.suptitle(f"The scripts' log columns: smart_tanh, length {L}, seed 0")
     fig.tight_layout()
-    log = folder / "log.png"
+    log = folder / "pascanu2013_log.png"
     fig.savefig(log, dpi=110)
     plt.close(fig)
     return [(success, "success rate by length, per initialisation and method"),

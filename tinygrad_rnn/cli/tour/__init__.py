@@ -20,7 +20,7 @@ import pathlib
 
 from ... import lecture
 from ..args import output_dir, positive_int, seed_int
-from . import summary
+from . import papers, summary
 from .figures import FIGURES
 from .output import Output, Progress
 from .workers import run_all
@@ -46,6 +46,9 @@ def add_parser(sub):
     p.add_argument("--window-table", action="store_true",
                    help="add a part that tests the lecture's window table on real text (an LSTM trained on a "
                         "stream of Python's docs with several truncation windows; about two minutes)")
+    p.add_argument("--papers", action="store_true",
+                   help="add the paper cards (tinygrad-rnn reproduce): the papers' experiments rerun, each with a "
+                        "verdict; a few minutes per card")
     p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                    help="experiments run side by side in N worker processes (default: 2, or 1 on a one-core "
                         "machine); the numbers are the same for any N")
@@ -55,7 +58,7 @@ def add_parser(sub):
 def run(args):
     out = Output(args.out, explorers=EXPLORERS)   # a folder that can't be written: CommandError, exit 2
     experiments = lecture.EXPERIMENTS + (lecture.EXTRA_EXPERIMENTS if getattr(args, "window_table", False) else ())
-    progress = Progress(len(experiments))
+    progress = Progress(len(experiments) + (len(papers.CARDS) if getattr(args, "papers", False) else 0))
     jobs = args.jobs if args.jobs is not None else min(2, os.cpu_count() or 1)
     print(f"tinygrad-rnn tour ({'quick' if args.quick else 'full'}, seed {args.seed}): the lecture's claims, "
           f"measured. Writing to {out.folder}/")
@@ -68,6 +71,10 @@ def run(args):
         files = FIGURES[result.name](out, result)
         sections.append(summary.section(result, number, seconds, files))
         _print_headlines(sections[-1])
+    if getattr(args, "papers", False):
+        for part in papers.sections(out, len(sections) + 1, progress):
+            sections.append(part)
+            _print_headlines(part)
     result = summary.build(sections, quick=args.quick, seed=args.seed, seconds=progress.elapsed(), output=out)
     summary.write(result, out)
     _print_files(out.folder, result)
