@@ -205,7 +205,7 @@ def test_reproduce_runs_a_card_and_writes_it(tmp_path, capsys, monkeypatch):
 #: claims hold (None: not recorded)
 STATED = {
     "pascanu2013": {"verdict": "partially", "holds": None},
-    "adding": {"verdict": "partially", "holds": None},
+    "adding": {"verdict": "partially", "holds": [False, True, True, True, False, True]},
 }
 
 

@@ -282,6 +282,8 @@ def _describe(card: Card, config: Config) -> None:
                         ("seeds", f"{config.seeds} per variant and net; the claims use the median")):
         card.setup("here", what, value)
     card.deviation(f"T = {config.seq_len}, not 100 or more: {len(config.runs())} trainings must fit in five minutes")
+    card.deviation(f"{config.iters} updates (the lecture's §5 budget), far fewer than the papers': a net that has not "
+                   "left the trivial predictor's plateau by then might still leave it later")
     card.deviation("one net size and optimiser for all variants (the lecture's), not each paper's")
     card.deviation("fixed lengths (H&S and the scripts draw each sequence's length)")
 
