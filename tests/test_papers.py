@@ -204,7 +204,7 @@ def test_reproduce_runs_a_card_and_writes_it(tmp_path, capsys, monkeypatch):
 #: what chapter 10 states for each card's default configuration, as measured for it: the verdict, and which
 #: claims hold (None: not recorded)
 STATED = {
-    "pascanu2013": {"verdict": "partially", "holds": None},
+    "pascanu2013": {"verdict": "partially", "holds": [False, True, True, True]},
     "adding": {"verdict": "partially", "holds": [False, True, True, True, False, True]},
 }
 
