@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from tinygrad_rnn import papers
-from tinygrad_rnn.core import Tensor
 from tinygrad_rnn.lecture.claims import above, at_most, below
-from tinygrad_rnn.papers import adding_variants, pascanu2013, temporal_order as to
+from tinygrad_rnn.papers import adding_variants, temporal_order as to
 from tinygrad_rnn.papers.card import Card
 
 

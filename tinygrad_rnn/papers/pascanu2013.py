@@ -23,7 +23,6 @@ paper's lengths by default (both are checked conditions, so ``--full``, at lengt
 the second); either makes the verdict *partially*.
 """
 import dataclasses
-import math
 
 import numpy as np
 

@@ -55,7 +55,7 @@ import time
 
 import numpy as np
 
-from ..core import Tensor, no_grad, stack
+from ..core import Tensor, no_grad
 from ..nn import functional as F
 
 INITS = ("sigmoid", "basic_tanh", "smart_tanh")
