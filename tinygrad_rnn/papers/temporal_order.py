@@ -160,8 +160,7 @@ class RunConfig:
     """One training run. The scripts' values where they have one: hidden 50, batch 20, lr 0.01,
     alpha 2, clipping at 1; ``length`` fixed (the scripts can also draw it per batch);
     ``max_updates``, ``check_every`` and ``valid_size`` scaled down (scripts: 5e6, 20 and 10,000).
-    Float64, not the scripts' float32 (``DTYPE``): the comparison is of methods, not of rounding, and
-    float64 keeps the tiny gradients of the sigmoid nets out of float32's slow subnormal range."""
+    Float64, not the scripts' float32 (``DTYPE``): the comparison is of methods, not of rounding."""
     init: str = "smart_tanh"
     method: str = "sgd_cr"
     length: int = 20
