@@ -58,8 +58,8 @@ def printed_contains(printed: str, number: str) -> bool:
     return make_figures.printed_contains(printed, number)
 
 
-def test_the_chapters_are_numbered_1_to_9():
-    assert [p.name[:2] for p in CHAPTERS] == [f"{i:02d}" for i in range(1, 10)], CHAPTERS
+def test_the_chapters_are_numbered_1_to_10():
+    assert [p.name[:2] for p in CHAPTERS] == [f"{i:02d}" for i in range(1, 11)], CHAPTERS
     assert set(NEEDS) <= {p.name for p in CHAPTERS}, NEEDS
 
 

@@ -22,12 +22,12 @@ import sys
 from threadpoolctl import threadpool_limits
 
 from .. import __version__
-from . import check, eig, figures, grade, gradflow, graph, tour, train
+from . import check, eig, figures, grade, gradflow, graph, reproduce, tour, train
 from .terminal import use_ascii_fallback
 from .args import EXIT_INTERRUPTED, PROG, CommandError, Failed, Parser, one_line, positive_int, report
 
 COMMANDS = {"tour": tour, "train": train, "eig": eig, "graph": graph, "gradflow": gradflow, "figures": figures, "check": check,
-            "grade": grade}
+            "grade": grade, "reproduce": reproduce}
 
 #: exceptions that mean "what you asked for can't be done", not "the program is broken"
 USER_ERRORS = (CommandError, ValueError, TypeError, OSError)

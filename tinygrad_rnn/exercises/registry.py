@@ -23,6 +23,7 @@ CHAPTERS = {
     7: "LSTM",
     8: "Summary",
     9: "Carrying it over to PyTorch",
+    10: "What the papers found",
 }
 
 

@@ -21,7 +21,7 @@ import pathlib
 
 from ... import lecture
 from ..args import CommandError, output_dir, positive_int, seed_int
-from . import chapters, summary
+from . import chapters, papers, summary
 from .figures import FIGURES
 from .output import Output, Progress
 from .workers import run_all
@@ -51,6 +51,9 @@ def add_parser(sub):
                    help="a course site built with `python3 docs/site/build.py --out DIR` (README, \"The course "
                         "site\"): each claim links to its section there (default: DIR/site inside --out, when it "
                         "holds one; otherwise to the chapters the tour renders itself)")
+    p.add_argument("--papers", action="store_true",
+                   help="add the paper cards (tinygrad-rnn reproduce): the papers' experiments rerun, each with a "
+                        "verdict; a few minutes per card")
     p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                    help="experiments run side by side in N worker processes (default: 2, or 1 on a one-core "
                         "machine); the numbers are the same for any N")
@@ -60,7 +63,7 @@ def add_parser(sub):
 def run(args):
     out = Output(args.out, explorers=EXPLORERS)   # a folder that can't be written: CommandError, exit 2
     experiments = lecture.EXPERIMENTS + (lecture.EXTRA_EXPERIMENTS if getattr(args, "window_table", False) else ())
-    progress = Progress(len(experiments))
+    progress = Progress(len(experiments) + (len(papers.CARDS) if getattr(args, "papers", False) else 0))
     jobs = args.jobs if args.jobs is not None else min(2, os.cpu_count() or 1)
     print(f"tinygrad-rnn tour ({'quick' if args.quick else 'full'}, seed {args.seed}): the lecture's claims, "
           f"measured. Writing to {out.folder}/")
@@ -73,6 +76,10 @@ def run(args):
         files = FIGURES[result.name](out, result)
         sections.append(summary.section(result, number, seconds, files))
         _print_headlines(sections[-1])
+    if getattr(args, "papers", False):
+        for part in papers.sections(out, len(sections) + 1, progress):
+            sections.append(part)
+            _print_headlines(part)
     site = course_site(out.folder, getattr(args, "site", None))
     if site is None and summary.TUTORIALS is not None:   # a checkout: the claims' links open the chapters, rendered
         chapters.write_chapters(out, summary.TUTORIALS)
