@@ -78,7 +78,7 @@ def test_the_architecture_follows_the_data_flow():
     section = README.split("## Architecture", 1)[1].split("\n## ", 1)[0]
     steps = [row.split("|")[1].strip() for row in section.splitlines() if row.startswith("| ") and "---" not in row][1:]
     assert steps == ["Tensor", "ops", "backward", "nn", "truncation and training", "analysis and drawing",
-                     "the lecture's experiments", "command line"]
+                     "the lecture's experiments", "paper cards", "command line"]
     for folder in re.findall(r"`(tinygrad_rnn/[\w/.]+)`", section):
         assert (ROOT / folder).exists(), folder
 
@@ -87,9 +87,11 @@ def test_imports_flow_one_way():
     """A layer imports only from the layers before it: the core knows nothing of nn, analysis nothing of
     the lecture's experiments, and nothing but the CLI imports the CLI."""
     package = ROOT / "tinygrad_rnn"
-    later = {"core": ("nn", "train", "tasks", "analysis", "viz", "lecture", "cli"),
-             "analysis": ("lecture", "cli"), "viz": ("lecture", "cli"), "lecture": ("cli", "viz"),
-             "train": ("analysis", "viz", "lecture", "cli"), "nn": ("train", "analysis", "viz", "lecture", "cli")}
+    later = {"core": ("nn", "train", "tasks", "analysis", "viz", "lecture", "papers", "cli"),
+             "analysis": ("lecture", "papers", "cli"), "viz": ("lecture", "papers", "cli"),
+             "lecture": ("papers", "cli", "viz"), "train": ("analysis", "viz", "lecture", "papers", "cli"),
+             "nn": ("train", "analysis", "viz", "lecture", "papers", "cli"),
+             "papers": ("cli",)}
     for layer, forbidden in later.items():
         for path in (package / layer).rglob("*.py"):
             text = path.read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ The card's files (``NAME.md``, ``NAME.json``, PNG figures with matplotlib) go in
 command only composes library calls (``tinygrad_rnn.papers``).
 """
 import dataclasses
+import functools
 import pathlib
 import sys
 import time
@@ -17,6 +18,7 @@ from .. import papers
 from ..analysis import have_matplotlib
 from ..lecture.claims import verdict_line
 from .args import CommandError, make_dir, output_dir, positive_int
+from .tour.workers import _init_worker
 
 #: each card's default run, measured on 2 cores (CPU seconds of its runs / 2 workers; the machine was shared)
 DEFAULT_TIME = {"pascanu2013": "about 4 min (454 CPU seconds on 2 workers)", "adding": "about 1-2 min (135 CPU seconds on 2 workers)"}
@@ -64,7 +66,8 @@ def run(args):
     folder = make_dir(args.out)
     print(f"tinygrad-rnn reproduce {args.name}: {module.TITLE}\n  {module.PAPER}", flush=True)
     start = time.perf_counter()
-    card = module.run(config, note=lambda text: print(f"  {text}", file=sys.stderr, flush=True))
+    card = module.run(config, note=lambda text: print(f"  {text}", file=sys.stderr, flush=True),
+                      worker_init=functools.partial(_init_worker, getattr(args, "blas_threads", 1)))
     card.seconds = time.perf_counter() - start
     plt = None
     if have_matplotlib():

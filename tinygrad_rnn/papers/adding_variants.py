@@ -230,11 +230,11 @@ def full_estimate(config: Config) -> str:
             f"workers: about {total / 60:.0f} minutes")
 
 
-def run(config: Config = Config(), note=None) -> Card:
+def run(config: Config = Config(), note=None, worker_init=None) -> Card:
     card = Card(NAME, TITLE, paper=PAPER, where=WHERE, sources=SOURCES, config=config, heading=HEADING)
     _describe(card, config)
     runs = config.runs()
-    results = run_many(train_variant, runs, jobs=config.jobs, note=note,
+    results = run_many(train_variant, runs, jobs=config.jobs, note=note, initializer=worker_init,
                        label=lambda r: f"{VARIANT_NAMES[r.variant]}, {r.cell.upper()}, seed {r.seed}")
     for variant, kind in VARIANTS.items():
         card.add(f"{variant}.baseline", kind(config.seq_len).baseline(), f"{VARIANT_NAMES[variant]}: trivial "

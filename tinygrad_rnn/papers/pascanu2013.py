@@ -72,10 +72,10 @@ def _label(run: RunConfig) -> str:
     return f"{run.init}, {METHOD_NAMES[run.method]}, L = {run.length}, seed {run.seed}"
 
 
-def run(config: Config = Config(), note=None) -> Card:
+def run(config: Config = Config(), note=None, worker_init=None) -> Card:
     card = Card(NAME, TITLE, paper=PAPER, where=WHERE, sources=SOURCES, config=config, heading=HEADING)
     _describe(card, config)
-    runs = run_many(train_temporal_order, config.runs(), jobs=config.jobs, note=note,
+    runs = run_many(train_temporal_order, config.runs(), jobs=config.jobs, note=note, initializer=worker_init,
                     label=lambda r: _label(r))
     by = {}
     for r in runs:

@@ -3,32 +3,24 @@
 Each run is ``function(config)``, a pure function of its config (its seed included), so the
 results are the same for any number of worker processes; they come back in the order of
 ``configs``. With ``jobs`` > 1 the runs go to a ``multiprocessing.Pool`` of that many workers (as
-the tour's, ``cli/tour/workers.py``), each limited to one BLAS thread (the matrices are small;
-several threads on two cores were measured slower); leaving the pool ends the workers, so an
-interrupted card leaves nothing computing. ``jobs=1`` runs them in this process, under the
-caller's BLAS settings: the library never changes them.
+the tour's, ``cli/tour/workers.py``); leaving the pool ends the workers, so an interrupted card
+leaves nothing computing. ``jobs=1`` runs them in this process. The library never changes BLAS
+settings: a worker runs under the ones it inherits, unless the caller passes ``initializer`` (the
+command line passes one that limits each worker to one BLAS thread: the matrices are small, and
+several threads on two cores were measured slower).
 """
 import multiprocessing
 import time
-
-_limits = None            # a worker's BLAS limit, held for the worker's lifetime
-
-
-def _init_worker() -> None:
-    global _limits
-    from threadpoolctl import threadpool_limits
-    _limits = threadpool_limits(limits=1, user_api="blas")
-
 
 def _call(task):
     i, function, config = task
     return i, function(config)
 
 
-def run_many(function, configs, jobs: int = 1, note=None, label=str) -> list:
+def run_many(function, configs, jobs: int = 1, note=None, label=str, initializer=None) -> list:
     """``[function(c) for c in configs]``, in ``jobs`` processes; ``note(text)`` hears of each finished
     run (``label(config)`` names it) with a count and the elapsed time. ``function`` must be a
-    module-level function (the workers receive it by name)."""
+    module-level function (the workers receive it by name); ``initializer()`` runs first in each worker."""
     configs = list(configs)
     start, results, finished = time.perf_counter(), [None] * len(configs), 0
 
@@ -42,7 +34,7 @@ def run_many(function, configs, jobs: int = 1, note=None, label=str) -> list:
         for i, config in enumerate(configs):
             done(i, function(config))
         return results
-    with multiprocessing.Pool(processes=jobs, initializer=_init_worker) as pool:
+    with multiprocessing.Pool(processes=jobs, initializer=initializer) as pool:
         for i, result in pool.imap_unordered(_call, [(i, function, c) for i, c in enumerate(configs)]):
             done(i, result)
     return results

@@ -77,7 +77,7 @@ def run(args):
         sections.append(summary.section(result, number, seconds, files))
         _print_headlines(sections[-1])
     if getattr(args, "papers", False):
-        for part in papers.sections(out, len(sections) + 1, progress):
+        for part in papers.sections(out, len(sections) + 1, progress, getattr(args, "blas_threads", 1)):
             sections.append(part)
             _print_headlines(part)
     site = course_site(out.folder, getattr(args, "site", None))

@@ -5,14 +5,16 @@ Each card runs at its default scale (a few minutes each), after the lecture's pa
 verdict become a part of ``index.html`` / ``summary.md`` like any experiment's (a card is a lecture
 ``Result``). The card's verdict is added as a note of its own.
 """
+import functools
 import time
 
 from ... import papers
-from . import summary
+from . import summary, workers
 
 
-def sections(out, first_number: int, progress) -> list:
-    """Run every card; returns their summary sections, numbered from ``first_number``."""
+def sections(out, first_number: int, progress, blas_threads: int = 1) -> list:
+    """Run every card, each worker with ``blas_threads`` BLAS threads; returns their summary sections,
+    numbered from ``first_number``."""
     plt = None
     if out.plots:
         import matplotlib.pyplot as plt
@@ -20,7 +22,8 @@ def sections(out, first_number: int, progress) -> list:
     for number, (name, module) in enumerate(papers.CARDS.items(), first_number):
         progress.start(number, f"paper card: {module.TITLE}")
         start = time.perf_counter()
-        card = module.run(module.Config(), note=progress.note)
+        card = module.run(module.Config(), note=progress.note,
+                          worker_init=functools.partial(workers._init_worker, blas_threads))
         card.seconds = time.perf_counter() - start
         files = []
         for path, what in papers.write(card, out.folder, figures=module.figures, plt=plt):
